@@ -1,0 +1,2 @@
+"""placeholder"""
+def main(argv=None): return 0
