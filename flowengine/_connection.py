@@ -1,0 +1,348 @@
+"""Connections: the bounded, prioritized queues between components (NiFi §4).
+
+A connection owns every FlowFile queued in it and every FlowFile polled from it but not yet
+acknowledged (in flight in a session). Both count towards back pressure, as in NiFi, so a
+slow consumer holding a big batch still holds back its producer.
+
+Thread-safety: sessions on worker threads and the event loop call in concurrently; one lock
+per connection guards its state. Listeners (scheduler wake-ups) run outside the lock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._clock import Clock
+from ._flowfile import FlowFile
+from ._prioritizers import Prioritizer, resolve_prioritizer
+
+if TYPE_CHECKING:
+    from ._node import Node
+
+__all__ = ["DEFAULT_BACK_PRESSURE_OBJECTS", "DEFAULT_BACK_PRESSURE_SIZE", "Connection", "ConnectionStatus"]
+
+DEFAULT_BACK_PRESSURE_OBJECTS = 10_000
+DEFAULT_BACK_PRESSURE_SIZE = 1024**3
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """A frozen snapshot of one connection."""
+
+    id: str
+    name: str
+    source: str
+    destination: str
+    relationships: tuple[str, ...]
+    queued_count: int
+    queued_bytes: int
+    in_flight_count: int
+    penalized_count: int
+    back_pressure_objects: int
+    back_pressure_bytes: int
+    flowfiles_in: int
+    bytes_in: int
+    flowfiles_out: int
+    bytes_out: int
+    expired: int
+
+    @property
+    def fill_ratio(self) -> float:
+        """Fullness against the tighter of the two thresholds (0 when both disabled)."""
+        ratios = []
+        total = self.queued_count + self.in_flight_count
+        if self.back_pressure_objects:
+            ratios.append(total / self.back_pressure_objects)
+        if self.back_pressure_bytes:
+            ratios.append(self.queued_bytes / self.back_pressure_bytes)
+        return max(ratios, default=0.0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.fill_ratio >= 1.0
+
+
+class Connection:
+    """A queue from one component's relationships to another component."""
+
+    def __init__(
+        self,
+        id: str,
+        source: Node,
+        relationships: Sequence[str],
+        destination: Node,
+        *,
+        clock: Clock,
+        back_pressure_objects: int = DEFAULT_BACK_PRESSURE_OBJECTS,
+        back_pressure_size: int = DEFAULT_BACK_PRESSURE_SIZE,
+        expiration: float = 0.0,
+        prioritizers: Iterable[str] = (),
+        name: str | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name or id
+        self.source = source
+        self.destination = destination
+        self.relationships = tuple(relationships)
+        self.back_pressure_objects = back_pressure_objects
+        self.back_pressure_size = back_pressure_size
+        self.expiration = expiration
+        self.prioritizer_names: tuple[str, ...] = ()
+        self._keys: tuple[Prioritizer, ...] = ()
+        names = []
+        keys = []
+        for p in prioritizers:
+            short, key = resolve_prioritizer(p)
+            names.append(short)
+            keys.append(key)
+        self.prioritizer_names = tuple(names)
+        # FirstInFirstOut alone is plain queue order: keep the deque fast path.
+        self._keys = tuple(keys) if names not in ([], ["FirstInFirstOut"]) else ()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._fifo: deque[FlowFile] = deque()
+        self._heap: list[tuple[Any, int, FlowFile]] = []
+        self._penalized: list[tuple[float, int, FlowFile]] = []
+        self._seq = itertools.count()
+        self._count = 0
+        self._bytes = 0
+        self._inflight_count = 0
+        self._inflight_bytes = 0
+        self._in_count = 0
+        self._in_bytes = 0
+        self._out_count = 0
+        self._out_bytes = 0
+        self._expired = 0
+        #: called with the expired FlowFiles (outside the lock) to drop them properly
+        self.on_expired: Callable[[Connection, list[FlowFile]], None] | None = None
+
+    @property
+    def is_self_loop(self) -> bool:
+        return self.source is self.destination
+
+    def __repr__(self) -> str:
+        return f"Connection({self.id!r})"
+
+    # -- state queries (cheap, read without the lock: ints are atomic to read) -----------
+    def is_full(self) -> bool:
+        """True when an enabled threshold is reached (queued + in flight)."""
+        bo = self.back_pressure_objects
+        if bo and self._count + self._inflight_count >= bo:
+            return True
+        bs = self.back_pressure_size
+        return bool(bs and self._bytes + self._inflight_bytes >= bs)
+
+    def is_empty(self) -> bool:
+        """Nothing queued and nothing in flight."""
+        return self._count == 0 and self._inflight_count == 0
+
+    @property
+    def queued_count(self) -> int:
+        return self._count
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._bytes
+
+    def next_available(self) -> float | None:
+        """0.0 if a FlowFile can be polled now; the monotonic time when the first
+        penalized one becomes available; or None when the queue is empty."""
+        if self._count == 0:
+            return None
+        if self._count > len(self._penalized):
+            return 0.0
+        with self._lock:
+            if not self._penalized:
+                return 0.0 if self._count else None
+            due = self._penalized[0][0]
+        return 0.0 if due <= self._clock.monotonic() else due
+
+    # -- queue operations ---------------------------------------------------------------
+    def offer(self, flowfiles: Sequence[FlowFile]) -> None:
+        """Enqueue FlowFiles (at session commit) and wake the destination."""
+        if not flowfiles:
+            return
+        now_ms = self._clock.time_ms()
+        now = self._clock.monotonic()
+        size = 0
+        with self._lock:
+            seq = self._seq
+            keys = self._keys
+            for ff in flowfiles:
+                # Framework-owned queue metadata; the object is owned by this queue now.
+                ff.last_queue_date = now_ms
+                ff.queue_date_index = next(seq)
+                size += ff.size
+                if ff.penalty_until > now:
+                    heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+                elif keys:
+                    heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
+                else:
+                    self._fifo.append(ff)
+            n = len(flowfiles)
+            self._count += n
+            self._bytes += size
+            self._in_count += n
+            self._in_bytes += size
+        self.destination.notify()
+
+    def _key(self, ff: FlowFile) -> tuple[Any, ...]:
+        return tuple(k(ff) for k in self._keys)
+
+    def _release_due_penalties(self, now: float) -> None:
+        pen = self._penalized
+        if not pen or pen[0][0] > now:
+            return
+        due = []
+        while pen and pen[0][0] <= now:
+            due.append(heapq.heappop(pen)[2])
+        if self._keys:
+            for ff in due:
+                heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
+        else:
+            # They were queued before what is waiting now: they go first, in order.
+            self._fifo.extendleft(reversed(due))
+
+    def poll(self, max_count: int = 1) -> list[FlowFile]:
+        """Take up to ``max_count`` available FlowFiles; they are in flight until
+        acknowledged or requeued. Expired FlowFiles met on the way are dropped."""
+        if self._count == 0 or max_count <= 0:
+            return []
+        expired: list[FlowFile] = []
+        with self._lock:
+            self._release_due_penalties(self._clock.monotonic())
+            out: list[FlowFile]
+            if self._keys:
+                heap = self._heap
+                k = min(max_count, len(heap))
+                out = [heapq.heappop(heap)[2] for _ in range(k)]
+            else:
+                fifo = self._fifo
+                k = min(max_count, len(fifo))
+                if k == len(fifo):
+                    out = list(fifo)
+                    fifo.clear()
+                else:
+                    pop = fifo.popleft
+                    out = [pop() for _ in range(k)]
+            if self.expiration > 0 and out:
+                limit = self._clock.time_ms() - int(self.expiration * 1000)
+                kept = [ff for ff in out if ff.entry_date >= limit]
+                if len(kept) != len(out):
+                    expired = [ff for ff in out if ff.entry_date < limit]
+                    out = kept
+            size = 0
+            for ff in out:
+                size += ff.size
+            esize = 0
+            for ff in expired:
+                esize += ff.size
+            self._count -= len(out) + len(expired)
+            self._bytes -= size + esize
+            self._inflight_count += len(out)
+            self._inflight_bytes += size
+            self._expired += len(expired)
+        if expired:
+            self._handle_expired(expired)
+        return out
+
+    def _handle_expired(self, expired: list[FlowFile]) -> None:
+        if self.on_expired is not None:
+            self.on_expired(self, expired)
+        self.source.notify()
+
+    def sweep_expired(self) -> int:
+        """Drop every expired FlowFile now (the periodic sweep; NiFi does it every 30 s)."""
+        if self.expiration <= 0 or self._count == 0:
+            return 0
+        limit = self._clock.time_ms() - int(self.expiration * 1000)
+        with self._lock:
+            expired = [ff for ff in self._iter_queued() if ff.entry_date < limit]
+            if not expired:
+                return 0
+            gone = {ff.id for ff in expired}
+            self._fifo = deque(ff for ff in self._fifo if ff.id not in gone)
+            self._heap = [e for e in self._heap if e[2].id not in gone]
+            heapq.heapify(self._heap)
+            self._penalized = [e for e in self._penalized if e[2].id not in gone]
+            heapq.heapify(self._penalized)
+            self._count -= len(expired)
+            self._bytes -= sum(ff.size for ff in expired)
+            self._expired += len(expired)
+        self._handle_expired(expired)
+        return len(expired)
+
+    def _iter_queued(self) -> Iterable[FlowFile]:
+        yield from self._fifo
+        for e in self._heap:
+            yield e[2]
+        for p in self._penalized:
+            yield p[2]
+
+    def snapshot_queued(self) -> list[FlowFile]:
+        """Every FlowFile queued (not in flight), in no particular order."""
+        with self._lock:
+            return list(self._iter_queued())
+
+    def acknowledge(self, count: int, size: int) -> None:
+        """In-flight FlowFiles left this queue for good (their session committed)."""
+        with self._lock:
+            was_full = self.is_full()
+            self._inflight_count -= count
+            self._inflight_bytes -= size
+            self._out_count += count
+            self._out_bytes += size
+        if was_full or self.back_pressure_objects:
+            self.source.notify()
+
+    def requeue(self, flowfiles: Sequence[FlowFile]) -> None:
+        """In-flight FlowFiles come back (their session rolled back), keeping their order."""
+        if not flowfiles:
+            return
+        now = self._clock.monotonic()
+        size = 0
+        with self._lock:
+            fresh = []
+            for ff in flowfiles:
+                size += ff.size
+                if ff.penalty_until > now:
+                    heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+                elif self._keys:
+                    heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
+                else:
+                    fresh.append(ff)
+            self._fifo.extendleft(reversed(fresh))
+            n = len(flowfiles)
+            self._inflight_count -= n
+            self._inflight_bytes -= size
+            self._count += n
+            self._bytes += size
+        self.destination.notify()
+
+    def statistics(self) -> ConnectionStatus:
+        """A frozen snapshot of counts, bytes and thresholds."""
+        with self._lock:
+            return ConnectionStatus(
+                id=self.id,
+                name=self.name,
+                source=self.source.name,
+                destination=self.destination.name,
+                relationships=self.relationships,
+                queued_count=self._count,
+                queued_bytes=self._bytes,
+                in_flight_count=self._inflight_count,
+                penalized_count=len(self._penalized),
+                back_pressure_objects=self.back_pressure_objects,
+                back_pressure_bytes=self.back_pressure_size,
+                flowfiles_in=self._in_count,
+                bytes_in=self._in_bytes,
+                flowfiles_out=self._out_count,
+                bytes_out=self._out_bytes,
+                expired=self._expired,
+            )

@@ -1,0 +1,254 @@
+"""Flow: a root process group you can validate and run, and the result of a run.
+
+The embedding API: build a flow in Python (or :func:`flowengine.load` one from YAML), then
+``flow.run(until_drained=True, inputs={...})``. The same Flow object can run many times in
+one process; each run gets fresh repositories unless a state directory is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import anyio
+
+from ._clock import Clock
+from ._content import ContentRepository
+from ._definition import ProcessGroup
+from ._errors import FlowEngineError, ValidationError
+from ._flowfile import FlowFile
+from ._registry import Registry, default_registry
+from ._status import FlowStatus, ProcessorStatus
+from ._validation import FlowProblem, Plan, plan_flow
+
+__all__ = ["Failure", "Flow", "RunResult"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """FlowFiles that ended in an auto-terminated failure-type relationship."""
+
+    processor: str
+    relationship: str
+    count: int
+    last_error: str | None = None
+
+    def __str__(self) -> str:
+        err = f" (last error: {self.last_error})" if self.last_error else ""
+        return f"{self.count} FlowFile(s) from {self.processor!r} to {self.relationship!r}{err}"
+
+
+class RunResult:
+    """What a run did: counts, outputs at root output ports (content readable), failures.
+
+    Output content stays readable until :meth:`close` (or garbage collection); use the
+    result as a context manager to release it promptly.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: FlowStatus,
+        outputs: dict[str, list[FlowFile]],
+        failures: list[Failure],
+        drained: bool,
+        timed_out: bool,
+        seconds: float,
+        content: ContentRepository,
+        provenance: Any,
+        orphans: int = 0,
+    ) -> None:
+        self.status = status
+        self.outputs = outputs
+        self.failures = failures
+        self.drained = drained
+        self.timed_out = timed_out
+        self.seconds = seconds
+        self.provenance = provenance
+        self.orphans = orphans
+        self._content: ContentRepository | None = content
+
+    @property
+    def ok(self) -> bool:
+        """Finished (drained or stopped) in time, with no FlowFile in a failure relationship."""
+        return not self.timed_out and not self.failures
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this outcome: 0 ok, 3 failures, 4 timed out."""
+        if self.timed_out:
+            return 4
+        return 3 if self.failures else 0
+
+    @property
+    def counts(self) -> dict[str, ProcessorStatus]:
+        """Per-component status by id."""
+        return {p.id: p for p in self.status.processors}
+
+    def _repo(self) -> ContentRepository:
+        if self._content is None:
+            raise FlowEngineError("this result is closed: its output content was released")
+        return self._content
+
+    def read(self, flowfile: FlowFile) -> bytes:
+        """The whole content of an output FlowFile."""
+        if flowfile.claim is None:
+            return b""
+        return self._repo().read(flowfile.claim)
+
+    def open(self, flowfile: FlowFile) -> BinaryIO:
+        """A binary stream over an output FlowFile's content."""
+        if flowfile.claim is None:
+            import io
+
+            return io.BytesIO(b"")
+        return self._repo().open(flowfile.claim)
+
+    def close(self) -> None:
+        """Release output content (idempotent)."""
+        repo, self._content = self._content, None
+        if repo is None:
+            return
+        claims = [ff.claim for ffs in self.outputs.values() for ff in ffs if ff.claim is not None]
+        if claims:
+            repo.decref_many(claims)
+        repo.close()
+
+    def __enter__(self) -> RunResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - never raise from a finalizer
+            pass
+
+    def __repr__(self) -> str:
+        outs = {k: len(v) for k, v in self.outputs.items()}
+        return (
+            f"RunResult(ok={self.ok}, drained={self.drained}, timed_out={self.timed_out}, "
+            f"outputs={outs}, failures={len(self.failures)}, seconds={self.seconds:.3f})"
+        )
+
+
+class Flow(ProcessGroup):
+    """A flow: the root process group plus what it takes to validate and run it."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        parameters: Mapping[str, Any] | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        super().__init__(name, parameters=parameters)
+        self.description = description
+        self.registry = registry
+        self.settings: dict[str, Any] = {}
+
+    # -- validation --------------------------------------------------------------------
+    def validate(self, parameters: Mapping[str, str] | None = None) -> list[FlowProblem]:
+        """Every problem of the flow (empty when it is valid). Nothing runs."""
+        _, problems = plan_flow(self, self.registry or default_registry(), parameters)
+        return problems
+
+    def plan(self, parameters: Mapping[str, str] | None = None) -> Plan:
+        """The validated plan, or ValidationError listing every problem."""
+        plan, problems = plan_flow(self, self.registry or default_registry(), parameters)
+        if plan is None:
+            raise ValidationError([str(p) for p in problems])
+        return plan
+
+    # -- running -----------------------------------------------------------------------
+    def run(self, **kwargs: Any) -> RunResult:
+        """Run the flow and wait for it; see :meth:`run_async` for the arguments."""
+        return anyio.run(lambda: self.run_async(**kwargs), backend="asyncio")
+
+    async def run_async(
+        self,
+        *,
+        until_drained: bool = True,
+        timeout: float | None = None,
+        inputs: Mapping[str, Sequence[Any]] | None = None,
+        parameters: Mapping[str, str] | None = None,
+        durable: bool = False,
+        state_dir: str | None = None,
+        provenance: bool = True,
+        clock: Clock | None = None,
+        collect_outputs: bool = True,
+        administrative_yield: float | None = None,
+        on_start: Any = None,
+    ) -> RunResult:
+        """Run inside an existing event loop.
+
+        Args:
+            until_drained: stop once sources are finished and every queue is empty;
+                otherwise run until ``timeout`` or a stop request.
+            timeout: seconds before giving up (the result says ``timed_out``).
+            inputs: root input port name → items, each ``bytes``/``str`` or
+                ``(content, attributes)``.
+            parameters: ``#{name}`` overrides.
+            durable: keep FlowFiles, content and state in ``state_dir`` so a killed run
+                resumes; False runs in memory (rerun the job instead).
+            state_dir: where durable repositories live.
+            provenance: record provenance events (off for raw speed).
+            clock: an injectable clock (tests use :class:`~flowengine.testing.VirtualClock`).
+            collect_outputs: keep FlowFiles reaching root output ports in the result.
+            on_start: called with the runtime once it is built (CLI status display, stop).
+        """
+        from ._repositories import open_repositories
+        from ._runtime import FlowRuntime
+
+        if inputs:
+            unknown = sorted(set(inputs) - set(self.input_ports))
+            if unknown:
+                raise FlowEngineError(
+                    f"no root input port named {', '.join(map(repr, unknown))} "
+                    f"(the flow has: {', '.join(self.input_ports) or 'none'})"
+                )
+        plan = self.plan(parameters)
+        repos = open_repositories(durable=durable, state_dir=state_dir, provenance=provenance, flow=self.name, settings=self.settings)
+        runtime = FlowRuntime(
+            plan,
+            content=repos.content,
+            flowfile_repository=repos.flowfiles,
+            provenance=repos.provenance,
+            clock=clock,
+            until_drained=until_drained,
+            inputs=inputs,
+            collect_outputs=collect_outputs,
+            administrative_yield=30.0 if administrative_yield is None else administrative_yield,
+        )
+        if on_start is not None:
+            on_start(runtime)
+        start = time.monotonic()
+        try:
+            outcome = await runtime.run(timeout)
+        finally:
+            repos.flowfiles.close()
+            repos.provenance.close()
+        status = runtime.status()
+        failures = []
+        for node in runtime.nodes.values():
+            for rel in node.relationships:
+                n = node.terminated.get(rel.name, 0)
+                if n and rel.is_failure:
+                    last = node.bulletins[-1].message if node.bulletins else None
+                    failures.append(Failure(node.id, rel.name, n, last))
+        return RunResult(
+            status=status,
+            outputs=outcome.outputs,
+            failures=failures,
+            drained=outcome.drained,
+            timed_out=outcome.timed_out,
+            seconds=time.monotonic() - start,
+            content=repos.content,
+            provenance=repos.provenance,
+            orphans=outcome.orphans,
+        )

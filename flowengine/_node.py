@@ -1,0 +1,299 @@
+"""A component placed in a running flow: processor, port or funnel.
+
+The :class:`Node` wires a :class:`~flowengine.Processor` instance to its connections and
+runs one trigger at a time per task: it decides whether a trigger may run (NiFi §3.2:
+not yielded, work available, no outgoing connection full), runs it in a session (in a
+worker thread for sync processors, on the loop for async ones), commits or rolls back, and
+keeps the counters and bulletins that status snapshots read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+
+from ._connection import Connection
+from ._errors import ProcessException
+from ._processor import Processor, Relationship, Schedule
+from ._session import ProcessSession
+from ._status import Bulletin, ProcessorStatus, freeze_counts
+
+if TYPE_CHECKING:
+    from ._context import ProcessContext
+    from ._runtime import FlowRuntime
+
+__all__ = ["Node"]
+
+_EMPTY: list[Connection] = []
+MAX_BULLETINS = 20
+
+
+class Node:
+    """Runtime wrapper of one processor (ports and funnels are tiny processors too)."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        group: str,
+        processor: Processor,
+        relationships: Sequence[Relationship],
+        schedule: Schedule,
+        auto_terminated: set[str],
+        runtime: FlowRuntime,
+        kind: str = "processor",
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.group = group
+        self.kind = kind
+        self.processor = processor
+        self.type_name = type(processor).type_name()
+        self.relationships = tuple(relationships)
+        self.relationship_names = frozenset(r.name for r in relationships)
+        self.schedule = schedule
+        self.auto_terminated = auto_terminated
+        self.runtime = runtime
+        self.penalty_duration = schedule.penalty_duration
+        self.incoming: list[Connection] = []
+        self.outgoing: dict[str, list[Connection]] = {}
+        self.context: ProcessContext | None = None
+        self.is_async = type(processor).is_async()
+        self.run_inline = type(processor).run_inline
+        self.trigger_when_empty = type(processor).trigger_when_empty
+        self._poll_index = 0
+        self._lock = threading.Lock()
+        # scheduling state
+        self.running = False
+        self.scheduled = False
+        self.exhausted = False
+        self.yielded_until = 0.0
+        self.next_run_at = 0.0
+        self._wake: asyncio.Event | None = None
+        # counters
+        self.flowfiles_in = self.bytes_in = 0
+        self.flowfiles_out = self.bytes_out = 0
+        self.bytes_read = self.bytes_written = 0
+        self.dropped = 0
+        self.triggers = 0
+        self.trigger_ns = 0
+        self.active = 0
+        self.errors = 0
+        self.rel_counts: dict[str, int] = {}
+        self.terminated: dict[str, int] = {}
+        self.commits = 0
+        self.bulletins: deque[Bulletin] = deque(maxlen=MAX_BULLETINS)
+
+    def __repr__(self) -> str:
+        return f"Node({self.id!r}, {self.type_name})"
+
+    # -- wiring ------------------------------------------------------------------------
+    def connections_for(self, relationship: str) -> list[Connection]:
+        return self.outgoing.get(relationship, _EMPTY)
+
+    def next_poll_index(self) -> int:
+        i = self._poll_index
+        self._poll_index = i + 1
+        return i
+
+    @property
+    def is_source(self) -> bool:
+        """No incoming connection other than self-loops (NiFi treats it as a source)."""
+        return all(c.is_self_loop for c in self.incoming)
+
+    @property
+    def finished(self) -> bool:
+        """Will not be triggered again in this run."""
+        mt = self.schedule.max_triggers
+        return self.exhausted or bool(mt and self.triggers >= mt)
+
+    # -- wake-ups ----------------------------------------------------------------------
+    def notify(self) -> None:
+        """Something changed that may make this node triggerable; safe from any thread."""
+        ev = self._wake
+        if ev is None or ev.is_set():
+            return
+        rt = self.runtime
+        if threading.get_ident() == rt.loop_thread:
+            ev.set()
+        elif rt.loop is not None:
+            try:
+                rt.loop.call_soon_threadsafe(ev.set)
+            except RuntimeError:  # loop closed: the run is over
+                pass
+
+    def fresh_wake_event(self) -> asyncio.Event:
+        ev = self._wake
+        if ev is None or ev.is_set():
+            ev = self._wake = asyncio.Event()
+        return ev
+
+    # -- readiness (NiFi §3.2) ---------------------------------------------------------
+    def ready_in(self, now: float) -> float | None:
+        """0 when a trigger may run now; seconds until it may; None to wait for a wake-up."""
+        if not self.running or self.finished:
+            return None
+        if self.yielded_until > now:
+            return self.yielded_until - now
+        if self.next_run_at > now:
+            return self.next_run_at - now
+        for conns in self.outgoing.values():
+            for c in conns:
+                if c.is_full() and not c.is_self_loop:
+                    return None  # back pressure: acknowledge() downstream wakes us
+        if self.is_source:
+            return 0.0
+        best: float | None = None
+        for c in self.incoming:
+            na = c.next_available()
+            if na is None:
+                continue
+            if na == 0.0:
+                return 0.0
+            best = na if best is None else min(best, na)
+        if self.trigger_when_empty:
+            return 0.0
+        return None if best is None else max(best - now, 0.0)
+
+    # -- counters ----------------------------------------------------------------------
+    def record_commit(
+        self,
+        in_count: int,
+        in_bytes: int,
+        out_count: int,
+        out_bytes: int,
+        bytes_read: int,
+        bytes_written: int,
+        rel_counts: dict[str, int],
+        terminated: dict[str, int],
+        dropped: int,
+    ) -> None:
+        with self._lock:
+            self.commits += 1
+            self.flowfiles_in += in_count
+            self.bytes_in += in_bytes
+            self.flowfiles_out += out_count
+            self.bytes_out += out_bytes
+            self.bytes_read += bytes_read
+            self.bytes_written += bytes_written
+            self.dropped += dropped
+            rc = self.rel_counts
+            for k, v in rel_counts.items():
+                rc[k] = rc.get(k, 0) + v
+            tc = self.terminated
+            for k, v in terminated.items():
+                tc[k] = tc.get(k, 0) + v
+
+    def add_bulletin(self, level: str, message: str, flowfile_uuid: str | None = None) -> None:
+        self.bulletins.append(
+            Bulletin(self.runtime.clock.time_ms(), level, self.id, message, flowfile_uuid)
+        )
+
+    def status(self) -> ProcessorStatus:
+        with self._lock:
+            if self.running:
+                state = "running"
+            elif self.finished:
+                state = "finished"
+            else:
+                state = "stopped"
+            return ProcessorStatus(
+                id=self.id,
+                name=self.name,
+                type=self.type_name,
+                group=self.group,
+                state=state,
+                flowfiles_in=self.flowfiles_in,
+                bytes_in=self.bytes_in,
+                flowfiles_out=self.flowfiles_out,
+                bytes_out=self.bytes_out,
+                bytes_read=self.bytes_read,
+                bytes_written=self.bytes_written,
+                flowfiles_dropped=self.dropped,
+                triggers=self.triggers,
+                trigger_time_s=self.trigger_ns / 1e9,
+                active_tasks=self.active,
+                errors=self.errors,
+                relationship_counts=freeze_counts(self.rel_counts),
+                bulletins=tuple(self.bulletins),
+            )
+
+    # -- triggering --------------------------------------------------------------------
+    def yield_for(self, seconds: float | None) -> None:
+        d = self.schedule.yield_duration if seconds is None else seconds
+        self.yielded_until = max(self.yielded_until, self.runtime.clock.monotonic() + d)
+
+    def _trigger_sync(self, session: ProcessSession) -> BaseException | None:
+        assert self.context is not None
+        try:
+            self.processor.on_trigger(self.context, session)
+            session.commit()
+        except BaseException as exc:
+            session.rollback(penalize=True)
+            return exc
+        return None
+
+    async def trigger(self) -> None:
+        """Run one trigger in a fresh session; commit, or roll back and report."""
+        assert self.context is not None
+        rt = self.runtime
+        self.triggers += 1
+        self.active += 1
+        rt.active_triggers += 1
+        session = ProcessSession(self)
+        start = time.perf_counter_ns()
+        error: BaseException | None
+        try:
+            if self.is_async:
+                try:
+                    await self.processor.on_trigger(self.context, session)
+                    session.commit()
+                    error = None
+                except BaseException as exc:
+                    session.rollback(penalize=True)
+                    if isinstance(exc, anyio.get_cancelled_exc_class()):
+                        raise
+                    error = exc
+            elif self.run_inline:
+                error = self._trigger_sync(session)
+            else:
+                error = await anyio.to_thread.run_sync(
+                    self._trigger_sync, session, limiter=rt.thread_limiter
+                )
+        finally:
+            self.trigger_ns += time.perf_counter_ns() - start
+            self.active -= 1
+            rt.active_triggers -= 1
+        if error is not None:
+            self._on_error(error)
+        period = self.schedule.period
+        if period > 0 and self.schedule.strategy == "timer":
+            self.next_run_at = rt.clock.monotonic() + period
+        elif self.schedule.strategy == "cron":
+            self.next_run_at = rt.next_cron_fire(self)
+
+    def _on_error(self, error: BaseException) -> None:
+        self.errors += 1
+        uuid = getattr(error, "flowfile_uuid", None)
+        msg = f"{type(error).__name__}: {error}"
+        self.add_bulletin("error", msg, uuid)
+        log = self.runtime.logger.bind(processor=self.id, group=self.group)
+        if isinstance(error, ProcessException):
+            log.error("processing_failed", error=msg, flowfile=uuid)
+        else:
+            # Unexpected: NiFi logs and administratively yields the processor.
+            tb = "".join(traceback.format_exception(error)).rstrip()
+            log.error("trigger_failed", error=msg, flowfile=uuid, traceback=tb)
+            self.yield_for(self.runtime.administrative_yield)
+
+    def summary_counts(self) -> dict[str, Any]:
+        return {"in": self.flowfiles_in, "out": self.flowfiles_out, "triggers": self.triggers}

@@ -1,0 +1,171 @@
+"""The processor API: what a plugin author subclasses (NiFi's Processor, §3).
+
+A processor declares its properties (:class:`~flowengine.PropertyDescriptor` class
+attributes), its relationships (:class:`Relationship` class attributes) and its behaviour
+(input requirement, default schedule, attributes read and written). That one declaration
+drives validation, the flow JSON Schema, ``flowengine describe`` and ``docs/processors.md``.
+
+``on_trigger`` may be a plain function (run in a worker thread behind the global thread
+limiter, like NiFi's timer-driven pool) or ``async def`` (run on the event loop, for I/O).
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._component import ConfigurableComponent
+
+if TYPE_CHECKING:
+    from ._context import ProcessContext
+    from ._session import ProcessSession
+
+__all__ = ["InputRequirement", "Processor", "Relationship", "Schedule"]
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A named outcome a processor routes FlowFiles to.
+
+    Attributes:
+        name: lowercase name used in connections (``success``, ``failure``).
+        description: when FlowFiles are routed here.
+        auto_terminate_default: dropped unless connected (NiFi ``autoTerminateDefault``).
+    """
+
+    name: str
+    description: str = ""
+    auto_terminate_default: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_failure(self) -> bool:
+        """A failure-type relationship: FlowFiles auto-terminated here count as failures
+        of a run (exit code 3)."""
+        n = self.name
+        return n.endswith("failure") or n in FAILURE_RELATIONSHIPS
+
+
+FAILURE_RELATIONSHIPS = frozenset({"failure", "not.found", "permission.denied"})
+
+
+class InputRequirement(enum.Enum):
+    """Whether a processor needs, allows or forbids incoming connections."""
+
+    REQUIRED = "required"
+    ALLOWED = "allowed"
+    FORBIDDEN = "forbidden"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When and how a processor is triggered (NiFi's scheduling settings).
+
+    Attributes:
+        strategy: ``timer`` (every ``period``, 0 = as fast as work arrives), ``cron``
+            (6-field Quartz/Spring cron with seconds), or ``event`` (only when input arrives).
+        period: seconds between triggers for the timer strategy.
+        cron: the cron expression for the cron strategy.
+        concurrent_tasks: triggers that may run at the same time.
+        batch_size: FlowFiles a processor should take per trigger (``context.batch_size``).
+        max_triggers: stop triggering after this many (0 = unlimited); a source that
+            reaches it is exhausted (run-until-drained).
+        yield_duration: how long ``context.yield_()`` pauses the processor.
+        penalty_duration: how long ``session.penalize()`` holds a FlowFile back.
+    """
+
+    strategy: str = "timer"
+    period: float = 0.0
+    cron: str | None = None
+    concurrent_tasks: int = 1
+    batch_size: int = 1000
+    max_triggers: int = 0
+    yield_duration: float = 1.0
+    penalty_duration: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.strategy not in ("timer", "cron", "event"):
+            raise ValueError(f"unknown scheduling strategy {self.strategy!r} (timer, cron, event)")
+        if self.strategy == "cron" and not self.cron:
+            raise ValueError("the cron strategy needs a cron expression")
+        if self.concurrent_tasks < 1:
+            raise ValueError("concurrent_tasks must be at least 1")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if self.max_triggers < 0:
+            raise ValueError("max_triggers must not be negative")
+
+
+class Processor(ConfigurableComponent):
+    """Base class of every processor.
+
+    Subclass it, declare ``PropertyDescriptor`` and ``Relationship`` class attributes and
+    implement :meth:`on_trigger`. One instance serves all concurrent tasks of a configured
+    processor, so keep per-trigger data in locals, not on ``self``.
+    """
+
+    #: every declared relationship, in declaration order (filled in automatically)
+    relationships: ClassVar[tuple[Relationship, ...]] = ()
+    input_requirement: ClassVar[InputRequirement] = InputRequirement.ALLOWED
+    #: overrides of :class:`Schedule` defaults for this processor type
+    default_schedule: ClassVar[Mapping[str, Any]] = {}
+    #: attributes read / written: name -> description (for docs and ``describe``)
+    reads_attributes: ClassVar[Mapping[str, str]] = {}
+    writes_attributes: ClassVar[Mapping[str, str]] = {}
+    #: one trigger at a time whatever ``concurrent_tasks`` says (NiFi @TriggerSerially)
+    trigger_serially: ClassVar[bool] = False
+    #: triggered even without input (NiFi @TriggerWhenEmpty), e.g. to flush bins
+    trigger_when_empty: ClassVar[bool] = False
+    #: keeps state through ``context.state`` / ``session.set_state``
+    stateful: ClassVar[bool] = False
+    #: run a sync ``on_trigger`` on the event loop thread instead of a worker thread;
+    #: only for short, non-blocking, CPU-light triggers (saves a thread hop per trigger)
+    run_inline: ClassVar[bool] = False
+    #: a YAML snippet showing typical use (``describe`` prints it)
+    example: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        seen: dict[str, Relationship] = {}
+        for klass in reversed(cls.__mro__):
+            for value in vars(klass).values():
+                if isinstance(value, Relationship):
+                    seen[value.name] = value
+        cls.relationships = tuple(seen.values())
+
+    @classmethod
+    def relationships_for(
+        cls, properties: Mapping[str, str | None], dynamic: Mapping[str, str]
+    ) -> Sequence[Relationship]:
+        """The relationships of a configured instance (declared property values with
+        defaults, dynamic properties); override when the configuration creates
+        relationships (RouteOnAttribute, QueryRecord)."""
+        return cls.relationships
+
+    @classmethod
+    def is_async(cls) -> bool:
+        return inspect.iscoroutinefunction(cls.on_trigger)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def custom_validate(self, context: ProcessContext) -> list[str]:
+        """Cross-property checks, run only when every property is valid on its own."""
+        return []
+
+    def on_scheduled(self, context: ProcessContext) -> None:  # noqa: B027 - optional hook
+        """Called once before the first trigger (NiFi @OnScheduled)."""
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> Any:
+        """Do one unit of work. The framework commits the session afterwards; an
+        exception rolls it back (inputs penalized) and is reported as a bulletin."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement on_trigger")
+
+    def on_unscheduled(self, context: ProcessContext) -> None:  # noqa: B027 - optional hook
+        """Called when stopping begins, while triggers may still run (NiFi @OnUnscheduled)."""
+
+    def on_stopped(self, context: ProcessContext) -> None:  # noqa: B027 - optional hook
+        """Called once every trigger has finished (NiFi @OnStopped)."""

@@ -1,0 +1,707 @@
+"""ProcessSession: the transaction a processor works in (NiFi §2).
+
+Everything a processor does in one trigger (get, create, clone, modify, transfer, remove)
+is recorded here and becomes visible downstream only at :meth:`ProcessSession.commit`, all at
+once; :meth:`ProcessSession.rollback` undoes it all and returns pulled FlowFiles to the
+queues they came from.
+
+Content claim accounting (who holds a reference to which content resource):
+
+* a FlowFile version sitting in a queue holds one claimant on its claim;
+* the session holds one claimant on every claim it wrote or cloned that is still current;
+* at commit, the claim of a FlowFile that leaves (dropped) or whose content changed is
+  released; at rollback, the session's own claims are released and queued ones untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ._content import ContentClaim
+from ._errors import FlowFileHandlingError
+from ._flowfile import PROTECTED_FROM_REMOVAL, FlowFile, new_uuid
+from ._processor import Relationship
+from ._provenance import ProvenanceEvent, ProvenanceEventType
+from ._repository import CommitDelta
+
+if TYPE_CHECKING:
+    from ._connection import Connection
+    from ._node import Node
+
+__all__ = ["ProcessSession", "ProvenanceReporter"]
+
+Content = bytes | bytearray | memoryview | str
+_SELF = "\x00self"
+_CONTENT_EVENTS = frozenset(
+    {
+        ProvenanceEventType.CONTENT_MODIFIED,
+        ProvenanceEventType.FETCH,
+        ProvenanceEventType.RECEIVE,
+        ProvenanceEventType.CREATE,
+    }
+)
+
+
+class _Record:
+    """What the session knows about one FlowFile (keyed by ``FlowFile.id``)."""
+
+    __slots__ = (
+        "content_reported",
+        "current",
+        "event_reported",
+        "kind",
+        "original",
+        "parents",
+        "rel",
+        "removed",
+        "source",
+    )
+
+    def __init__(
+        self, original: FlowFile | None, current: FlowFile, source: Connection | None
+    ) -> None:
+        self.original = original  # the version pulled from a queue (None: created here)
+        self.current = current
+        self.source = source
+        self.rel: str | None = None
+        self.removed = False
+        self.parents: tuple[str, ...] = ()  # uuids, for FORK/JOIN/CLONE events
+        self.kind = "pulled" if original is not None else "created"  # or "child", "clone"
+        self.event_reported = False
+        self.content_reported = False
+
+
+class ProvenanceReporter:
+    """Lets a processor report what it did with a FlowFile (NiFi's ProvenanceReporter).
+
+    Events are buffered and registered at commit with the attributes as of commit.
+    """
+
+    def __init__(self, session: ProcessSession) -> None:
+        self._session = session
+
+    @property
+    def enabled(self) -> bool:
+        """False when provenance is off: skip building details that only events need."""
+        return self._session._prov_enabled
+
+    def _report(
+        self,
+        etype: ProvenanceEventType,
+        ff: FlowFile,
+        *,
+        uri: str | None = None,
+        details: str | None = None,
+        relationship: str | None = None,
+        duration_ms: int = -1,
+    ) -> None:
+        s = self._session
+        rec = s._record(ff)
+        rec.event_reported = True
+        if etype in _CONTENT_EVENTS:
+            rec.content_reported = True
+        if not s._prov_enabled:
+            return
+        s._reported.append((etype, ff.id, uri, details, relationship, duration_ms))
+
+    def create(self, ff: FlowFile, details: str | None = None) -> None:
+        self._report(ProvenanceEventType.CREATE, ff, details=details)
+
+    def receive(self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1) -> None:
+        self._report(ProvenanceEventType.RECEIVE, ff, uri=uri, details=details, duration_ms=duration_ms)
+
+    def fetch(self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1) -> None:
+        self._report(ProvenanceEventType.FETCH, ff, uri=uri, details=details, duration_ms=duration_ms)
+
+    def send(self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1) -> None:
+        self._report(ProvenanceEventType.SEND, ff, uri=uri, details=details, duration_ms=duration_ms)
+
+    def upload(self, ff: FlowFile, uri: str, details: str | None = None) -> None:
+        self._report(ProvenanceEventType.UPLOAD, ff, uri=uri, details=details)
+
+    def remote_invocation(self, ff: FlowFile, uri: str, details: str | None = None) -> None:
+        self._report(ProvenanceEventType.REMOTE_INVOCATION, ff, uri=uri, details=details)
+
+    def route(self, ff: FlowFile, relationship: Relationship | str, details: str | None = None) -> None:
+        rel = relationship.name if isinstance(relationship, Relationship) else relationship
+        self._report(ProvenanceEventType.ROUTE, ff, relationship=rel, details=details)
+
+    def modify_content(self, ff: FlowFile, details: str | None = None) -> None:
+        self._report(ProvenanceEventType.CONTENT_MODIFIED, ff, details=details)
+
+    def modify_attributes(self, ff: FlowFile, details: str | None = None) -> None:
+        self._report(ProvenanceEventType.ATTRIBUTES_MODIFIED, ff, details=details)
+
+    def add_info(self, ff: FlowFile, uri: str, details: str | None = None) -> None:
+        self._report(ProvenanceEventType.ADDINFO, ff, uri=uri, details=details)
+
+
+class ProcessSession:
+    """A unit of work: NiFi's ProcessSession contract, in Python.
+
+    Every method that changes a FlowFile returns its new version; keep using the returned
+    object. Nothing is visible to other components until :meth:`commit`. Not thread-safe:
+    one session belongs to one trigger.
+    """
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+        flow = node.runtime
+        self._repo = flow.content
+        self._clock = flow.clock
+        self._prov_enabled = flow.provenance.enabled
+        self._records: dict[int, _Record] = {}
+        self._polled: dict[Connection, list[FlowFile]] = {}
+        self._owned: dict[int, ContentClaim] = {}  # id -> claim the session holds for it
+        self._reported: list[tuple[Any, ...]] = []
+        self._state: dict[str, str] | None = None
+        self._bytes_read = 0
+        self._bytes_written = 0
+        self.provenance = ProvenanceReporter(self)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _record(self, ff: FlowFile) -> _Record:
+        rec = self._records.get(ff.id)
+        if rec is None:
+            self.rollback()
+            raise FlowFileHandlingError(f"{ff!r} is not known in this session")
+        if rec.removed or rec.rel is not None:
+            self.rollback()
+            raise FlowFileHandlingError(f"{ff!r} has already been transferred or removed")
+        return rec
+
+    def _rel_name(self, relationship: Relationship | str) -> str:
+        return relationship.name if isinstance(relationship, Relationship) else relationship
+
+    # -- getting FlowFiles -------------------------------------------------------------
+    def get(self, max_count: int | None = None) -> Any:
+        """``get()``: the next available FlowFile or None (round-robin over incoming
+        queues). ``get(n)``: a list of up to n FlowFiles, all from one queue."""
+        single = max_count is None
+        n = 1 if single else max_count
+        node = self._node
+        incoming = node.incoming
+        if not incoming or n <= 0:
+            return None if single else []
+        count = len(incoming)
+        start = node.next_poll_index()
+        for i in range(count):
+            conn = incoming[(start + i) % count]
+            got = conn.poll(n)
+            if got:
+                self._take(conn, got)
+                return got[0] if single else got
+        return None if single else []
+
+    def _take(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
+        records = self._records
+        for ff in flowfiles:
+            records[ff.id] = _Record(ff, ff, conn)
+        polled = self._polled.get(conn)
+        if polled is None:
+            self._polled[conn] = list(flowfiles)
+        else:
+            polled.extend(flowfiles)
+
+    def queue_size(self) -> tuple[int, int]:
+        """(count, bytes) queued across all incoming connections."""
+        count = size = 0
+        for c in self._node.incoming:
+            count += c.queued_count
+            size += c.queued_bytes
+        return count, size
+
+    # -- creating ----------------------------------------------------------------------
+    def create(self, parents: FlowFile | Sequence[FlowFile] | None = None) -> FlowFile:
+        """A new FlowFile with empty content; with parent(s), a child that inherits
+        attributes (NiFi §1.3) and lineage."""
+        now = self._clock.time_ms()
+        uid = new_uuid()
+        if parents is None:
+            ff = FlowFile({"uuid": uid, "filename": uid, "path": "./"}, None, entry_date=now)
+            self._records[ff.id] = _Record(None, ff, None)
+            return ff
+        plist = [parents] if isinstance(parents, FlowFile) else list(parents)
+        currents = [self._record(p).current for p in plist]
+        if len(currents) == 1:
+            attrs = dict(currents[0]._attrs)
+        else:
+            first = currents[0]._attrs
+            attrs = {
+                k: v for k, v in first.items() if all(c._attrs.get(k) == v for c in currents[1:])
+            }
+        attrs.pop("alternate.identifier", None)
+        attrs.pop("discard.reason", None)
+        attrs["uuid"] = uid
+        attrs.setdefault("filename", uid)
+        attrs.setdefault("path", "./")
+        lineage = min(c.lineage_start_date for c in currents)
+        ff = FlowFile(attrs, None, entry_date=now, lineage_start_date=lineage)
+        rec = _Record(None, ff, None)
+        rec.parents = tuple(c._attrs["uuid"] for c in currents)
+        rec.kind = "child"
+        self._records[ff.id] = rec
+        return ff
+
+    def clone(self, ff: FlowFile, offset: int | None = None, length: int | None = None) -> FlowFile:
+        """An exact copy (new uuid) sharing the content, or a byte range of it."""
+        cur = self._record(ff).current
+        claim = cur.claim
+        if claim is not None and (offset is not None or length is not None):
+            off = offset or 0
+            ln = claim.length - off if length is None else length
+            if off < 0 or ln < 0 or off + ln > claim.length:
+                raise ValueError(f"range {off}+{ln} outside content of {claim.length} bytes")
+            claim = ContentClaim(claim.resource, claim.offset + off, ln)
+        attrs = dict(cur._attrs)
+        attrs["uuid"] = new_uuid()
+        new = FlowFile(
+            attrs,
+            claim,
+            entry_date=cur.entry_date,
+            lineage_start_date=cur.lineage_start_date,
+        )
+        if claim is not None:
+            self._repo.incref(claim)
+            self._owned[new.id] = claim
+        rec = _Record(None, new, None)
+        rec.parents = (cur._attrs["uuid"],)
+        rec.kind = "clone" if claim is cur.claim else "child"
+        self._records[new.id] = rec
+        return new
+
+    # -- attributes --------------------------------------------------------------------
+    def put_attribute(self, ff: FlowFile, key: str, value: str) -> FlowFile:
+        """Set one attribute (``uuid`` cannot be changed and is ignored)."""
+        rec = self._record(ff)
+        if key == "uuid":
+            return rec.current
+        attrs = dict(rec.current._attrs)
+        attrs[key] = str(value)
+        new = rec.current._with_attrs(attrs)
+        rec.current = new
+        return new
+
+    def put_attributes(self, ff: FlowFile, attributes: Mapping[str, str]) -> FlowFile:
+        """Set several attributes at once (``uuid`` ignored)."""
+        rec = self._record(ff)
+        attrs = dict(rec.current._attrs)
+        attrs.update(attributes)
+        if "uuid" in attributes:
+            attrs["uuid"] = rec.current._attrs["uuid"]
+        new = rec.current._with_attrs(attrs)
+        rec.current = new
+        return new
+
+    def remove_attribute(self, ff: FlowFile, key: str) -> FlowFile:
+        """Remove one attribute (``uuid``, ``filename``, ``path`` are kept)."""
+        return self.remove_attributes(ff, [key])
+
+    def remove_attributes(self, ff: FlowFile, keys: Iterable[str] | re.Pattern[str]) -> FlowFile:
+        """Remove attributes by name or by a compiled regex (fully matched)."""
+        rec = self._record(ff)
+        attrs = dict(rec.current._attrs)
+        if isinstance(keys, re.Pattern):
+            doomed = [k for k in attrs if keys.fullmatch(k)]
+        else:
+            doomed = list(keys)
+        for k in doomed:
+            if k not in PROTECTED_FROM_REMOVAL:
+                attrs.pop(k, None)
+        new = rec.current._with_attrs(attrs)
+        rec.current = new
+        return new
+
+    # -- content -----------------------------------------------------------------------
+    def _set_claim(self, rec: _Record, claim: ContentClaim | None) -> FlowFile:
+        old_owned = self._owned.pop(rec.current.id, None)
+        if old_owned is not None:
+            self._repo.decref(old_owned)
+        if claim is not None:
+            self._owned[rec.current.id] = claim
+            self._bytes_written += claim.length
+        new = rec.current._evolve(claim=claim)
+        rec.current = new
+        return new
+
+    def write(
+        self,
+        ff: FlowFile,
+        data: Content | Iterable[bytes] | Callable[[BinaryIO], Any],
+    ) -> FlowFile:
+        """Replace the content. ``data`` is bytes/str, an iterable of byte chunks
+        (streamed), or a callback that writes to a binary stream."""
+        rec = self._record(ff)
+        repo = self._repo
+        if isinstance(data, str):
+            claim = repo.write_bytes(data.encode("utf-8"))
+        elif isinstance(data, bytes | bytearray | memoryview):
+            claim = repo.write_bytes(data)
+        elif callable(data):
+            w = repo.writer()
+            try:
+                data(w)  # type: ignore[arg-type]
+            except BaseException:
+                w.abort()
+                raise
+            w.close()
+            assert w.claim is not None
+            claim = w.claim
+        else:
+            claim = repo.write_chunks(data)
+        return self._set_claim(rec, claim)
+
+    def rewrite(self, ff: FlowFile, callback: Callable[[BinaryIO, BinaryIO], Any]) -> FlowFile:
+        """Stream the old content through ``callback(input, output)`` into new content."""
+        rec = self._record(ff)
+        w = self._repo.writer()
+        try:
+            with self._open_current(rec) as src:
+                callback(src, w)  # type: ignore[arg-type]
+        except BaseException:
+            w.abort()
+            raise
+        w.close()
+        assert w.claim is not None
+        return self._set_claim(rec, w.claim)
+
+    def append(self, ff: FlowFile, data: Content | Iterable[bytes]) -> FlowFile:
+        """Append to the content (copy-on-write: a new claim holds old + new bytes)."""
+        rec = self._record(ff)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        w = self._repo.writer()
+        try:
+            with self._open_current(rec) as src:
+                while chunk := src.read(1 << 20):
+                    w.write(chunk)
+            if isinstance(data, bytes | bytearray | memoryview):
+                w.write(data)
+            else:
+                for chunk in data:
+                    w.write(chunk)
+        except BaseException:
+            w.abort()
+            raise
+        w.close()
+        assert w.claim is not None
+        return self._set_claim(rec, w.claim)
+
+    @contextmanager
+    def _open_current(self, rec: _Record) -> Iterator[BinaryIO]:
+        claim = rec.current.claim
+        if claim is None or claim.length == 0:
+            yield io.BytesIO(b"")
+            return
+        f = self._repo.open(claim)
+        try:
+            yield f
+        finally:
+            f.close()
+        self._bytes_read += claim.length
+
+    def read(self, ff: FlowFile) -> bytes:
+        """The whole content in memory (for contents known to be small)."""
+        rec = self._record(ff)
+        claim = rec.current.claim
+        if claim is None or claim.length == 0:
+            return b""
+        self._bytes_read += claim.length
+        return self._repo.read(claim)
+
+    def open(self, ff: FlowFile) -> Any:
+        """A context manager yielding a readable binary stream over the content."""
+        return self._open_current(self._record(ff))
+
+    def import_from(self, source: str | PathLike[str] | BinaryIO, ff: FlowFile | None = None) -> FlowFile:
+        """Stream a file (path) or binary stream into the content of ``ff`` (or a new one)."""
+        target = ff if ff is not None else self.create()
+        if isinstance(source, str | PathLike):
+            with open(source, "rb") as f:
+                return self.write(target, iter(lambda: f.read(1 << 20), b""))
+        return self.write(target, iter(lambda: source.read(1 << 20), b""))
+
+    def export_to(self, ff: FlowFile, destination: str | PathLike[str] | BinaryIO) -> int:
+        """Stream the content to a path or binary stream; returns bytes written."""
+        n = 0
+        with self.open(ff) as src:
+            if isinstance(destination, str | PathLike):
+                with open(Path(destination), "wb") as out:
+                    while chunk := src.read(1 << 20):
+                        n += out.write(chunk)
+            else:
+                while chunk := src.read(1 << 20):
+                    n += destination.write(chunk)
+        return n
+
+    # -- routing -----------------------------------------------------------------------
+    def penalize(self, ff: FlowFile) -> FlowFile:
+        """Mark the FlowFile so nothing polls it for the processor's penalty duration."""
+        rec = self._record(ff)
+        until = self._clock.monotonic() + self._node.penalty_duration
+        new = rec.current._evolve(penalty_until=until)
+        rec.current = new
+        return new
+
+    def transfer(self, ff: FlowFile | Sequence[FlowFile], relationship: Relationship | str | None = None) -> None:
+        """Route FlowFile(s) to a relationship at commit; without one, back to the queue
+        they came from (transfer to self; illegal for FlowFiles created here)."""
+        if isinstance(ff, FlowFile):
+            self._transfer_one(ff, relationship)
+            return
+        for f in ff:
+            self._transfer_one(f, relationship)
+
+    def _transfer_one(self, ff: FlowFile, relationship: Relationship | str | None) -> None:
+        rec = self._record(ff)
+        if relationship is None:
+            if rec.source is None:
+                self.rollback()
+                raise FlowFileHandlingError(
+                    f"{ff!r} was created in this session and cannot be transferred to self"
+                )
+            rec.rel = _SELF
+            return
+        name = relationship.name if isinstance(relationship, Relationship) else relationship
+        if name not in self._node.relationship_names:
+            self.rollback()
+            raise FlowFileHandlingError(
+                f"relationship {name!r} is not known to {self._node.name}"
+                f" (known: {', '.join(sorted(self._node.relationship_names))})"
+            )
+        rec.rel = name
+
+    def remove(self, ff: FlowFile | Sequence[FlowFile]) -> None:
+        """Drop FlowFile(s) from the flow at commit (a DROP provenance event)."""
+        for f in [ff] if isinstance(ff, FlowFile) else ff:
+            self._record(f).removed = True
+
+    # -- state -------------------------------------------------------------------------
+    def get_state(self) -> dict[str, str]:
+        """The component's state as this session sees it."""
+        if self._state is not None:
+            return dict(self._state)
+        return self._node.runtime.flowfile_repository.load_state(self._node.id)
+
+    def set_state(self, state: Mapping[str, str]) -> None:
+        """Replace the component's state; applied atomically with the commit."""
+        self._state = {str(k): str(v) for k, v in state.items()}
+
+    # -- commit / rollback -------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        return not self._records and self._state is None
+
+    def commit(self) -> None:
+        """Make everything done in this session visible at once (NiFi's commit order:
+        provenance, repository journal, enqueue, acknowledge)."""
+        records = self._records
+        if not records and self._state is None:
+            return
+        node = self._node
+        for rec in records.values():
+            if rec.rel is None and not rec.removed:
+                self.rollback()
+                raise FlowFileHandlingError(
+                    f"{rec.current!r} was neither transferred nor removed "
+                    f"(transfer relationship not specified) in {node.name}"
+                )
+        runtime = node.runtime
+        repo = self._repo
+        now_ms = self._clock.time_ms()
+        placements: dict[Connection, list[FlowFile]] = {}
+        dropped: list[tuple[FlowFile, str]] = []
+        release: list[ContentClaim] = []
+        fanout: list[tuple[FlowFile, FlowFile]] = []
+        rel_counts: dict[str, int] = {}
+        terminated: dict[str, int] = {}
+        out_count = out_bytes = 0
+        owned = self._owned
+        conns_for = node.connections_for
+        for rec in records.values():
+            cur = rec.current
+            orig = rec.original
+            # The queued original's reference is released when content changed or it left.
+            if orig is not None and orig.claim is not None and (rec.removed or orig.claim is not cur.claim):
+                release.append(orig.claim)
+            owned.pop(cur.id, None)  # ownership moves to the queue (or is released below)
+            if rec.removed:
+                if cur.claim is not None and (orig is None or orig.claim is not cur.claim):
+                    release.append(cur.claim)
+                if orig is not None:  # created-and-removed here: as if it never existed
+                    reason = cur._attrs.get("discard.reason") or "Removed by processor"
+                    dropped.append((cur, reason))
+                continue
+            rel = rec.rel
+            assert rel is not None
+            if rel is _SELF:
+                placements.setdefault(rec.source, []).append(cur)  # type: ignore[arg-type]
+                continue
+            rel_counts[rel] = rel_counts.get(rel, 0) + 1
+            conns = conns_for(rel)
+            if not conns:
+                if cur.claim is not None and (orig is None or orig.claim is not cur.claim):
+                    release.append(cur.claim)
+                dropped.append((cur, f"Auto-Terminated by {rel} Relationship"))
+                terminated[rel] = terminated.get(rel, 0) + 1
+                continue
+            out_count += 1
+            out_bytes += cur.size
+            placements.setdefault(conns[0], []).append(cur)
+            for extra in conns[1:]:
+                attrs = dict(cur._attrs)
+                attrs["uuid"] = new_uuid()
+                copy = FlowFile(
+                    attrs,
+                    cur.claim,
+                    entry_date=cur.entry_date,
+                    lineage_start_date=cur.lineage_start_date,
+                    penalty_until=cur.penalty_until,
+                )
+                if cur.claim is not None:
+                    repo.incref(cur.claim)
+                placements.setdefault(extra, []).append(copy)
+                fanout.append((cur, copy))
+                out_count += 1
+                out_bytes += cur.size
+        # Any claim the session still owns belongs to nothing that survives.
+        if owned:
+            release.extend(owned.values())
+            owned.clear()
+
+        events = self._build_events(now_ms, dropped, fanout) if self._prov_enabled else None
+        delta = CommitDelta()
+        for conn, ffs in placements.items():
+            cid = conn.id
+            delta.placed.extend((cid, f) for f in ffs)
+        delta.dropped = [f for f, _ in dropped]
+        if self._state is not None:
+            delta.state[node.id] = self._state
+        if runtime.flowfile_repository.durable or delta.state:
+            runtime.flowfile_repository.commit(delta)
+        if events:
+            runtime.provenance.register(events)
+        for conn, ffs in placements.items():
+            conn.offer(ffs)
+        in_count = in_bytes = 0
+        for conn, ffs in self._polled.items():
+            size = 0
+            for f in ffs:
+                size += f.size
+            conn.acknowledge(len(ffs), size)
+            in_count += len(ffs)
+            in_bytes += size
+        if release:
+            repo.decref_many(release)
+        node.record_commit(
+            in_count,
+            in_bytes,
+            out_count,
+            out_bytes,
+            self._bytes_read,
+            self._bytes_written,
+            rel_counts,
+            terminated,
+            len(dropped),
+        )
+        self._reset()
+
+    def _build_events(
+        self, now_ms: int, dropped: list[tuple[FlowFile, str]], fanout: list[tuple[FlowFile, FlowFile]]
+    ) -> list[ProvenanceEvent]:
+        node = self._node
+        cid, ctype = node.id, node.type_name
+        events: list[ProvenanceEvent] = []
+        E = ProvenanceEventType
+
+        def ev(etype: ProvenanceEventType, ff: FlowFile, **kw: Any) -> ProvenanceEvent:
+            return ProvenanceEvent(
+                etype,
+                ff._attrs["uuid"],
+                cid,
+                ctype,
+                timestamp_ms=now_ms,
+                attributes=ff._attrs,
+                size=ff.size,
+                lineage_start_date=ff.lineage_start_date,
+                entry_date=ff.entry_date,
+                content_claim=None if ff.claim is None else f"{ff.claim.resource}:{ff.claim.offset}:{ff.claim.length}",
+                **kw,
+            )
+
+        records = self._records
+        for etype, fid, uri, details, rel, dur in self._reported:
+            rec = records.get(fid)
+            if rec is None:
+                continue
+            events.append(
+                ev(etype, rec.current, transit_uri=uri, details=details,
+                   relationship=rel, duration_ms=dur)
+            )
+        forks: dict[tuple[str, str], list[str]] = {}  # (kind, parent uuid) -> children
+        for rec in records.values():
+            cur = rec.current
+            kind = rec.kind
+            if kind == "created":
+                if not rec.event_reported and not rec.removed:
+                    events.append(ev(E.CREATE, cur))
+            elif kind == "pulled":
+                if rec.removed:
+                    continue
+                orig = rec.original
+                assert orig is not None
+                if orig.claim is not cur.claim:
+                    if not rec.content_reported:
+                        events.append(ev(E.CONTENT_MODIFIED, cur))
+                elif not rec.event_reported and orig._attrs is not cur._attrs and orig._attrs != cur._attrs:
+                    events.append(ev(E.ATTRIBUTES_MODIFIED, cur))
+            elif len(rec.parents) > 1:
+                events.append(ev(E.JOIN, cur, parent_uuids=rec.parents))
+            else:
+                key = (kind, rec.parents[0])
+                forks.setdefault(key, []).append(cur._attrs["uuid"])
+        if forks:
+            by_uuid = {r.current._attrs["uuid"]: r.current for r in records.values()}
+            for (kind, parent), kids in forks.items():
+                pff = by_uuid.get(parent)
+                if pff is None:
+                    continue
+                etype = E.CLONE if kind == "clone" else E.FORK
+                events.append(ev(etype, pff, child_uuids=tuple(kids)))
+        for orig, copy in fanout:
+            events.append(ev(E.CLONE, orig, child_uuids=(copy._attrs["uuid"],)))
+        for ff, reason in dropped:
+            events.append(ev(E.DROP, ff, details=reason))
+        return events
+
+    def rollback(self, penalize: bool = False) -> None:
+        """Undo everything: pulled FlowFiles go back to their queues (penalized if asked),
+        content written here is released, reported events and state changes vanish."""
+        if self._owned:
+            self._repo.decref_many(list(self._owned.values()))
+        penalty = self._clock.monotonic() + self._node.penalty_duration if penalize else 0.0
+        for conn, ffs in self._polled.items():
+            if penalize:
+                ffs = [f._evolve(penalty_until=penalty) for f in ffs]
+            conn.requeue(ffs)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._records = {}
+        self._polled = {}
+        self._owned = {}
+        self._reported = []
+        self._state = None
+        self._bytes_read = 0
+        self._bytes_written = 0
+
+    @property
+    def flowfiles(self) -> list[FlowFile]:
+        """Current versions of every FlowFile the session holds (for diagnostics)."""
+        return [r.current for r in self._records.values()]

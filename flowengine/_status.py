@@ -1,0 +1,79 @@
+"""Frozen status snapshots and bulletins: the one view the CLI, the embedding result and
+any future HTTP API all read (NiFi's status history and bulletin board)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ._connection import ConnectionStatus
+
+__all__ = ["Bulletin", "ConnectionStatus", "FlowStatus", "ProcessorStatus"]
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """A warning or error posted by a component."""
+
+    time_ms: int
+    level: str
+    component: str
+    message: str
+    flowfile_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessorStatus:
+    """Counters of one processor (or port/funnel) since the flow started."""
+
+    id: str
+    name: str
+    type: str
+    group: str
+    state: str
+    flowfiles_in: int
+    bytes_in: int
+    flowfiles_out: int
+    bytes_out: int
+    bytes_read: int
+    bytes_written: int
+    flowfiles_dropped: int
+    triggers: int
+    trigger_time_s: float
+    active_tasks: int
+    errors: int
+    relationship_counts: Mapping[str, int]
+    bulletins: tuple[Bulletin, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlowStatus:
+    """Everything at one instant."""
+
+    flow: str
+    time_ms: int
+    processors: tuple[ProcessorStatus, ...]
+    connections: tuple[ConnectionStatus, ...]
+
+    @property
+    def bulletins(self) -> tuple[Bulletin, ...]:
+        out = [b for p in self.processors for b in p.bulletins]
+        out.sort(key=lambda b: b.time_ms)
+        return tuple(out)
+
+    def processor(self, name: str) -> ProcessorStatus:
+        for p in self.processors:
+            if p.id == name or p.name == name:
+                return p
+        raise KeyError(name)
+
+    def connection(self, id: str) -> ConnectionStatus:
+        for c in self.connections:
+            if c.id == id:
+                return c
+        raise KeyError(id)
+
+
+def freeze_counts(counts: dict[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(counts))
