@@ -289,6 +289,11 @@ class _Gen:
             self.coerce(self.emit(a), fn.arg_type(i), node.arg_pos[i] if node.arg_pos else node.pos)
             for i, a in enumerate(node.args)
         ]
+        if fn.validate is not None:
+            try:
+                fn.validate(*[a.value if a.const else None for a in args])
+            except ExpressionError as exc:
+                raise self.error(exc.message, node.pos) from exc
         v = self.var()
         if (
             fn.inline is not None

@@ -39,6 +39,9 @@ class Fn:
             (constant arguments), used when every argument is a non-null constant.
         null_value: Python expression used by ``inline`` when the subject is null.
         ctx: ``impl`` receives the evaluation context as first argument.
+        validate: called at compile time with the constant arguments (``None`` for
+            non-constant ones); raising makes the value invalid, as NiFi does for
+            literal regexes, JSON paths, date formats and durations.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Fn:
     inline: str | None = None
     null_value: str | None = None
     ctx: bool = False
+    validate: Callable[..., None] | None = None
 
     def arg_type(self, index: int) -> str:
         """Coercion target of argument *index*."""
