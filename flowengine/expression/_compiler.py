@@ -300,6 +300,8 @@ class _Gen:
             and subj is not None
             and all(a.const and isinstance(a.value, _INLINE_CONST) and a.value is not None
                     for a in args)
+            and (fn.subject != "ANY" or (
+                subj.type == "STRING" and all(isinstance(a.value, str) for a in args)))
         ):
             code = fn.inline.format(s=subj.code, **{f"a{i}": a.code for i, a in enumerate(args)})
             if subj.nullable and fn.null_value is not None:
