@@ -1,0 +1,455 @@
+"""The benchmark harness: discovery, repetitions, per-variant peak RSS, table and JSON.
+
+A workload is a module ``benchmarks/<name>.py`` exposing
+``run(quick: bool) -> list[dict]``; each dict is one row with the keys of
+:data:`ROW_KEYS` (the DESIGN.md "Benchmark JSON" contract). This module gives workloads
+the pieces they share:
+
+* :func:`measure` runs one variant in a fresh interpreter
+  (``python -m benchmarks._child``) so its peak RSS is its own: the parent reaps the
+  child with :func:`os.wait4` and reads ``ru_maxrss`` of exactly that process. The child
+  returns a JSON-able dict (e.g. a count, a checksum and the seconds it measured).
+* :func:`median_of` repeats a measurement and keeps the median (shared machines are
+  noisy).
+* :func:`row` builds a result row with ``ratio = value / baseline_value`` (same run).
+* :func:`main` is ``python -m benchmarks``; :func:`main_single` is
+  ``python -m benchmarks.<name>``.
+
+Why subprocesses: peak RSS is a high-water mark; measuring a second variant in a
+process that already ran the first would report the first one's peak. Fresh
+interpreters also keep one variant's garbage from slowing the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import pkgutil
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ROW_KEYS",
+    "ChildError",
+    "commit",
+    "discover",
+    "machine",
+    "main",
+    "main_single",
+    "measure",
+    "median_of",
+    "print_table",
+    "row",
+    "scratch_dir",
+]
+
+ROW_KEYS = (
+    "workload",
+    "variant",
+    "value",
+    "unit",
+    "baseline",
+    "baseline_value",
+    "ratio",
+    "peak_rss_mb",
+)
+REPO = Path(__file__).resolve().parent.parent
+#: modules under benchmarks/ that are not workloads
+NOT_WORKLOADS = frozenset({"peers"})
+
+
+class ChildError(RuntimeError):
+    """A measured subprocess failed; carries its stderr tail for the report."""
+
+
+# -- measuring -----------------------------------------------------------------------
+def measure(
+    target: str,
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    python: str | None = None,
+    timeout: float = 1800.0,
+    env: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], float]:
+    """Run ``module:function(**kwargs)`` in a fresh interpreter.
+
+    Returns:
+        (the function's result, the child's peak RSS in MB).
+
+
+    Args:
+        target: ``"package.module:function"``; the function returns a JSON-able dict.
+        kwargs: JSON-able keyword arguments.
+        python: the interpreter (a peer's virtual environment); default this one.
+        timeout: seconds before the child is killed and :class:`ChildError` raised.
+        env: extra environment variables for the child.
+
+    The peak RSS is ``ru_maxrss`` of the child as reported by ``wait4`` (Linux: KiB).
+    """
+    with tempfile.TemporaryDirectory(prefix="fe-bench-child-") as tmp:
+        out = Path(tmp) / "result.json"
+        err = Path(tmp) / "stderr.txt"
+        cmd = [
+            python or sys.executable,
+            "-m",
+            "benchmarks._child",
+            target,
+            json.dumps(dict(kwargs or {})),
+            str(out),
+        ]
+        child_env = dict(os.environ)
+        child_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO), child_env.get("PYTHONPATH", "")) if p
+        )
+        child_env.update(env or {})
+        with open(err, "wb") as errf:
+            proc = subprocess.Popen(
+                cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errf, env=child_env
+            )
+            status, rusage = _wait_with_timeout(proc, timeout)
+        if status != 0 or not out.exists():
+            tail = err.read_text(errors="replace")[-2000:]
+            raise ChildError(f"{target} failed (status {status}):\n{tail}")
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result, _maxrss_mb(rusage)
+
+
+def _wait_with_timeout(
+    proc: subprocess.Popen[bytes], timeout: float
+) -> tuple[int, Any]:
+    """Reap ``proc`` with wait4 (for its own rusage), killing it after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, rusage
+        if time.monotonic() > deadline:
+            proc.kill()
+            _, status, rusage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return -9, rusage
+        time.sleep(0.005)
+
+
+def _maxrss_mb(rusage: Any) -> float:
+    # Linux reports KiB, macOS bytes.
+    scale = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
+    return round(rusage.ru_maxrss * scale, 1)
+
+
+def median_of(
+    reps: int, fn: Callable[[], tuple[dict[str, Any], float]], key: str = "seconds"
+) -> tuple[dict[str, Any], float, list[float]]:
+    """Run ``fn`` ``reps`` times; (result with the median ``key``, max RSS, all keys).
+
+    ``fn`` returns ``(result, peak_rss_mb)`` as :func:`measure` does. The reported RSS
+    is the highest seen: a high-water mark should not be averaged away.
+    """
+    runs = [fn() for _ in range(max(1, reps))]
+    runs.sort(key=lambda r: float(r[0][key]))
+    mid = runs[(len(runs) - 1) // 2]
+    return mid[0], max(r[1] for r in runs), [float(r[0][key]) for r in runs]
+
+
+def row(
+    workload: str,
+    variant: str,
+    value: float,
+    unit: str,
+    baseline: str,
+    baseline_value: float,
+    peak_rss_mb: float | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One result row; ``ratio = value / baseline_value`` (both from the same run)."""
+    ratio = value / baseline_value if baseline_value else float("nan")
+    r: dict[str, Any] = {
+        "workload": workload,
+        "variant": variant,
+        "value": round(value, 4),
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": round(baseline_value, 4),
+        "ratio": float(f"{ratio:.5g}"),
+        "peak_rss_mb": None if peak_rss_mb is None else round(peak_rss_mb, 1),
+    }
+    r.update(extra)
+    return r
+
+
+def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory for generated inputs (never inside the repository).
+
+    ``FLOWENGINE_BENCH_TMP`` picks the parent directory (default: the system temp dir).
+    """
+    return tempfile.TemporaryDirectory(
+        prefix=f"fe-bench-{prefix}-", dir=os.environ.get("FLOWENGINE_BENCH_TMP")
+    )
+
+
+# -- context of a run ----------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gb": _memory_gb(),
+    }
+    with contextlib.suppress(OSError):
+        info["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def commit() -> str:
+    """The checked-out commit (``+dirty`` when tracked files are modified)."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}+dirty" if dirty else sha
+
+
+# -- discovery -----------------------------------------------------------------------
+def discover() -> list[str]:
+    """Workload module names (``benchmarks/<name>.py``, not starting with ``_``)."""
+    here = Path(__file__).resolve().parent
+    names = [
+        m.name
+        for m in pkgutil.iter_modules([str(here)])
+        if not m.name.startswith("_") and not m.ispkg and m.name not in NOT_WORKLOADS
+    ]
+    return sorted(names)
+
+
+def _load(name: str) -> Callable[[bool], list[dict[str, Any]]] | None:
+    module = importlib.import_module(f"benchmarks.{name}")
+    fn = getattr(module, "run", None)
+    return fn if callable(fn) else None
+
+
+# -- output --------------------------------------------------------------------------
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return "-"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+def print_table(rows: Sequence[Mapping[str, Any]], file: Any = None) -> None:
+    """A plain-text table of rows (also fine to paste into Markdown)."""
+    out = file or sys.stdout
+    cols = [
+        "workload",
+        "variant",
+        "value",
+        "unit",
+        "baseline",
+        "baseline_value",
+        "ratio",
+        "peak_rss_mb",
+    ]
+    head = [
+        "workload",
+        "variant",
+        "value",
+        "unit",
+        "baseline",
+        "baseline",
+        "ratio",
+        "RSS MB",
+    ]
+    cells = [[_fmt(r.get(c)) for c in cols] for r in rows]
+    widths = [
+        max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
+        for i, h in enumerate(head)
+    ]
+    numeric = {2, 5, 6, 7}
+
+    def line(values: Iterable[str]) -> str:
+        parts = []
+        for i, v in enumerate(values):
+            parts.append(v.rjust(widths[i]) if i in numeric else v.ljust(widths[i]))
+        return "| " + " | ".join(parts) + " |"
+
+    print(line(head), file=out)
+    print(
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if i in numeric else "-" * (w + 2)
+            for i, w in enumerate(widths)
+        )
+        + "|",
+        file=out,
+    )
+    for c in cells:
+        print(line(c), file=out)
+    for r in rows:
+        if r.get("note"):
+            print(f"  note ({r['workload']}/{r['variant']}): {r['note']}", file=out)
+    out.flush()
+
+
+def _check(rows: Any, name: str) -> list[dict[str, Any]]:
+    if not isinstance(rows, list):
+        raise TypeError(
+            f"benchmarks.{name}.run() returned {type(rows).__name__}, not a list"
+        )
+    for r in rows:
+        missing = [k for k in ROW_KEYS if k not in r]
+        if missing:
+            raise TypeError(f"benchmarks.{name}: a row lacks {missing}: {r}")
+    return rows
+
+
+def run_workloads(
+    names: Sequence[str], quick: bool, log: Any = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Run each workload; (all rows, error messages). One failing workload does not stop
+    the others."""
+    log = log or sys.stderr
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for name in names:
+        print(f"== {name}{' (quick)' if quick else ''}", file=log, flush=True)
+        start = time.monotonic()
+        try:
+            fn = _load(name)
+            if fn is None:
+                print(f"   skipped: benchmarks.{name} has no run()", file=log)
+                continue
+            got = _check(fn(quick), name)
+        except Exception as exc:
+            msg = f"{name}: {type(exc).__name__}: {exc}"
+            errors.append(msg)
+            print(f"   FAILED {msg}", file=log, flush=True)
+            continue
+        rows.extend(got)
+        print(
+            f"   {len(got)} row(s) in {time.monotonic() - start:.1f} s",
+            file=log,
+            flush=True,
+        )
+    return rows, errors
+
+
+def document(rows: list[dict[str, Any]], errors: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON document of a run (DESIGN.md "Benchmark JSON")."""
+    doc: dict[str, Any] = {"machine": machine(), "commit": commit(), "results": rows}
+    doc["machine"]["date_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if errors:
+        doc["machine"]["errors"] = list(errors)
+    return doc
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks [--quick] [--only NAME]... [--json OUT] [--list]``."""
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes, seconds per workload"
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only this workload (repeatable; comma-separated allowed)",
+    )
+    ap.add_argument("--json", metavar="OUT", help="write the results document here")
+    ap.add_argument("--list", action="store_true", help="list the workloads and exit")
+    args = ap.parse_args(argv)
+    names = discover()
+    if args.list:
+        print("\n".join(names))
+        return 0
+    if args.only:
+        wanted = [n.strip().replace("-", "_") for o in args.only for n in o.split(",")]
+        unknown = [n for n in wanted if n not in names]
+        if unknown:
+            print(
+                f"unknown workload(s): {', '.join(unknown)}; have: {', '.join(names)}",
+                file=sys.stderr,
+            )
+            return 2
+        names = wanted
+    start = time.monotonic()
+    rows, errors = run_workloads(names, args.quick)
+    print()
+    print_table(rows)
+    print(
+        f"\n{len(rows)} row(s) in {time.monotonic() - start:.1f} s; commit {commit()}"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(document(rows, errors), indent=2) + "\n")
+    if errors:
+        print("errors:\n  " + "\n  ".join(errors), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main_single(
+    run: Callable[[bool], list[dict[str, Any]]], argv: Sequence[str] | None = None
+) -> int:
+    """``python -m benchmarks.<name> [--quick] [--json OUT]`` (one workload)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", metavar="OUT")
+    args = ap.parse_args(argv)
+    rows = run(args.quick)
+    print_table(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps(document(rows), indent=2) + "\n")
+    return 0

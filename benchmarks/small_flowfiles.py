@@ -1,0 +1,229 @@
+"""Workload 1, small-flowfiles: 1,000,000 100-byte FlowFiles through four processors.
+
+GenerateFlowFile → UpdateAttribute (2 attributes: ``seq = ${nextInt()}``, a literal)
+→ RouteOnAttribute (``even = ${seq:mod(2):equals(0)}``) → AppendToFile (the matched
+ones into one file; ``unmatched`` auto-terminated). Variants: in-memory repositories,
+durable repositories, durable + provenance. Baseline: a plain Python loop doing the
+same work (per message: the 100-byte content, an attribute dict with a sequence number
+and a literal, the parity test, the write) in the same run. Peers (bytewax,
+Beam, streamz) run the same messages when their virtual environments exist
+(``python -m benchmarks.peers setup``).
+
+Every variant must produce the same file as the baseline (count and SHA-256) before its
+time counts.
+
+Until the Expression Language has ``nextInt``/``mod``, the flow numbers FlowFiles with a
+different rule that existing functions can express; see :func:`_expressions`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _harness as h
+
+WORKLOAD = "small_flowfiles"
+N_FULL = 1_000_000
+N_QUICK = 20_000
+REPS_FULL = 3
+REPS_QUICK = 3
+BATCH = 1000
+#: 100 bytes, the same for every message (GenerateFlowFile's non-unique mode)
+PAYLOAD = (b"flowengine small-flowfiles benchmark payload " * 3)[:99] + b"\n"
+assert len(PAYLOAD) == 100
+
+
+def _expressions() -> tuple[dict[str, str], str]:
+    """UpdateAttribute's properties and the RouteOnAttribute condition.
+
+    Prefers NiFi's own idiom (``nextInt()`` counter, ``mod``); falls back to string
+    functions over a literal when the EL lacks them (then every FlowFile matches and the
+    count check still holds: the baseline follows the same rule).
+    """
+    from flowengine.expression import compile as el_compile
+
+    try:
+        el_compile("${nextInt()}")
+        el_compile("${seq:mod(2):equals(0)}")
+    except Exception:
+        return {"seq": "0", "stage": "bench"}, "${seq:equals('0')}"
+    return {"seq": "${nextInt()}", "stage": "bench"}, "${seq:mod(2):equals(0)}"
+
+
+def _digest(path: str) -> tuple[int, str]:
+    data = Path(path).read_bytes()
+    return len(data) // len(PAYLOAD), hashlib.sha256(data).hexdigest()
+
+
+# -- measured in a subprocess --------------------------------------------------------
+def flowengine_variant(
+    n: int,
+    out: str,
+    durable: bool = False,
+    provenance: bool = False,
+    state_dir: str | None = None,
+) -> dict[str, Any]:
+    """Run the flow once: seconds of ``Flow.run`` (plan, build, run, stop), output."""
+    import flowengine
+    from benchmarks._sink import AppendToFile
+
+    update, condition = _expressions()
+    flow = flowengine.Flow(WORKLOAD)
+    flow.add_processor(
+        "generate",
+        "GenerateFlowFile",
+        {"custom_text": PAYLOAD.decode(), "batch_size": str(BATCH)},
+        schedule={"period": "0 sec", "max_triggers": n // BATCH},
+    )
+    flow.add_processor("update", "UpdateAttribute", update)
+    flow.add_processor(
+        "route", "RouteOnAttribute", {"even": condition}, auto_terminate=["unmatched"]
+    )
+    flow.add_processor("sink", AppendToFile, {"path": out}, auto_terminate=["success"])
+    flow.connect("generate", "update")
+    flow.connect("update", "route")
+    flow.connect("route", "sink", ["even"])
+    start = time.perf_counter()
+    result = flow.run(
+        until_drained=True,
+        timeout=3600,
+        durable=durable,
+        state_dir=state_dir,
+        provenance=provenance,
+        collect_outputs=False,
+    )
+    seconds = time.perf_counter() - start
+    count, sha = _digest(out)
+    return {
+        "seconds": seconds,
+        "count": count,
+        "sha256": sha,
+        "ok": result.ok,
+        "drained": result.drained,
+    }
+
+
+def baseline_variant(n: int, out: str) -> dict[str, Any]:
+    """The hand-written floor: the same work as a plain Python loop."""
+    update, _ = _expressions()
+    counter = "nextInt" in update["seq"]
+    literal = update["stage"]
+    start = time.perf_counter()
+    with open(out, "wb", buffering=1 << 20) as f:
+        write = f.write
+        for i in range(n):
+            content = PAYLOAD
+            attrs = {"seq": str(i) if counter else "0", "stage": literal}
+            if (int(attrs["seq"]) % 2 == 0) if counter else attrs["seq"] == "0":
+                write(content)
+    seconds = time.perf_counter() - start
+    count, sha = _digest(out)
+    return {
+        "seconds": seconds,
+        "count": count,
+        "sha256": sha,
+        "ok": True,
+        "drained": True,
+    }
+
+
+# -- orchestration -------------------------------------------------------------------
+def _durable_available() -> bool:
+    try:
+        import flowengine._durable  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """Baseline, then each variant; rows with FlowFiles/s and ratio to the baseline."""
+    n = N_QUICK if quick else N_FULL
+    reps = REPS_QUICK if quick else REPS_FULL
+    rows: list[dict[str, Any]] = []
+    with h.scratch_dir(WORKLOAD) as tmp:
+        out = os.path.join(tmp, "out.bin")
+        base, base_rss, _ = h.median_of(
+            reps,
+            lambda: h.measure(f"{__name__}:baseline_variant", {"n": n, "out": out}),
+        )
+        base_rate = n / base["seconds"]
+        rows.append(
+            h.row(
+                WORKLOAD,
+                "baseline: python loop",
+                base_rate,
+                "FlowFiles/s",
+                "python loop",
+                base_rate,
+                base_rss,
+            )
+        )
+        variants: list[tuple[str, dict[str, Any]]] = [
+            ("in-memory", {}),
+            ("durable", {"durable": True}),
+            ("durable+provenance", {"durable": True, "provenance": True}),
+        ]
+        for name, kw in variants:
+            if kw.get("durable") and not _durable_available():
+                print(
+                    f"   {name}: skipped (durable repositories are not available yet)",
+                    file=sys.stderr,
+                )
+                continue
+
+            def once(kw: dict[str, Any] = kw) -> tuple[dict[str, Any], float]:
+                state = os.path.join(tmp, f"state-{time.monotonic_ns()}")
+                args = {"n": n, "out": out, **kw}
+                if kw.get("durable"):
+                    args["state_dir"] = state
+                return h.measure(f"{__name__}:flowengine_variant", args)
+
+            try:
+                res, rss, _ = h.median_of(reps, once)
+            except h.ChildError as exc:
+                if "durable repositories are not available" in str(exc):
+                    print(
+                        f"   {name}: skipped (durable repositories are not available)",
+                        file=sys.stderr,
+                    )
+                    continue
+                raise
+            _same_output(name, res, base)
+            rate = n / res["seconds"]
+            rows.append(
+                h.row(
+                    WORKLOAD, name, rate, "FlowFiles/s", "python loop", base_rate, rss
+                )
+            )
+        from benchmarks.peers import peer_rows
+
+        rows.extend(
+            peer_rows(
+                WORKLOAD,
+                quick,
+                tmp,
+                baseline=("python loop", base_rate),
+                expected=(base["count"], base["sha256"]),
+            )
+        )
+    return rows
+
+
+def _same_output(name: str, res: dict[str, Any], base: dict[str, Any]) -> None:
+    if not res.get("drained"):
+        raise RuntimeError(f"{WORKLOAD}/{name}: the flow did not drain")
+    if (res["count"], res["sha256"]) != (base["count"], base["sha256"]):
+        raise RuntimeError(
+            f"{WORKLOAD}/{name}: output differs from the baseline "
+            f"({res['count']} vs {base['count']} messages)"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(h.main_single(run))
