@@ -151,16 +151,23 @@ class Flow(ProcessGroup):
         self.description = description
         self.registry = registry
         self.settings: dict[str, Any] = {}
+        #: ``#{name}`` values that win over the flow's own (``load(parameters=...)``)
+        self.parameter_overrides: dict[str, str] = {}
+
+    def _overrides(self, parameters: Mapping[str, str] | None) -> dict[str, str]:
+        merged = dict(self.parameter_overrides)
+        merged.update({k: str(v) for k, v in (parameters or {}).items()})
+        return merged
 
     # -- validation --------------------------------------------------------------------
     def validate(self, parameters: Mapping[str, str] | None = None) -> list[FlowProblem]:
         """Every problem of the flow (empty when it is valid). Nothing runs."""
-        _, problems = plan_flow(self, self.registry or default_registry(), parameters)
+        _, problems = plan_flow(self, self.registry or default_registry(), self._overrides(parameters))
         return problems
 
     def plan(self, parameters: Mapping[str, str] | None = None) -> Plan:
         """The validated plan, or ValidationError listing every problem."""
-        plan, problems = plan_flow(self, self.registry or default_registry(), parameters)
+        plan, problems = plan_flow(self, self.registry or default_registry(), self._overrides(parameters))
         if plan is None:
             raise ValidationError([str(p) for p in problems])
         return plan
@@ -179,7 +186,7 @@ class Flow(ProcessGroup):
         parameters: Mapping[str, str] | None = None,
         durable: bool = False,
         state_dir: str | None = None,
-        provenance: bool = True,
+        provenance: bool | None = None,
         clock: Clock | None = None,
         collect_outputs: bool = True,
         administrative_yield: float | None = None,
@@ -213,6 +220,12 @@ class Flow(ProcessGroup):
                     f"(the flow has: {', '.join(self.input_ports) or 'none'})"
                 )
         plan = self.plan(parameters)
+        if provenance is None:
+            provenance = bool(self.settings.get("provenance", True))
+        if administrative_yield is None and "administrative_yield" in self.settings:
+            from ._units import parse_duration
+
+            administrative_yield = parse_duration(self.settings["administrative_yield"])
         repos = open_repositories(durable=durable, state_dir=state_dir, provenance=provenance, flow=self.name, settings=self.settings)
         runtime = FlowRuntime(
             plan,

@@ -183,6 +183,7 @@ class FlowRuntime:
                 expiration=pc.expiration,
                 prioritizers=pc.prioritizers,
                 name=pc.name,
+                swap=self.flowfile_repository.swap_store(pc.id),
             )
             conn.on_expired = self._expire
             self.connections.append(conn)

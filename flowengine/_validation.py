@@ -111,6 +111,9 @@ class _Planner:
         self.service_deps: dict[str, list[str]] = {}
         self.connections: list[PlannedConnection] = []
         self.params_by_group: dict[str, dict[str, Parameter]] = {}
+        #: components whose own configuration failed, or that lost a connection to a
+        #: problem: graph checks on them would only repeat the same mistake
+        self.tainted: set[str] = set()
 
     def problem(self, loc: Location | None, msg: str) -> None:
         self.problems.append(FlowProblem(loc, msg))
@@ -367,11 +370,15 @@ class _Planner:
             what = f"processor {nid!r}"
             cls = self.resolve_type("processor", pdef.type, _loc(pdef.locations, "type"), what)
             if cls is None:
+                self.tainted.add(nid)
                 continue
             refs: list[tuple[str, PropertyDescriptor, Location | None]] = []
+            before = len(self.problems)
             declared, dynamic = self.resolve_properties(cls, pdef.properties, pdef.locations, params, what, path, refs)
             for value, d, loc in refs:
                 self.check_service_ref(path, value, d, loc, what)
+            if len(self.problems) != before:
+                self.tainted.add(nid)
             rels = tuple(cls.relationships_for(declared, dynamic))
             rel_names = [r.name for r in rels]
             auto: set[str] = {r.name for r in rels if r.auto_terminate_default}
@@ -430,6 +437,16 @@ class _Planner:
             self.plan_connections(_join(path, child_name), child)
 
     def plan_connection(self, path: str, group: ProcessGroup, index: int, c: ConnectionDef) -> None:
+        before = len(self.problems)
+        self._plan_connection(path, group, c)
+        if len(self.problems) != before or any(
+            _join(path, ref.partition(".")[0] if "." in ref and ref.partition(".")[0] in group.groups else ref) in self.tainted
+            for ref in (c.source, c.destination)
+        ):
+            for ref in (c.source, c.destination):
+                self.tainted.add(_join(path, ref))
+
+    def _plan_connection(self, path: str, group: ProcessGroup, c: ConnectionDef) -> None:
         loc = c.locations.get("")
         src = self.endpoint(path, group, c.source, "source", _loc(c.locations, "source"))
         dst = self.endpoint(path, group, c.destination, "destination", _loc(c.locations, "destination"))
@@ -487,7 +504,7 @@ class _Planner:
             incoming[c.destination].append(c)
             outgoing[c.source].append(c)
         for nid, node in self.nodes.items():
-            if node.kind != "processor":
+            if node.kind != "processor" or nid in self.tainted:
                 continue
             locs = self._locs.get(nid, {})
             what = f"processor {nid!r}"

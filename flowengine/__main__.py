@@ -1,0 +1,7 @@
+"""``python -m flowengine`` is the ``flowengine`` command."""
+
+from __future__ import annotations
+
+from ._cli import main
+
+raise SystemExit(main())

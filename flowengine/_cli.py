@@ -1,0 +1,111 @@
+"""The ``flowengine`` command line.
+
+Imports are deferred into each command so ``flowengine --help`` starts fast. Logs always
+go to stderr (console renderer on a TTY, JSON lines otherwise); stdout carries only data
+(``schema``, ``processors --json``, ``describe --json``, ``el``).
+
+Exit codes: 0 ok; 1 unexpected error; 2 invalid flow or usage; 3 drained, but FlowFiles
+reached an auto-terminated failure relationship; 4 ``--timeout`` expired (or the run was
+interrupted) before the flow drained — state is kept, a rerun continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_FAILURES, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # usage errors exit 2, as documented
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="flowengine",
+        description="Run NiFi-style data flows written in YAML.",
+        epilog="exit codes: 0 ok, 1 error, 2 invalid flow/usage, 3 failures, 4 timed out",
+    )
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="log level (default info)")
+    p.add_argument("--log-format", default="auto", choices=["auto", "console", "json"], help="console on a TTY, JSON lines otherwise (auto)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run a flow (a service until stopped, or a batch job with --until-drained)")
+    run.add_argument("flow", help="flow file (YAML)")
+    run.add_argument("--until-drained", action="store_true", help="stop once sources are finished and every queue is empty")
+    run.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds (exit 4)")
+    run.add_argument("--param", action="append", default=[], metavar="K=V", help="set parameter #{K} (repeatable)")
+    run.add_argument("--param-file", action="append", default=[], metavar="FILE", help="parameters from a YAML mapping or KEY=VALUE lines")
+    run.add_argument("--state-dir", default=None, metavar="DIR", help="where durable repositories live (default .flowengine/<flow>)")
+    run.add_argument("--in-memory", action="store_true", help="no durability: faster, for batch jobs that can simply be rerun")
+    run.add_argument("--no-provenance", action="store_true", help="do not record provenance events")
+    run.add_argument("--no-live", action="store_true", help="no live status table on a TTY")
+
+    val = sub.add_parser("validate", help="check flow files; errors as file:line:col: message")
+    val.add_argument("flows", nargs="+", help="flow files")
+    val.add_argument("--param", action="append", default=[], metavar="K=V")
+    val.add_argument("--param-file", action="append", default=[], metavar="FILE")
+
+    procs = sub.add_parser("processors", help="list processor and controller-service types")
+    procs.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+    desc = sub.add_parser("describe", help="properties, relationships, attributes and an example of a type")
+    desc.add_argument("type", help="processor or controller-service type")
+    desc.add_argument("--json", action="store_true")
+
+    sub.add_parser("schema", help="print the JSON Schema of the flow file format")
+
+    el = sub.add_parser("el", help="evaluate an Expression Language expression", add_help=False)
+    el.add_argument("rest", nargs=argparse.REMAINDER)
+
+    prov = sub.add_parser("provenance", help="query the provenance of a durable run", add_help=False)
+    prov.add_argument("rest", nargs=argparse.REMAINDER)
+
+    docs = sub.add_parser("docs", help="write the generated processor reference (docs/processors.md)")
+    docs.add_argument("--output", default=None, metavar="FILE", help="file to write (default: stdout)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["el"]:
+        from .expression import main as el_main
+
+        return el_main(argv[1:])
+    if argv[:1] == ["provenance"]:
+        from ._cli_provenance import main as prov_main
+
+        return prov_main(argv[1:])
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"flowengine {__version__}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_INVALID
+    from ._cli_logging import configure_logging
+
+    configure_logging(args.log_level, args.log_format)
+    try:
+        from . import _cli_commands as commands
+
+        handler = getattr(commands, f"cmd_{args.command}")
+        return int(handler(args))
+    except KeyboardInterrupt:
+        return EXIT_TIMEOUT
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,297 @@
+"""The CLI's commands (imported only once a command runs, keeping ``--help`` fast)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+
+from ._cli import EXIT_ERROR, EXIT_FAILURES, EXIT_INVALID, EXIT_OK, EXIT_TIMEOUT
+from ._errors import FlowEngineError, ServiceError, ValidationError
+from ._registry import default_registry
+
+__all__ = ["cmd_describe", "cmd_docs", "cmd_processors", "cmd_run", "cmd_schema", "cmd_validate"]
+
+log = structlog.get_logger("flowengine.cli")
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str] | None:
+    """--param-file then --param (later wins); None (and a message) on a bad argument."""
+    out: dict[str, str] = {}
+    for pf in args.param_file:
+        try:
+            text = Path(pf).read_text(encoding="utf-8")
+        except OSError as exc:
+            _err(f"--param-file {pf}: {exc}")
+            return None
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict):
+            out.update({str(k): ("true" if v is True else "false" if v is False else str(v)) for k, v in data.items()})
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if "=" not in line:
+                _err(f"{pf}:{n}: expected KEY=VALUE")
+                return None
+            k, _, v = line.partition("=")
+            out[k.strip()] = v.strip()
+    for p in args.param:
+        if "=" not in p:
+            _err(f"--param {p!r}: expected KEY=VALUE")
+            return None
+        k, _, v = p.partition("=")
+        out[k.strip()] = v
+    return out
+
+
+def _load(path: str, params: dict[str, str]) -> tuple[Any, list[str]]:
+    from ._loader import read_flow
+
+    flow, problems = read_flow(path)
+    if flow is not None:
+        problems += flow.validate(params)
+    return flow, [str(p) for p in problems]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    params = _parameters(args)
+    if params is None:
+        return EXIT_INVALID
+    bad = 0
+    for path in args.flows:
+        _, problems = _load(path, params)
+        for p in problems:
+            print(p, file=sys.stderr)
+        if problems:
+            bad += 1
+            print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        else:
+            print(f"{path}: valid", file=sys.stderr)
+    return EXIT_INVALID if bad else EXIT_OK
+
+
+def _durable_available() -> bool:
+    try:
+        import flowengine._durable  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    params = _parameters(args)
+    if params is None:
+        return EXIT_INVALID
+    flow, problems = _load(args.flow, params)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return EXIT_INVALID
+    durable = not args.in_memory
+    if durable and not _durable_available():
+        log.warning("durable_repositories_unavailable", hint="running in memory")
+        durable = False
+    state_dir = args.state_dir or str(Path(".flowengine") / flow.name)
+    live = sys.stderr.isatty() and not args.no_live
+    shown = {k: ("********" if p.sensitive else (p.value if p.env is None else f"${{{p.env}}}")) for k, p in flow.parameters.items()}
+    for k in params:
+        if k in flow.parameters and flow.parameters[k].sensitive:
+            shown[k] = "********"
+        else:
+            shown[k] = params[k]
+    log.info("flow_starting", flow=flow.name, file=args.flow, durable=durable, state_dir=state_dir if durable else None, until_drained=args.until_drained, parameters=shown)
+    try:
+        result, interrupted = anyio.run(_run, flow, args, params, durable, state_dir, live, backend="asyncio")
+    except ValidationError as exc:
+        for p in exc.problems:
+            print(f"{args.flow}: {p}", file=sys.stderr)
+        return EXIT_INVALID
+    except ServiceError as exc:
+        log.error("flow_failed", error=str(exc))
+        return EXIT_ERROR
+    except FlowEngineError as exc:
+        log.error("flow_failed", error=str(exc))
+        return EXIT_ERROR
+    with result:
+        from ._live import print_summary
+
+        if args.until_drained or live:
+            print_summary(result.status, result.failures, sys.stderr)
+        log.info(
+            "flow_finished",
+            flow=flow.name,
+            drained=result.drained,
+            timed_out=result.timed_out,
+            seconds=round(result.seconds, 3),
+            failures=[str(f) for f in result.failures],
+        )
+        if result.timed_out:
+            return EXIT_TIMEOUT
+        if args.until_drained:
+            if not result.drained:
+                return EXIT_TIMEOUT  # interrupted: state is kept, a rerun continues
+            return EXIT_FAILURES if result.failures else EXIT_OK
+        return EXIT_OK
+
+
+async def _run(flow: Any, args: argparse.Namespace, params: dict[str, str], durable: bool, state_dir: str, live: bool) -> tuple[Any, bool]:
+    holder: dict[str, Any] = {}
+    interrupted = False
+
+    def on_start(runtime: Any) -> None:
+        holder["runtime"] = runtime
+
+    async with anyio.create_task_group() as tg:
+
+        async def watch_signals() -> None:
+            nonlocal interrupted
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for signum in signals:
+                    interrupted = True
+                    log.info("stop_requested", signal=signal.Signals(signum).name)
+                    rt = holder.get("runtime")
+                    if rt is not None:
+                        rt.request_stop()
+
+        tg.start_soon(watch_signals)
+        if live:
+            from ._live import live_status
+
+            tg.start_soon(live_status, holder)
+        result = await flow.run_async(
+            until_drained=args.until_drained,
+            timeout=args.timeout,
+            parameters=params,
+            durable=durable,
+            state_dir=state_dir,
+            provenance=False if args.no_provenance else None,
+            collect_outputs=False,
+            on_start=on_start,
+        )
+        tg.cancel_scope.cancel()
+    return result, interrupted
+
+
+def cmd_processors(args: argparse.Namespace) -> int:
+    from ._describe import type_listing
+
+    listing = type_listing(default_registry())
+    if args.json:
+        print(json.dumps(listing, indent=2))
+    else:
+        for title, key in (("Processors", "processors"), ("Controller services", "controller_services")):
+            print(f"{title}:")
+            width = max((len(t["type"]) for t in listing[key]), default=10)
+            for t in listing[key]:
+                print(f"  {t['type']:<{width}}  {t['summary']}")
+            print()
+    for e in listing["errors"]:
+        log.error("plugin_load_failed", type=e["type"], error=e["error"])
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from ._describe import describe_type, render_text
+    from ._errors import PluginError
+
+    if args.type.endswith((".yaml", ".yml")) or Path(args.type).is_file():
+        return _describe_flow(args)
+    reg = default_registry()
+    cls = None
+    error = None
+    for kind in ("processor", "service"):
+        try:
+            cls = reg.resolve(kind, args.type)
+            break
+        except PluginError as exc:
+            error = error or str(exc)
+    if cls is None:
+        _err(error or f"unknown type {args.type!r}")
+        return EXIT_INVALID
+    info = describe_type(cls)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        sys.stdout.write(render_text(info))
+    return EXIT_OK
+
+
+def _describe_flow(args: argparse.Namespace) -> int:
+    """Describe a flow file: its components and resolved configuration, secrets masked."""
+    from ._loader import read_flow
+
+    flow, problems = read_flow(args.type)
+    if flow is None or problems:
+        for p in problems:
+            _err(str(p))
+        return EXIT_INVALID
+    try:
+        plan = flow.plan()
+    except ValidationError as exc:
+        for p in exc.problems:
+            _err(p)
+        return EXIT_INVALID
+    data: dict[str, Any] = {"flow": plan.name, "parameters": {}, "processors": {}, "services": {}, "connections": []}
+    for k, p in flow.parameters.items():
+        data["parameters"][k] = "********" if p.sensitive else (f"env:{p.env}" if p.env else p.value)
+    for nid, node in plan.nodes.items():
+        if node.kind != "processor":
+            continue
+        props = {}
+        for d in node.cls.property_descriptors:
+            v = node.declared.get(d.name)
+            if v is not None:
+                props[d.name] = "********" if d.sensitive else v
+        props.update(node.dynamic)
+        data["processors"][nid] = {"type": node.cls.type_name(), "properties": props, "relationships": [r.name for r in node.relationships], "auto_terminated": sorted(node.auto_terminated)}
+    for sid, svc in plan.services.items():
+        props = {}
+        for d in svc.cls.property_descriptors:
+            v = svc.declared.get(d.name)
+            if v is not None:
+                props[d.name] = "********" if d.sensitive else v
+        data["services"][sid] = {"type": svc.cls.type_name(), "properties": props}
+    for c in plan.connections:
+        data["connections"].append({"from": c.source, "relationships": list(c.relationships), "to": c.destination})
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(data, sort_keys=False))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ._schema import flow_schema
+
+    print(json.dumps(flow_schema(default_registry()), indent=2, sort_keys=False))
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ._describe import processors_markdown
+
+    text = processors_markdown(default_registry())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
