@@ -13,7 +13,11 @@ from collections.abc import Callable, Mapping
 
 from flowengine.expression import compile
 
-ATTRS: dict[str, str] = {"filename": "report.2024-01-05.csv", "size": "2048", "kind": "csv"}
+ATTRS: dict[str, str] = {
+    "filename": "report.2024-01-05.csv",
+    "size": "2048",
+    "kind": "csv",
+}
 
 
 def _hand_substring(a: Mapping[str, str]) -> str:
@@ -31,7 +35,12 @@ def _hand_plain(a: Mapping[str, str]) -> str:
 
 def _hand_route(a: Mapping[str, str]) -> str:
     size = a.get("size")
-    ok = size is not None and size.isdigit() and int(size) > 1024 and a.get("kind") == "csv"
+    ok = (
+        size is not None
+        and size.isdigit()
+        and int(size) > 1024
+        and a.get("kind") == "csv"
+    )
     return "true" if ok else "false"
 
 
@@ -40,8 +49,11 @@ def _hand_literal(a: Mapping[str, str]) -> str:
 
 
 WORKLOADS: list[tuple[str, str, Callable[[Mapping[str, str]], str]]] = [
-    ("el_substring_upper_append",
-     "${filename:substringBeforeLast('.'):toUpper():append('-x')}", _hand_substring),
+    (
+        "el_substring_upper_append",
+        "${filename:substringBeforeLast('.'):toUpper():append('-x')}",
+        _hand_substring,
+    ),
     ("el_plain_attribute", "${filename}", _hand_plain),
     ("el_route_condition", "${size:gt(1024):and(${kind:equals('csv')})}", _hand_route),
     ("el_literal_value", "constant/path", _hand_literal),
@@ -84,18 +96,20 @@ def run(quick: bool) -> list[dict[str, object]]:
         expr = compile(text)
         assert expr.evaluate(attributes=ATTRS) == hand(ATTRS), name
         evaluate = expr.evaluate
-        value = _rate(lambda: evaluate(attributes=ATTRS), seconds)
-        baseline = _rate(lambda: hand(ATTRS), seconds)
-        results.append({
-            "workload": name,
-            "variant": "compiled",
-            "value": round(value),
-            "unit": "evaluations/s",
-            "baseline": "hand-written Python",
-            "baseline_value": round(baseline),
-            "ratio": round(value / baseline, 3),
-            "peak_rss_mb": _peak_rss_mb(),
-        })
+        value = _rate(lambda evaluate=evaluate: evaluate(attributes=ATTRS), seconds)
+        baseline = _rate(lambda hand=hand: hand(ATTRS), seconds)
+        results.append(
+            {
+                "workload": name,
+                "variant": "compiled",
+                "value": round(value),
+                "unit": "evaluations/s",
+                "baseline": "hand-written Python",
+                "baseline_value": round(baseline),
+                "ratio": round(value / baseline, 3),
+                "peak_rss_mb": _peak_rss_mb(),
+            }
+        )
     return results
 
 
@@ -105,5 +119,7 @@ if __name__ == "__main__":
     rows = run(quick="--quick" in sys.argv)
     print(f"{'workload':30} {'evals/s':>12} {'baseline/s':>12} {'ratio':>6}")
     for row in rows:
-        print(f"{row['workload']!s:30} {row['value']:>12,} {row['baseline_value']:>12,} "
-              f"{row['ratio']:>6}")
+        print(
+            f"{row['workload']!s:30} {row['value']:>12,} {row['baseline_value']:>12,} "
+            f"{row['ratio']:>6}"
+        )

@@ -16,6 +16,7 @@ before EL parsing by :func:`substitute_parameters`.
 
 from __future__ import annotations
 
+from flowengine.expression._cli import main
 from flowengine.expression._errors import (
     ExpressionError,
     ExpressionEvaluationError,
@@ -23,8 +24,10 @@ from flowengine.expression._errors import (
     ParameterError,
 )
 from flowengine.expression._expression import Expression, compile, functions
-from flowengine.expression._parameters import parameter_references, substitute_parameters
-from flowengine.expression._cli import main
+from flowengine.expression._parameters import (
+    parameter_references,
+    substitute_parameters,
+)
 
 __all__ = [
     "Expression",

@@ -35,8 +35,10 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
 
 def _report(exc: ExpressionError, text: str) -> None:
     kind = (
-        "syntax error" if isinstance(exc, ExpressionSyntaxError)
-        else "parameter error" if isinstance(exc, ParameterError)
+        "syntax error"
+        if isinstance(exc, ExpressionSyntaxError)
+        else "parameter error"
+        if isinstance(exc, ParameterError)
         else "evaluation error"
     )
     print(f"flowengine el: {kind}: {exc.message}", file=sys.stderr)
@@ -55,11 +57,25 @@ def main(argv: list[str] | None = None) -> int:
         prog="flowengine el",
         description="Evaluate a NiFi Expression Language value against attributes.",
     )
-    parser.add_argument("expression", help="property value, e.g. '${filename:toUpper()}'")
-    parser.add_argument("--attr", "-a", action="append", default=[], metavar="K=V",
-                        help="a FlowFile attribute (repeatable)")
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
-                        help="a parameter for #{name} references (repeatable)")
+    parser.add_argument(
+        "expression", help="property value, e.g. '${filename:toUpper()}'"
+    )
+    parser.add_argument(
+        "--attr",
+        "-a",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a FlowFile attribute (repeatable)",
+    )
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter for #{name} references (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help='print {"result": ...}')
     try:
         args = parser.parse_args(argv)

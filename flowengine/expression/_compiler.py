@@ -111,8 +111,14 @@ _ALLOWED: Final = {
 
 
 class _Gen:
-    def __init__(self, text: str, ns: dict[str, Any], counter: list[int],
-                 attrs: set[str], params: Callable[[str], str | None] | None) -> None:
+    def __init__(
+        self,
+        text: str,
+        ns: dict[str, Any],
+        counter: list[int],
+        attrs: set[str],
+        params: Callable[[str], str | None] | None,
+    ) -> None:
         self.text = text
         self.ns = ns
         self.counter = counter
@@ -171,7 +177,11 @@ class _Gen:
         root = node
         while isinstance(root, Call) and root.subject is not None:
             root = root.subject
-        if isinstance(root, Call) and root.name in _MULTI and root is not self.multi_root:
+        if (
+            isinstance(root, Call)
+            and root.name in _MULTI
+            and root is not self.multi_root
+        ):
             return self.emit_multi(node, root)
         return self.emit_function(node, node.subject)
 
@@ -270,7 +280,8 @@ class _Gen:
         fn = self.lookup_fn(node)
         if subject_node is None and fn.subject not in ("NONE", "OPTIONAL"):
             raise self.error(
-                f"{node.name}() needs a subject, e.g. ${{attr:{node.name}(...)}}", node.pos
+                f"{node.name}() needs a subject, e.g. ${{attr:{node.name}(...)}}",
+                node.pos,
             )
         if subject_node is not None and fn.subject == "NONE":
             raise self.error(
@@ -286,7 +297,11 @@ class _Gen:
             stype = "NUMBER" if fn.subject == "OPTIONAL" else fn.subject
             subj = self.coerce(self.emit(subject_node), stype, node.pos)
         args = [
-            self.coerce(self.emit(a), fn.arg_type(i), node.arg_pos[i] if node.arg_pos else node.pos)
+            self.coerce(
+                self.emit(a),
+                fn.arg_type(i),
+                node.arg_pos[i] if node.arg_pos else node.pos,
+            )
             for i, a in enumerate(node.args)
         ]
         if fn.validate is not None:
@@ -298,14 +313,25 @@ class _Gen:
         if (
             fn.inline is not None
             and subj is not None
-            and all(a.const and isinstance(a.value, _INLINE_CONST) and a.value is not None
-                    for a in args)
-            and (fn.subject != "ANY" or (
-                subj.type == "STRING" and all(isinstance(a.value, str) for a in args)))
+            and all(
+                a.const and isinstance(a.value, _INLINE_CONST) and a.value is not None
+                for a in args
+            )
+            and (
+                fn.subject != "ANY"
+                or (
+                    subj.type == "STRING"
+                    and all(isinstance(a.value, str) for a in args)
+                )
+            )
         ):
-            code = fn.inline.format(s=subj.code, **{f"a{i}": a.code for i, a in enumerate(args)})
+            code = fn.inline.format(
+                s=subj.code, **{f"a{i}": a.code for i, a in enumerate(args)}
+            )
             if subj.nullable and fn.null_value is not None:
-                nv = fn.null_value.format(**{f"a{i}": a.code for i, a in enumerate(args)})
+                nv = fn.null_value.format(
+                    **{f"a{i}": a.code for i, a in enumerate(args)}
+                )
                 code = f"({nv}) if {subj.code} is None else ({code})"
             elif subj.nullable and fn.null == "propagate":
                 code = f"None if {subj.code} is None else ({code})"
@@ -345,7 +371,8 @@ class _Gen:
         if reducer_at is not None and reducer_at != len(chain) - 1:
             after = chain[reducer_at + 1]
             raise self.error(
-                f"cannot call {after.name}() on the result of {chain[reducer_at].name}(); "
+                f"cannot call {after.name}() on the result of "
+                f"{chain[reducer_at].name}(); "
                 f"use ${{literal(${{...}}):{after.name}(...)}} instead",
                 after.pos,
             )
@@ -354,8 +381,10 @@ class _Gen:
             per_top = top
         is_all = root.name.startswith("all")
         if reducer_at is not None and not is_all:
-            raise self.error(f"{chain[reducer_at].name}() can only follow all* functions",
-                             chain[reducer_at].pos)
+            raise self.error(
+                f"{chain[reducer_at].name}() can only follow all* functions",
+                chain[reducer_at].pos,
+            )
         # Compile the per-value chain into its own function.
         sub = _Gen(self.text, self.ns, self.counter, self.attrs, self.params)
         sub.multi_root = root
@@ -381,13 +410,19 @@ class _Gen:
         v = self.var()
         if reducer_at is None:
             agg = "_any" if not is_all else "_all"
-            self.line(f"{v} = {agg}({name}, {values}, flowfile, _a, extras, state)", root.pos)
+            self.line(
+                f"{v} = {agg}({name}, {values}, flowfile, _a, extras, state)", root.pos
+            )
             return _Val(v, "BOOLEAN", False)
         red = chain[reducer_at]
         if red.name == "count":
-            self.line(f"{v} = _count({name}, {values}, flowfile, _a, extras, state)", red.pos)
+            self.line(
+                f"{v} = _count({name}, {values}, flowfile, _a, extras, state)", red.pos
+            )
             return _Val(v, "WHOLE", False)
-        delim = self.coerce(self.emit(red.args[0]), "STRING", red.pos) if red.args else None
+        delim = (
+            self.coerce(self.emit(red.args[0]), "STRING", red.pos) if red.args else None
+        )
         if delim is None:
             raise self.error("join() takes 1 argument but 0 given", red.pos)
         self.line(
@@ -400,7 +435,9 @@ class _Gen:
         from flowengine.expression._regex import java_regex
 
         if not root.args:
-            raise self.error(f"{root.name}() takes at least 1 argument but 0 given", root.pos)
+            raise self.error(
+                f"{root.name}() takes at least 1 argument but 0 given", root.pos
+            )
         if root.name in ("anyDelineatedValue", "allDelineatedValues"):
             if len(root.args) != 2:
                 raise self.error(f"{root.name}() takes 2 arguments", root.pos)
@@ -410,7 +447,9 @@ class _Gen:
         consts: list[str] = []
         for arg in root.args:
             if not isinstance(arg, Lit) or not isinstance(arg.value, str):
-                raise self.error(f"{root.name}() arguments must be string literals", arg.pos)
+                raise self.error(
+                    f"{root.name}() arguments must be string literals", arg.pos
+                )
             consts.append(arg.value)
         if root.name in ("anyAttribute", "allAttributes"):
             names = self.const(tuple(consts), "ANY")
@@ -498,7 +537,9 @@ def _base_namespace() -> dict[str, Any]:
     }
 
 
-def _wrap_error(exc: BaseException, linepos: dict[int, int], text: str) -> ExpressionError:
+def _wrap_error(
+    exc: BaseException, linepos: dict[int, int], text: str
+) -> ExpressionError:
     """Attach the failing step's position to an exception raised by generated code."""
     tb = exc.__traceback__
     line: int | None = None
@@ -552,7 +593,9 @@ def generate(
     defs_lines = defs_src.count("\n") + 1 if defs_src else 0
     body_start = defs_lines + len(header) + 1
     linepos = {body_start + i: p for i, p in gen.linepos.items()}
-    source = (defs_src + "\n" if defs_src else "") + "\n".join(header + gen.lines + footer)
+    source = (defs_src + "\n" if defs_src else "") + "\n".join(
+        header + gen.lines + footer
+    )
     ns["_LINEPOS"] = linepos
     ns["_TEXT"] = text
     code = compile(source, "<flowengine-el>", "exec")

@@ -4,7 +4,7 @@ Owns the pattern translator used by ``format``, ``toDate``, ``toInstant``,
 ``formatInstant`` and ``isValidDate``: a pattern is split into letter runs,
 quoted literals and optional ``[...]`` sections once (cached), then formatted
 field by field, or turned into a regular expression for parsing (lenient numbers
-and case-insensitive text, like NiFi's ``prepareLenientCaseInsensitiveDateTimeFormatter``).
+and case-insensitive text, like NiFi's lenient case-insensitive formatter).
 Also owns Java time-zone resolution (``TimeZone.getTimeZone`` falls back to GMT,
 ``ZoneId.of`` is strict) and the text forms of ``java.util.Date`` and ``Instant``.
 """
@@ -34,33 +34,73 @@ __all__ = [
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MONTHS: Final = [calendar.month_name[i] for i in range(1, 13)]
-_DAYS: Final = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_DAYS: Final = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+]
 # java.time.ZoneId.SHORT_IDS (TimeZone.getTimeZone accepts the same names).
 _SHORT_IDS: Final = {
-    "EST": "-05:00", "MST": "-07:00", "HST": "-10:00", "ACT": "Australia/Darwin",
-    "AET": "Australia/Sydney", "AGT": "America/Argentina/Buenos_Aires", "ART": "Africa/Cairo",
-    "AST": "America/Anchorage", "BET": "America/Sao_Paulo", "BST": "Asia/Dhaka",
-    "CAT": "Africa/Harare", "CNT": "America/St_Johns", "CST": "America/Chicago",
-    "CTT": "Asia/Shanghai", "EAT": "Africa/Addis_Ababa", "ECT": "Europe/Paris",
-    "IET": "America/Indiana/Indianapolis", "IST": "Asia/Kolkata", "JST": "Asia/Tokyo",
-    "MIT": "Pacific/Apia", "NET": "Asia/Yerevan", "NST": "Pacific/Auckland",
-    "PLT": "Asia/Karachi", "PNT": "America/Phoenix", "PRT": "America/Puerto_Rico",
-    "PST": "America/Los_Angeles", "SST": "Pacific/Guadalcanal", "VST": "Asia/Ho_Chi_Minh",
+    "EST": "-05:00",
+    "MST": "-07:00",
+    "HST": "-10:00",
+    "ACT": "Australia/Darwin",
+    "AET": "Australia/Sydney",
+    "AGT": "America/Argentina/Buenos_Aires",
+    "ART": "Africa/Cairo",
+    "AST": "America/Anchorage",
+    "BET": "America/Sao_Paulo",
+    "BST": "Asia/Dhaka",
+    "CAT": "Africa/Harare",
+    "CNT": "America/St_Johns",
+    "CST": "America/Chicago",
+    "CTT": "Asia/Shanghai",
+    "EAT": "Africa/Addis_Ababa",
+    "ECT": "Europe/Paris",
+    "IET": "America/Indiana/Indianapolis",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "MIT": "Pacific/Apia",
+    "NET": "Asia/Yerevan",
+    "NST": "Pacific/Auckland",
+    "PLT": "Asia/Karachi",
+    "PNT": "America/Phoenix",
+    "PRT": "America/Puerto_Rico",
+    "PST": "America/Los_Angeles",
+    "SST": "Pacific/Guadalcanal",
+    "VST": "Asia/Ho_Chi_Minh",
 }
 _FULL_NAMES: Final = {
-    "UTC": "Coordinated Universal Time", "GMT": "Greenwich Mean Time",
-    "PST": "Pacific Standard Time", "PDT": "Pacific Daylight Time",
-    "MST": "Mountain Standard Time", "MDT": "Mountain Daylight Time",
-    "CST": "Central Standard Time", "CDT": "Central Daylight Time",
-    "EST": "Eastern Standard Time", "EDT": "Eastern Daylight Time",
-    "CET": "Central European Standard Time", "CEST": "Central European Summer Time",
-    "JST": "Japan Standard Time", "BST": "British Summer Time",
+    "UTC": "Coordinated Universal Time",
+    "GMT": "Greenwich Mean Time",
+    "PST": "Pacific Standard Time",
+    "PDT": "Pacific Daylight Time",
+    "MST": "Mountain Standard Time",
+    "MDT": "Mountain Daylight Time",
+    "CST": "Central Standard Time",
+    "CDT": "Central Daylight Time",
+    "EST": "Eastern Standard Time",
+    "EDT": "Eastern Daylight Time",
+    "CET": "Central European Standard Time",
+    "CEST": "Central European Summer Time",
+    "JST": "Japan Standard Time",
+    "BST": "British Summer Time",
 }
-_OFFSET_RE: Final = re.compile(r"(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?")
+_OFFSET_RE: Final = re.compile(
+    r"(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?"
+)
 
 
-def _fixed(sign: str, hours: str, minutes: str | None, seconds: str | None = None) -> tzinfo:
-    delta = timedelta(hours=int(hours), minutes=int(minutes or 0), seconds=int(seconds or 0))
+def _fixed(
+    sign: str, hours: str, minutes: str | None, seconds: str | None = None
+) -> tzinfo:
+    delta = timedelta(
+        hours=int(hours), minutes=int(minutes or 0), seconds=int(seconds or 0)
+    )
     if delta > timedelta(hours=18):
         raise ValueError("offset out of range")
     return timezone(-delta if sign == "-" else delta)
@@ -68,7 +108,7 @@ def _fixed(sign: str, hours: str, minutes: str | None, seconds: str | None = Non
 
 @functools.lru_cache(maxsize=256)
 def zone(name: str | None, strict: bool = True) -> tzinfo:
-    """Resolve a Java zone name; ``strict`` is ``ZoneId.of``, else ``TimeZone`` (-> GMT)."""
+    """Resolve a Java zone name: ``strict`` is ``ZoneId.of``, else ``TimeZone``."""
     if name is None:
         return local_zone()
     try:
@@ -134,14 +174,18 @@ def _tokens(pattern: str) -> list[tuple[str, int | str]]:
                 j += 1
             else:
                 if j > i + 1 or i + 1 >= n:
-                    raise ExpressionEvaluationError(f"Pattern ends with an incomplete string literal: {pattern}")
+                    raise ExpressionEvaluationError(
+                        f"Pattern ends with an incomplete string literal: {pattern}"
+                    )
             out.append(("'", "'" if j == i + 1 else "".join(buf)))
             i = j + 1
         elif c in "[]":
             out.append((c, 0))
             i += 1
         elif c in "{}#":
-            raise ExpressionEvaluationError(f"Pattern includes reserved character: '{c}'")
+            raise ExpressionEvaluationError(
+                f"Pattern includes reserved character: '{c}'"
+            )
         else:
             out.append(("'", c))
             i += 1
@@ -206,10 +250,18 @@ def _field(dt: datetime, nanos: int, letter: str, count: int, zone_key: str) -> 
         name = _DAYS[dt.weekday()]
         return name if count == 4 else name[0] if count == 5 else name[:3]
     simple = {
-        "d": dt.day, "D": dt.timetuple().tm_yday, "H": dt.hour, "m": dt.minute,
-        "s": dt.second, "h": (dt.hour % 12) or 12, "K": dt.hour % 12,
-        "k": dt.hour or 24, "n": nanos, "F": (dt.day - 1) // 7 + 1,
-        "e": (dt.weekday() + 1) % 7 + 1, "c": (dt.weekday() + 1) % 7 + 1,
+        "d": dt.day,
+        "D": dt.timetuple().tm_yday,
+        "H": dt.hour,
+        "m": dt.minute,
+        "s": dt.second,
+        "h": (dt.hour % 12) or 12,
+        "K": dt.hour % 12,
+        "k": dt.hour or 24,
+        "n": nanos,
+        "F": (dt.day - 1) // 7 + 1,
+        "e": (dt.weekday() + 1) % 7 + 1,
+        "c": (dt.weekday() + 1) % 7 + 1,
         "w": _us_week(dt)[1] if letter == "w" else 0,
         "W": (dt.day + (dt.replace(day=1).weekday() + 1) % 7 - 1) // 7 + 1,
         "A": (dt.hour * 3600 + dt.minute * 60 + dt.second) * 1000 + nanos // 1_000_000,
@@ -218,16 +270,21 @@ def _field(dt: datetime, nanos: int, letter: str, count: int, zone_key: str) -> 
     if letter in simple:
         return str(simple[letter]).zfill(count)
     if letter == "S":
-        return f"{nanos:09d}"[:count] if count <= 9 else f"{nanos:09d}".ljust(count, "0")
+        return (
+            f"{nanos:09d}"[:count] if count <= 9 else f"{nanos:09d}".ljust(count, "0")
+        )
     if letter == "a":
         return "AM" if dt.hour < 12 else "PM"
     if letter == "G":
         return "Anno Domini" if count == 4 else "A" if count == 5 else "AD"
     if letter in "Qq":
         q = (dt.month - 1) // 3 + 1
-        return [str(q), f"0{q}", f"Q{q}", f"{q}{['st', 'nd', 'rd', 'th'][q - 1]} quarter"][
-            min(count, 4) - 1
-        ]
+        return [
+            str(q),
+            f"0{q}",
+            f"Q{q}",
+            f"{q}{['st', 'nd', 'rd', 'th'][q - 1]} quarter",
+        ][min(count, 4) - 1]
     if letter in "zv":
         return _zone_name(dt, count >= 4)
     if letter == "V":
@@ -264,8 +321,10 @@ def format_nanos(epoch_nanos: int, pattern: str, tz: tzinfo) -> str:
 
 
 def date_to_string(millis: int) -> str:
-    """``java.util.Date.toString()``: ``EEE MMM dd HH:mm:ss zzz yyyy`` in the local zone."""
-    return format_nanos(millis * 1_000_000, "EEE MMM dd HH:mm:ss zzz yyyy", local_zone())
+    """``Date.toString()``: ``EEE MMM dd HH:mm:ss zzz yyyy`` in the local zone."""
+    return format_nanos(
+        millis * 1_000_000, "EEE MMM dd HH:mm:ss zzz yyyy", local_zone()
+    )
 
 
 def instant_to_string(nanos: int) -> str:
@@ -283,7 +342,9 @@ def instant_to_string(nanos: int) -> str:
 
 _NUMERIC: Final = "yuYDMLdQqwWeEcFhKkHmsSAnN"
 _TEXT_ZONE: Final = r"[A-Za-z][A-Za-z0-9_/+\-:]*"
-_OFFSET_PAT: Final = r"Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?|GMT(?:[+-]\d{1,2}(?::\d{2})?)?"
+_OFFSET_PAT: Final = (
+    r"Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?|GMT(?:[+-]\d{1,2}(?::\d{2})?)?"
+)
 
 
 def _is_numeric(tok: tuple[str, int | str]) -> bool:
@@ -319,7 +380,11 @@ def _token_regex(tok: tuple[str, int | str], adjacent: bool) -> str:
     if letter in "yuY":
         if count == 2:
             return r"(\d{2})"
-        return rf"([+-]?\d{{{count}}})" if adjacent else rf"([+-]?\d{{{max(count, 1)},10}})"
+        return (
+            rf"([+-]?\d{{{count}}})"
+            if adjacent
+            else rf"([+-]?\d{{{max(count, 1)},10}})"
+        )
     if adjacent:
         return rf"(\d{{{max(count, 1)}}})" if count > 1 else r"(\d{1,2})"
     return rf"(\d{{1,{max(count, 2) if letter not in 'nNAD' else 19}}})"
@@ -348,7 +413,7 @@ def _parser(pattern: str) -> tuple[re.Pattern[str], tuple[tuple[str, int], ...]]
 
 def _zone_from_text(text: str) -> tzinfo:
     if text.upper() == "Z":
-        return timezone.utc
+        return UTC
     return zone(text.upper() if len(text) <= 4 else text, strict=True)
 
 
@@ -378,8 +443,15 @@ def parse_nanos(text: str, pattern: str, tz: tzinfo, *, strict: bool = False) ->
         if letter in "yu":
             year = 2000 + int(value) if count == 2 else int(value)
         elif letter in "ML":
-            month = int(value) if count < 3 else [x.lower() for x in (
-                [n[:3] for n in _MONTHS] if count == 3 else _MONTHS)].index(value.lower()) + 1
+            month = (
+                int(value)
+                if count < 3
+                else [
+                    x.lower()
+                    for x in ([n[:3] for n in _MONTHS] if count == 3 else _MONTHS)
+                ].index(value.lower())
+                + 1
+            )
         elif letter == "d":
             day = int(value)
         elif letter == "D":
@@ -405,7 +477,9 @@ def parse_nanos(text: str, pattern: str, tz: tzinfo, *, strict: bool = False) ->
         elif letter in "zvVXxZO":
             tz_used = _zone_from_text(value)
         elif letter in "YwW":
-            raise ExpressionEvaluationError(f"parsing week-based field '{letter}' is not supported")
+            raise ExpressionEvaluationError(
+                f"parsing week-based field '{letter}' is not supported"
+            )
     if bc:
         year = 1 - year
     if h12 is not None:
@@ -415,7 +489,11 @@ def parse_nanos(text: str, pattern: str, tz: tzinfo, *, strict: bool = False) ->
             base = datetime(year, 1, 1) + timedelta(days=doy - 1)
             month, day = base.month, base.day
         if not strict:
-            day = min(day, calendar.monthrange(year, month)[1]) if 1 <= month <= 12 else day
+            day = (
+                min(day, calendar.monthrange(year, month)[1])
+                if 1 <= month <= 12
+                else day
+            )
         local = datetime(year, month, day, hour, minute, second)
     except (ValueError, OverflowError) as exc:
         raise ExpressionEvaluationError(
@@ -426,7 +504,9 @@ def parse_nanos(text: str, pattern: str, tz: tzinfo, *, strict: bool = False) ->
     if strict:
         back = aware.astimezone(UTC).astimezone(tz_used).replace(tzinfo=None)
         if back != local:
-            raise ExpressionEvaluationError(f"{text!r} does not exist in zone {tz_used}")
+            raise ExpressionEvaluationError(
+                f"{text!r} does not exist in zone {tz_used}"
+            )
     delta = aware.astimezone(UTC) - _EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + nanos
 
@@ -463,22 +543,30 @@ _RFC1123_RE: Final = re.compile(
 
 
 def parse_iso_instant(text: str) -> int | None:
-    """Epoch nanos of an ISO_INSTANT / ISO_OFFSET_DATE_TIME / RFC_1123 string, or None."""
+    """Epoch nanos of an ISO instant, ISO offset date-time or RFC 1123 string."""
     m = _ISO_RE.fullmatch(text)
     try:
         if m:
             y, mo, d, h, mi, s, frac, off = m.groups()
-            tz = timezone.utc if off == "Z" else _fixed(off[0], off[1:3], off[4:6], off[7:9] or None)
-            dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=tz)
+            tz = (
+                UTC
+                if off == "Z"
+                else _fixed(off[0], off[1:3], off[4:6], off[7:9] or None)
+            )
+            dt = datetime(
+                int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=tz
+            )
             delta = dt - _EPOCH
             nanos = int((frac or "0").ljust(9, "0"))
             return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + nanos
         m = _RFC1123_RE.fullmatch(text)
         if m:
             d, mon, y, h, mi, s, off = m.groups()
-            tz = timezone.utc if off == "GMT" else _fixed(off[0], off[1:3], off[3:5])
+            tz = UTC if off == "GMT" else _fixed(off[0], off[1:3], off[3:5])
             month = [x[:3] for x in _MONTHS].index(mon) + 1
-            dt = datetime(int(y), month, int(d), int(h), int(mi), int(s or 0), tzinfo=tz)
+            dt = datetime(
+                int(y), month, int(d), int(h), int(mi), int(s or 0), tzinfo=tz
+            )
             delta = dt - _EPOCH
             return (delta.days * 86400 + delta.seconds) * 1_000_000_000
     except ValueError:

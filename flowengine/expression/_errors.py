@@ -1,11 +1,11 @@
-"""Errors raised by the Expression Language (the ``ExpressionError`` branch of the tree).
+"""Errors raised by the Expression Language (the ``ExpressionError`` branch).
 
 Owns the EL error hierarchy::
 
     FlowEngineError
     └── ExpressionError              any EL problem; ``position`` points into the value
-        ├── ExpressionSyntaxError    bad syntax, unknown function, wrong arguments (compile time)
-        ├── ExpressionEvaluationError  an error NiFi raises while evaluating (bad regex, ...)
+        ├── ExpressionSyntaxError    bad syntax/function/arguments (compile)
+        ├── ExpressionEvaluationError  NiFi fails evaluation (bad regex...)
         └── ParameterError           ``#{name}`` references an undefined parameter
 """
 

@@ -13,12 +13,14 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from flowengine.expression import _fn_strings  # noqa: F401  (registers functions)
-from flowengine.expression import _fn_encode  # noqa: F401
-from flowengine.expression import _fn_math  # noqa: F401
-from flowengine.expression import _fn_search  # noqa: F401
-from flowengine.expression import _fn_dates  # noqa: F401
-from flowengine.expression import _fn_system  # noqa: F401
+from flowengine.expression import (
+    _fn_dates,  # noqa: F401
+    _fn_encode,  # noqa: F401
+    _fn_math,  # noqa: F401
+    _fn_search,  # noqa: F401
+    _fn_strings,  # noqa: F401  (registers functions)
+    _fn_system,  # noqa: F401
+)
 from flowengine.expression._compiler import generate
 from flowengine.expression._errors import ExpressionSyntaxError
 from flowengine.expression._parser import parse_value
@@ -57,11 +59,20 @@ class Expression:
             :class:`ExpressionEvaluationError` where NiFi fails evaluation.
     """
 
-    __slots__ = ("attribute_names", "evaluate", "is_literal", "literal_value", "source", "text")
+    __slots__ = (
+        "attribute_names",
+        "evaluate",
+        "is_literal",
+        "literal_value",
+        "source",
+        "text",
+    )
 
     evaluate: _Evaluate
 
-    def __init__(self, text: str, *, parameters: Callable[[str], str | None] | None = None):
+    def __init__(
+        self, text: str, *, parameters: Callable[[str], str | None] | None = None
+    ):
         self.text = text
         parts = parse_value(text)
         if all(isinstance(p, str) for p in parts):
@@ -101,7 +112,9 @@ class Expression:
 
         This is how RouteOnAttribute reads its routing conditions.
         """
-        result = self.evaluate(flowfile, attributes=attributes, extras=extras, state=state)
+        result = self.evaluate(
+            flowfile, attributes=attributes, extras=extras, state=state
+        )
         return result.lower() == "true"
 
     def __repr__(self) -> str:
@@ -113,7 +126,7 @@ def _compile_cached(text: str) -> Expression:
     return Expression(text)
 
 
-def compile(  # noqa: A001 - the natural name; mirrors re.compile
+def compile(
     text: str, *, parameters: Callable[[str], str | None] | None = None
 ) -> Expression:
     """Parse and compile a property value once, for evaluation many times.
@@ -136,7 +149,7 @@ def compile(  # noqa: A001 - the natural name; mirrors re.compile
 
 
 def functions() -> dict[str, dict[str, Any]]:
-    """Every EL function with its arity and whether it takes a subject (for docs/CLI)."""
+    """Every EL function: arity, result type and whether it is subjectless."""
     return {
         name: {
             "min_args": fn.min_args,

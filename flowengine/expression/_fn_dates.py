@@ -22,7 +22,8 @@ __all__: list[str] = []
 
 S = "STRING"
 _AMOUNT_RE: Final = re.compile(
-    r"\s*(\d+)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s*", re.IGNORECASE
+    r"\s*(\d+)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s*",
+    re.IGNORECASE,
 )
 
 
@@ -37,8 +38,14 @@ def _check_zone(_pattern: object = None, tz: object = None) -> None:
         _dates.zone(tz, strict=True)
 
 
-@register("format", min_args=1, max_args=2, subject="DATE", arg_types=(S, S),
-          validate=_check_pattern)
+@register(
+    "format",
+    min_args=1,
+    max_args=2,
+    subject="DATE",
+    arg_types=(S, S),
+    validate=_check_pattern,
+)
 def _format(d: JDate | None, pattern: str | None, tz: str | None = None) -> str | None:
     if d is None or pattern is None:
         return None
@@ -46,9 +53,17 @@ def _format(d: JDate | None, pattern: str | None, tz: str | None = None) -> str 
     return _dates.format_nanos(d.millis * 1_000_000, pattern, zone)
 
 
-@register("formatInstant", min_args=2, max_args=2, subject="INSTANT", arg_types=(S, S),
-          validate=_check_zone)
-def _format_instant(i: JInstant | None, pattern: str | None, tz: str | None) -> str | None:
+@register(
+    "formatInstant",
+    min_args=2,
+    max_args=2,
+    subject="INSTANT",
+    arg_types=(S, S),
+    validate=_check_zone,
+)
+def _format_instant(
+    i: JInstant | None, pattern: str | None, tz: str | None
+) -> str | None:
     if i is None or pattern is None:
         return None
     zone = _dates.zone(tz, strict=True) if tz is not None else _dates.zone("UTC")
@@ -60,9 +75,18 @@ def _parse(value: str, pattern: str, tz: str | None) -> int:
     return _dates.parse_nanos(value, pattern, zone)
 
 
-@register("toDate", min_args=0, max_args=2, subject="ANY", arg_types=(S, S), result="DATE",
-          validate=_check_zone)
-def _to_date(s: object, pattern: str | None = None, tz: str | None = None) -> JDate | None:
+@register(
+    "toDate",
+    min_args=0,
+    max_args=2,
+    subject="ANY",
+    arg_types=(S, S),
+    result="DATE",
+    validate=_check_zone,
+)
+def _to_date(
+    s: object, pattern: str | None = None, tz: str | None = None
+) -> JDate | None:
     if s is None:
         return None
     if isinstance(s, str) and pattern is not None:
@@ -71,9 +95,18 @@ def _to_date(s: object, pattern: str | None = None, tz: str | None = None) -> JD
     return None if millis is None else JDate(millis)
 
 
-@register("toInstant", min_args=0, max_args=2, subject="ANY", arg_types=(S, S),
-          result="INSTANT", validate=_check_zone)
-def _to_instant(s: object, pattern: str | None = None, tz: str | None = None) -> JInstant | None:
+@register(
+    "toInstant",
+    min_args=0,
+    max_args=2,
+    subject="ANY",
+    arg_types=(S, S),
+    result="INSTANT",
+    validate=_check_zone,
+)
+def _to_instant(
+    s: object, pattern: str | None = None, tz: str | None = None
+) -> JInstant | None:
     if s is None:
         return None
     if isinstance(s, str) and pattern is not None:
@@ -99,8 +132,10 @@ def _now() -> JDate:
 
 def _amount(expr: str | None) -> tuple[int, str]:
     if expr is None or not expr.strip():
-        raise ExpressionEvaluationError("Amount expression cannot be null or empty. "
-                                        "Expected format: '<integer> <unit>'")
+        raise ExpressionEvaluationError(
+            "Amount expression cannot be null or empty. "
+            "Expected format: '<integer> <unit>'"
+        )
     m = _AMOUNT_RE.fullmatch(expr)
     if m is None:
         raise ExpressionEvaluationError(
@@ -136,7 +171,9 @@ def _date_arith(d: JDate | None, expr: str | None, sign: int) -> JDate | None:
         return None
     amount, unit = _amount(expr)
     zone = _dates.local_zone()
-    dt = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=d.millis)).astimezone(zone)
+    dt = (
+        datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=d.millis)
+    ).astimezone(zone)
     out = _shift(dt, sign * amount, unit)
     delta = out.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return JDate(delta // timedelta(milliseconds=1))
@@ -153,32 +190,67 @@ def _instant_arith(i: JInstant | None, expr: str | None, sign: int) -> JInstant 
     return JInstant((delta.days * 86400 + delta.seconds) * 1_000_000_000 + nanos)
 
 
-@register("plusDuration", min_args=1, max_args=1, subject="DATE", arg_types=(S,),
-          result="DATE", validate=_check_amount)
+@register(
+    "plusDuration",
+    min_args=1,
+    max_args=1,
+    subject="DATE",
+    arg_types=(S,),
+    result="DATE",
+    validate=_check_amount,
+)
 def _plus_duration(d: JDate | None, expr: str | None) -> JDate | None:
     return _date_arith(d, expr, 1)
 
 
-@register("minusDuration", min_args=1, max_args=1, subject="DATE", arg_types=(S,),
-          result="DATE", validate=_check_amount)
+@register(
+    "minusDuration",
+    min_args=1,
+    max_args=1,
+    subject="DATE",
+    arg_types=(S,),
+    result="DATE",
+    validate=_check_amount,
+)
 def _minus_duration(d: JDate | None, expr: str | None) -> JDate | None:
     return _date_arith(d, expr, -1)
 
 
-@register("plusInstantDuration", min_args=1, max_args=1, subject="INSTANT", arg_types=(S,),
-          result="INSTANT", validate=_check_amount)
+@register(
+    "plusInstantDuration",
+    min_args=1,
+    max_args=1,
+    subject="INSTANT",
+    arg_types=(S,),
+    result="INSTANT",
+    validate=_check_amount,
+)
 def _plus_instant(i: JInstant | None, expr: str | None) -> JInstant | None:
     return _instant_arith(i, expr, 1)
 
 
-@register("minusInstantDuration", min_args=1, max_args=1, subject="INSTANT",
-          arg_types=(S,), result="INSTANT", validate=_check_amount)
+@register(
+    "minusInstantDuration",
+    min_args=1,
+    max_args=1,
+    subject="INSTANT",
+    arg_types=(S,),
+    result="INSTANT",
+    validate=_check_amount,
+)
 def _minus_instant(i: JInstant | None, expr: str | None) -> JInstant | None:
     return _instant_arith(i, expr, -1)
 
 
-@register("isValidDate", min_args=1, max_args=2, arg_types=(S, S), result="BOOLEAN",
-          null="never", validate=_check_zone)
+@register(
+    "isValidDate",
+    min_args=1,
+    max_args=2,
+    arg_types=(S, S),
+    result="BOOLEAN",
+    null="never",
+    validate=_check_zone,
+)
 def _is_valid_date(s: str | None, pattern: str | None, tz: str | None = None) -> bool:
     if s is None or pattern is None:
         return False

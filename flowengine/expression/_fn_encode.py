@@ -34,8 +34,16 @@ def _u(cp: int) -> str:
     return f"\\u{cp:04X}"
 
 
-_JSON_MAP: Final = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\n": "\\n",
-                    "\t": "\\t", "\f": "\\f", "\r": "\\r"}
+_JSON_MAP: Final = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "/": "\\/",
+    "\b": "\\b",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 @register("escapeJson", null="never")
@@ -64,7 +72,7 @@ def _java_unescape(m: re.Match[str]) -> str:
         return chr(int(body[-4:], 16))
     if body[:1].isdigit() and body[0] in "01234567":
         digits = body if int(body[0]) <= 3 else body[:2]
-        rest = body[len(digits):]
+        rest = body[len(digits) :]
         return chr(int(digits, 8)) + rest
     return _JAVA_CTRL.get(body, body)
 
@@ -78,11 +86,22 @@ def _unescape_json(s: str | None) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-_XML_BASIC: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+_XML_BASIC: Final = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&apos;",
+}
 
 
 def _xml10_ok(cp: int) -> bool:
-    return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or cp > 0xFFFF
+    return (
+        cp in (0x9, 0xA, 0xD)
+        or 0x20 <= cp <= 0xD7FF
+        or 0xE000 <= cp <= 0xFFFD
+        or cp > 0xFFFF
+    )
 
 
 @register("escapeXml", null="never")
@@ -128,7 +147,9 @@ def _entity_sub(s: str, names: dict[str, int]) -> str:
 _XML_NAMES: Final = {"amp": 38, "lt": 60, "gt": 62, "quot": 34, "apos": 39}
 _HTML4_NAMES: Final = dict(html.entities.name2codepoint)
 _HTML3_NAMES: Final = {
-    k: v for k, v in _HTML4_NAMES.items() if 160 <= v <= 255 or k in ("amp", "lt", "gt", "quot")
+    k: v
+    for k, v in _HTML4_NAMES.items()
+    if 160 <= v <= 255 or k in ("amp", "lt", "gt", "quot")
 }
 
 
@@ -204,7 +225,9 @@ def _url_decode(s: str | None) -> str | None:
     if s is None:
         return None
     if _BAD_PERCENT.search(s):
-        raise ExpressionEvaluationError(f"URLDecoder: illegal hex characters in escape (%) pattern: {s}")
+        raise ExpressionEvaluationError(
+            f"URLDecoder: illegal hex characters in escape (%) pattern: {s}"
+        )
     return urllib.parse.unquote_plus(s, errors="replace")
 
 
@@ -224,16 +247,29 @@ def _b64decode(s: str | None) -> str | None:
 
 
 _ALGORITHMS: Final = {
-    "MD5": "md5", "SHA": "sha1", "SHA-1": "sha1", "SHA1": "sha1", "SHA-224": "sha224",
-    "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512",
-    "SHA-512/224": "sha512_224", "SHA-512/256": "sha512_256", "SHA3-224": "sha3_224",
-    "SHA3-256": "sha3_256", "SHA3-384": "sha3_384", "SHA3-512": "sha3_512", "MD2": "md2",
+    "MD5": "md5",
+    "SHA": "sha1",
+    "SHA-1": "sha1",
+    "SHA1": "sha1",
+    "SHA-224": "sha224",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+    "SHA-512/224": "sha512_224",
+    "SHA-512/256": "sha512_256",
+    "SHA3-224": "sha3_224",
+    "SHA3-256": "sha3_256",
+    "SHA3-384": "sha3_384",
+    "SHA3-512": "sha3_512",
+    "MD2": "md2",
 }
 
 
 def _algorithm(name: str) -> str:
     algo = _ALGORITHMS.get(name.upper())
-    if algo is None or algo not in hashlib.algorithms_available | set(hashlib.algorithms_guaranteed):
+    if algo is None or algo not in hashlib.algorithms_available | set(
+        hashlib.algorithms_guaranteed
+    ):
         raise ExpressionEvaluationError(f"{name} MessageDigest not available")
     return algo
 
@@ -269,7 +305,9 @@ def _check_namespace(ns: object) -> None:
 def _name_uuid(ns: uuid.UUID | None, name: str, version: int) -> str:
     if ns is not None:
         return str(uuid.uuid3(ns, name) if version == 3 else uuid.uuid5(ns, name))
-    digest = bytearray(hashlib.new("md5" if version == 3 else "sha1", name.encode()).digest()[:16])
+    digest = bytearray(
+        hashlib.new("md5" if version == 3 else "sha1", name.encode()).digest()[:16]
+    )
     digest[6] = (digest[6] & 0x0F) | (version << 4)
     digest[8] = (digest[8] & 0x3F) | 0x80
     return str(uuid.UUID(bytes=bytes(digest)))

@@ -24,7 +24,9 @@ N, W, S = "NUMBER", "WHOLE", "STRING"
 Num = int | float
 
 
-def _arith(name: str, whole: Callable[[int, int], int], dec: Callable[[float, float], float]) -> None:
+def _arith(
+    name: str, whole: Callable[[int, int], int], dec: Callable[[float, float], float]
+) -> None:
     def impl(a: Num | None, b: Num | None) -> Num | None:
         if a is None or b is None:
             return None
@@ -32,8 +34,9 @@ def _arith(name: str, whole: Callable[[int, int], int], dec: Callable[[float, fl
             return dec(float(a), float(b))
         return whole(a, b)
 
-    register(name, min_args=1, max_args=1, subject=N, arg_types=(N,), result=N,
-             null="maybe")(impl)
+    register(
+        name, min_args=1, max_args=1, subject=N, arg_types=(N,), result=N, null="maybe"
+    )(impl)
 
 
 def _java_div(a: int, b: int) -> int:
@@ -100,7 +103,9 @@ def _from_radix(s: str | None, radix: int | None) -> int | None:
             raise ValueError(s)
         value = int(s, radix)
     except ValueError as exc:
-        raise ExpressionEvaluationError(f'For input string: "{s}" under radix {radix}') from exc
+        raise ExpressionEvaluationError(
+            f'For input string: "{s}" under radix {radix}'
+        ) from exc
     if not -(2**63) <= value < 2**63:
         raise ExpressionEvaluationError(f'For input string: "{s}" under radix {radix}')
     return value
@@ -154,19 +159,36 @@ _MATH: Final[dict[str, dict[str, Callable[..., Num]]]] = {
     "copySign": {"DD": _math.copysign},
     "atan2": {"DD": _math.atan2},
     "hypot": {"DD": _math.hypot},
-    "pow": {"DD": lambda a, b: _math.pow(a, b) if not (a == 0 and b < 0) else _math.inf},
+    "pow": {
+        "DD": lambda a, b: _math.pow(a, b) if not (a == 0 and b < 0) else _math.inf
+    },
     "IEEEremainder": {"DD": _math.remainder},
     "nextAfter": {"DD": _math.nextafter},
     "scalb": {"DI": lambda a, b: _math.ldexp(a, int(b))},
     "random": {"": _random.random},
 }
 for _name, _fn in {
-    "acos": _math.acos, "asin": _math.asin, "atan": _math.atan, "cbrt": _math.cbrt,
-    "ceil": _math.ceil, "cos": _math.cos, "cosh": _math.cosh, "exp": _math.exp,
-    "expm1": _math.expm1, "floor": _math.floor, "log": _math.log, "log10": _math.log10,
-    "log1p": _math.log1p, "rint": lambda x: float(round(x)), "sin": _math.sin,
-    "sinh": _math.sinh, "sqrt": _math.sqrt, "tan": _math.tan, "tanh": _math.tanh,
-    "toDegrees": _math.degrees, "toRadians": _math.radians,
+    "acos": _math.acos,
+    "asin": _math.asin,
+    "atan": _math.atan,
+    "cbrt": _math.cbrt,
+    "ceil": _math.ceil,
+    "cos": _math.cos,
+    "cosh": _math.cosh,
+    "exp": _math.exp,
+    "expm1": _math.expm1,
+    "floor": _math.floor,
+    "log": _math.log,
+    "log10": _math.log10,
+    "log1p": _math.log1p,
+    "rint": lambda x: float(round(x)),
+    "sin": _math.sin,
+    "sinh": _math.sinh,
+    "sqrt": _math.sqrt,
+    "tan": _math.tan,
+    "tanh": _math.tanh,
+    "toDegrees": _math.degrees,
+    "toRadians": _math.radians,
     "nextUp": lambda x: _math.nextafter(x, _math.inf),
     "nextDown": lambda x: _math.nextafter(x, -_math.inf),
 }.items():
@@ -177,9 +199,18 @@ def _kind(v: Num) -> str:
     return "D" if isinstance(v, float) else "L"
 
 
-@register("math", min_args=1, max_args=2, subject="OPTIONAL", arg_types=(S, N), null="maybe",
-          result=N)
-def _math_call(subject: Num | None, method: str | None, arg: Num | None = None) -> Num | None:
+@register(
+    "math",
+    min_args=1,
+    max_args=2,
+    subject="OPTIONAL",
+    arg_types=(S, N),
+    null="maybe",
+    result=N,
+)
+def _math_call(
+    subject: Num | None, method: str | None, arg: Num | None = None
+) -> Num | None:
     if method is None:
         raise ExpressionEvaluationError("math() needs a method name")
     overloads = _MATH.get(method)
@@ -187,10 +218,13 @@ def _math_call(subject: Num | None, method: str | None, arg: Num | None = None) 
     if overloads is None:
         raise ExpressionEvaluationError(f"Cannot invoke method java.lang.Math.{method}")
     sig = "".join(_kind(v) for v in values)
-    fn = overloads.get(sig) or overloads.get(sig[:-1] + "I" if sig.endswith("L") else "")
+    fn = overloads.get(sig) or overloads.get(
+        sig[:-1] + "I" if sig.endswith("L") else ""
+    )
     if fn is None:
         raise ExpressionEvaluationError(
-            f"Cannot find method java.lang.Math.{method} with parameter types {sig or 'none'}"
+            f"Cannot find method java.lang.Math.{method} with parameter types "
+            f"{sig or 'none'}"
         )
     try:
         result = fn(*values)

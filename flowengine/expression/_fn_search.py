@@ -28,20 +28,44 @@ __all__: list[str] = []
 S, B, W = "STRING", "BOOLEAN", "WHOLE"
 
 
-@register("startsWith", min_args=1, max_args=1, arg_types=(S,), result=B, null="never",
-          inline="{s}.startswith({a0})", null_value="False")
+@register(
+    "startsWith",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=B,
+    null="never",
+    inline="{s}.startswith({a0})",
+    null_value="False",
+)
 def _starts_with(s: str | None, prefix: str | None) -> bool:
     return s is not None and prefix is not None and s.startswith(prefix)
 
 
-@register("endsWith", min_args=1, max_args=1, arg_types=(S,), result=B, null="never",
-          inline="{s}.endswith({a0})", null_value="False")
+@register(
+    "endsWith",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=B,
+    null="never",
+    inline="{s}.endswith({a0})",
+    null_value="False",
+)
 def _ends_with(s: str | None, suffix: str | None) -> bool:
     return s is not None and suffix is not None and s.endswith(suffix)
 
 
-@register("contains", min_args=1, max_args=1, arg_types=(S,), result=B, null="never",
-          inline="({a0} in {s})", null_value="False")
+@register(
+    "contains",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=B,
+    null="never",
+    inline="({a0} in {s})",
+    null_value="False",
+)
 def _contains(s: str | None, part: str | None) -> bool:
     return s is not None and part is not None and part in s
 
@@ -56,30 +80,60 @@ def _check_regex(regex: object) -> None:
         java_regex(regex)
 
 
-@register("find", min_args=1, max_args=1, arg_types=(S,), result=B, null="never",
-          validate=_check_regex)
+@register(
+    "find",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=B,
+    null="never",
+    validate=_check_regex,
+)
 def _find(s: str | None, regex: str | None) -> bool:
     if s is None or regex is None:
         return False
     return java_regex(regex).search(s) is not None
 
 
-@register("matches", min_args=1, max_args=1, arg_types=(S,), result=B, null="never",
-          validate=_check_regex)
+@register(
+    "matches",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=B,
+    null="never",
+    validate=_check_regex,
+)
 def _matches(s: str | None, regex: str | None) -> bool:
     if s is None or regex is None:
         return False
     return java_regex(regex).fullmatch(s) is not None
 
 
-@register("indexOf", min_args=1, max_args=1, arg_types=(S,), result=W, null="never",
-          inline="{s}.find({a0})", null_value="-1")
+@register(
+    "indexOf",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=W,
+    null="never",
+    inline="{s}.find({a0})",
+    null_value="-1",
+)
 def _index_of(s: str | None, part: str | None) -> int:
     return -1 if s is None or part is None else s.find(part)
 
 
-@register("lastIndexOf", min_args=1, max_args=1, arg_types=(S,), result=W, null="never",
-          inline="{s}.rfind({a0})", null_value="-1")
+@register(
+    "lastIndexOf",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=W,
+    null="never",
+    inline="{s}.rfind({a0})",
+    null_value="-1",
+)
 def _last_index_of(s: str | None, part: str | None) -> int:
     return -1 if s is None or part is None else s.rfind(part)
 
@@ -108,7 +162,9 @@ def _compile_path(path: str) -> tuple[Any, bool]:
     try:
         compiled = jsonpath.compile(path)
     except Exception as exc:
-        raise ExpressionEvaluationError(f"Invalid JSON Path expression: {path}") from exc
+        raise ExpressionEvaluationError(
+            f"Invalid JSON Path expression: {path}"
+        ) from exc
     # Jayway: a path is definite when it has no deep scan, wildcard, filter,
     # union or slice; definite paths read a single value.
     stripped = re.sub(r"'[^']*'|\"[^\"]*\"", "''", path)
@@ -155,8 +211,14 @@ def _representation(value: Any) -> str:
     return _scalar_text(value)
 
 
-@register("jsonPath", min_args=1, max_args=1, arg_types=(S,), null="never",
-          validate=_check_path)
+@register(
+    "jsonPath",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    validate=_check_path,
+)
 def _json_path(s: str | None, path: str | None) -> str:
     doc = _document(s)
     if path is None:
@@ -184,8 +246,14 @@ def _json_value(value: object) -> object:
     return value
 
 
-@register("jsonPathDelete", min_args=1, max_args=1, arg_types=(S,), null="never",
-          validate=_check_path)
+@register(
+    "jsonPathDelete",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    validate=_check_path,
+)
 def _json_path_delete(s: str | None, path: str | None) -> str:
     doc = _document(s)
     matches = _matches_of(doc, path or "")
@@ -202,8 +270,14 @@ def _json_path_delete(s: str | None, path: str | None) -> str:
     return _to_json(doc)
 
 
-@register("jsonPathSet", min_args=2, max_args=2, arg_types=(S, "ANY"), null="never",
-          validate=_check_path)
+@register(
+    "jsonPathSet",
+    min_args=2,
+    max_args=2,
+    arg_types=(S, "ANY"),
+    null="never",
+    validate=_check_path,
+)
 def _json_path_set(s: str | None, path: str | None, value: object) -> str:
     doc = _document(s)
     for m in _matches_of(doc, path or ""):
@@ -214,8 +288,14 @@ def _json_path_set(s: str | None, path: str | None, value: object) -> str:
     return _to_json(doc)
 
 
-@register("jsonPathAdd", min_args=2, max_args=2, arg_types=(S, "ANY"), null="never",
-          validate=_check_path)
+@register(
+    "jsonPathAdd",
+    min_args=2,
+    max_args=2,
+    arg_types=(S, "ANY"),
+    null="never",
+    validate=_check_path,
+)
 def _json_path_add(s: str | None, path: str | None, value: object) -> str:
     doc = _document(s)
     for m in _matches_of(doc, path or ""):
@@ -224,9 +304,17 @@ def _json_path_add(s: str | None, path: str | None, value: object) -> str:
     return _to_json(doc)
 
 
-@register("jsonPathPut", min_args=3, max_args=3, arg_types=(S, S, "ANY"), null="never",
-          validate=_check_path)
-def _json_path_put(s: str | None, path: str | None, key: str | None, value: object) -> str:
+@register(
+    "jsonPathPut",
+    min_args=3,
+    max_args=3,
+    arg_types=(S, S, "ANY"),
+    null="never",
+    validate=_check_path,
+)
+def _json_path_put(
+    s: str | None, path: str | None, key: str | None, value: object
+) -> str:
     doc = _document(s)
     for m in _matches_of(doc, path or ""):
         if isinstance(m.obj, dict) and key is not None:

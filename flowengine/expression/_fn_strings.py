@@ -36,7 +36,9 @@ def _not_null(s: object) -> bool:
     return s is not None
 
 
-@register("isEmpty", result=B, null="never", inline="({s} is None or not {s}.strip(_WS))")
+@register(
+    "isEmpty", result=B, null="never", inline="({s} is None or not {s}.strip(_WS))"
+)
 def _is_empty(s: str | None) -> bool:
     return s is None or not s.strip(JAVA_WS)
 
@@ -49,8 +51,16 @@ def _normalize(value: object) -> str | None:
     return to_str(value)
 
 
-@register("equals", min_args=1, max_args=1, subject="ANY", result=B, null="never",
-          inline="{s} == {a0}", null_value="False")
+@register(
+    "equals",
+    min_args=1,
+    max_args=1,
+    subject="ANY",
+    result=B,
+    null="never",
+    inline="{s} == {a0}",
+    null_value="False",
+)
 def _equals(s: object, other: object) -> bool:
     if s is None or other is None:
         return False
@@ -59,12 +69,22 @@ def _equals(s: object, other: object) -> bool:
     return _normalize(s) == _normalize(other)
 
 
-@register("equalsIgnoreCase", min_args=1, max_args=1, arg_types=(S,), result=B,
-          null="never", inline="{s}.lower() == {a0}.lower()", null_value="False")
+@register(
+    "equalsIgnoreCase",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    result=B,
+    null="never",
+    inline="{s}.lower() == {a0}.lower()",
+    null_value="False",
+)
 def _equals_ignore_case(s: str | None, other: str | None) -> bool:
     if s is None or other is None:
         return False
-    return len(s) == len(other) and (s.upper() == other.upper() or s.lower() == other.lower())
+    return len(s) == len(other) and (
+        s.upper() == other.upper() or s.lower() == other.lower()
+    )
 
 
 def _compare(op: str) -> None:
@@ -79,20 +99,25 @@ def _compare(op: str) -> None:
             return s < other
         return s <= other
 
-    register(op, min_args=1, max_args=1, subject=N, arg_types=(N,), result=B,
-             null="never")(impl)
+    register(
+        op, min_args=1, max_args=1, subject=N, arg_types=(N,), result=B, null="never"
+    )(impl)
 
 
 for _op in ("gt", "ge", "lt", "le"):
     _compare(_op)
 
 
-@register("and", min_args=1, max_args=1, subject=B, arg_types=(B,), result=B, null="never")
+@register(
+    "and", min_args=1, max_args=1, subject=B, arg_types=(B,), result=B, null="never"
+)
 def _and(s: bool | None, other: bool | None) -> bool:  # pragma: no cover - special form
     return s is True and other is True
 
 
-@register("or", min_args=1, max_args=1, subject=B, arg_types=(B,), result=B, null="never")
+@register(
+    "or", min_args=1, max_args=1, subject=B, arg_types=(B,), result=B, null="never"
+)
 def _or(s: bool | None, other: bool | None) -> bool:  # pragma: no cover - special form
     return s is True or other is True
 
@@ -103,7 +128,9 @@ def _not(s: bool | None) -> bool | None:
 
 
 @register("ifElse", min_args=2, max_args=2, subject=B, arg_types=(S,), null="maybe")
-def _if_else(s: bool | None, a: str | None, b: str | None) -> str | None:  # pragma: no cover
+def _if_else(
+    s: bool | None, a: str | None, b: str | None
+) -> str | None:  # pragma: no cover
     return a if s is True else b
 
 
@@ -144,8 +171,15 @@ def _substring(s: str | None, start: int | None, end: object = _MISSING) -> str:
     return s[begin:stop]
 
 
-@register("substringBefore", min_args=1, max_args=1, arg_types=(S,), null="never",
-          inline="{s}[:_i] if (_i := {s}.find({a0})) >= 0 else {s}", null_value="''")
+@register(
+    "substringBefore",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    inline="{s}[:_i] if (_i := {s}.find({a0})) >= 0 else {s}",
+    null_value="''",
+)
 def _substring_before(s: str | None, sep: str | None) -> str:
     if s is None:
         return ""
@@ -155,8 +189,15 @@ def _substring_before(s: str | None, sep: str | None) -> str:
     return s if i < 0 else s[:i]
 
 
-@register("substringBeforeLast", min_args=1, max_args=1, arg_types=(S,), null="never",
-          inline="{s}[:_i] if (_i := {s}.rfind({a0})) >= 0 else {s}", null_value="''")
+@register(
+    "substringBeforeLast",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    inline="{s}[:_i] if (_i := {s}.rfind({a0})) >= 0 else {s}",
+    null_value="''",
+)
 def _substring_before_last(s: str | None, sep: str | None) -> str:
     if s is None:
         return ""
@@ -166,9 +207,15 @@ def _substring_before_last(s: str | None, sep: str | None) -> str:
     return s if i < 0 else s[:i]
 
 
-@register("substringAfter", min_args=1, max_args=1, arg_types=(S,), null="never",
-          inline="{s}[_i + len({a0}):] if (_i := {s}.find({a0})) >= 0 else {s}",
-          null_value="''")
+@register(
+    "substringAfter",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    inline="{s}[_i + len({a0}):] if (_i := {s}.find({a0})) >= 0 else {s}",
+    null_value="''",
+)
 def _substring_after(s: str | None, sep: str | None) -> str:
     if s is None:
         return ""
@@ -178,9 +225,15 @@ def _substring_after(s: str | None, sep: str | None) -> str:
     return s if i < 0 else s[i + len(sep) :]
 
 
-@register("substringAfterLast", min_args=1, max_args=1, arg_types=(S,), null="never",
-          inline="{s}[_i + len({a0}):] if (_i := {s}.rfind({a0})) >= 0 else {s}",
-          null_value="''")
+@register(
+    "substringAfterLast",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    inline="{s}[_i + len({a0}):] if (_i := {s}.rfind({a0})) >= 0 else {s}",
+    null_value="''",
+)
 def _substring_after_last(s: str | None, sep: str | None) -> str:
     if s is None:
         return ""
@@ -193,18 +246,21 @@ def _substring_after_last(s: str | None, sep: str | None) -> str:
 def _single_char(value: str | None, what: str) -> str:
     if not value:
         raise ExpressionEvaluationError(
-            f"Cannot evaluate getDelimitedField function because the {what} was not specified"
+            f"Cannot evaluate getDelimitedField function because the {what} was "
+            "not specified"
         )
     if len(value) > 1:
         raise ExpressionEvaluationError(
-            f"Cannot evaluate getDelimitedField function because the {what} evaluated to "
+            f"Cannot evaluate getDelimitedField function because the {what} "
+            "evaluated to "
             f'"{value}", but only a single character is allowed.'
         )
     return value
 
 
-@register("getDelimitedField", min_args=1, max_args=5, arg_types=(W, S, S, S, B),
-          null="never")
+@register(
+    "getDelimitedField", min_args=1, max_args=5, arg_types=(W, S, S, S, B), null="never"
+)
 def _get_delimited_field(
     s: str | None,
     index: int | None,
@@ -225,7 +281,7 @@ def _get_delimited_field(
     d = _single_char(delimiter, "delimiter")
     q = _single_char(quote, "quote character")
     e = _single_char(escape, "escape character")
-    if q == d or q == e or d == e:
+    if q in (d, e) or d == e:
         raise ExpressionEvaluationError(
             "Cannot evaluate getDelimitedField function because the quote character, "
             "delimiter and escape character must all differ"
@@ -250,20 +306,39 @@ def _get_delimited_field(
     return "".join(field) if current == index else ""
 
 
-@register("append", min_args=1, max_args=1, arg_types=(S,), null="never",
-          inline="{s} + {a0}", null_value="{a0}")
+@register(
+    "append",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    inline="{s} + {a0}",
+    null_value="{a0}",
+)
 def _append(s: str | None, other: str | None) -> str:
     return (s or "") + (other or "")
 
 
-@register("prepend", min_args=1, max_args=1, arg_types=(S,), null="never",
-          inline="{a0} + {s}", null_value="{a0}")
+@register(
+    "prepend",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="never",
+    inline="{a0} + {s}",
+    null_value="{a0}",
+)
 def _prepend(s: str | None, other: str | None) -> str:
     return (other or "") + (s or "")
 
 
-@register("replace", min_args=2, max_args=2, arg_types=(S, S),
-          inline="{s}.replace({a0}, {a1})")
+@register(
+    "replace",
+    min_args=2,
+    max_args=2,
+    arg_types=(S, S),
+    inline="{s}.replace({a0}, {a1})",
+)
 def _replace(s: str | None, search: str | None, repl: str | None) -> str | None:
     if s is None:
         return None
@@ -303,8 +378,15 @@ def _replace_by_pattern(s: str | None, mapping: str | None) -> str | None:
     return s
 
 
-@register("replaceNull", min_args=1, max_args=1, arg_types=(S,), null="maybe",
-          inline="{s}", null_value="{a0}")
+@register(
+    "replaceNull",
+    min_args=1,
+    max_args=1,
+    arg_types=(S,),
+    null="maybe",
+    inline="{s}",
+    null_value="{a0}",
+)
 def _replace_null(s: str | None, repl: str | None) -> str | None:
     return repl if s is None else s
 
@@ -384,7 +466,7 @@ def _unique(s: str | None, delimiter: str | None = ",") -> str | None:
     return d.join(dict.fromkeys(_split_list(s, d)))
 
 
-# -- type coercion -----------------------------------------------------------------------
+# -- type coercion ------------------------------------------------------------
 
 
 @register("toString", subject="ANY")
@@ -402,6 +484,8 @@ def _to_decimal(s: float | None) -> float | None:
     return s
 
 
-@register("literal", min_args=1, max_args=1, subject="NONE", arg_types=(S,), null="maybe")
+@register(
+    "literal", min_args=1, max_args=1, subject="NONE", arg_types=(S,), null="maybe"
+)
 def _literal(value: str | None) -> str | None:
     return value

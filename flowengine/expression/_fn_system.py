@@ -35,7 +35,9 @@ def _ip() -> str:
         return "127.0.0.1"
 
 
-@register("hostname", min_args=0, max_args=1, subject="NONE", arg_types=(B,), null="never")
+@register(
+    "hostname", min_args=0, max_args=1, subject="NONE", arg_types=(B,), null="never"
+)
 def _hostname(fqdn: bool | None = False) -> str:
     name = socket.gethostname()
     if fqdn is True:
@@ -62,17 +64,33 @@ def _thread() -> str:
     return threading.current_thread().name
 
 
-@register("getStateValue", min_args=1, max_args=1, subject="NONE", arg_types=(S,),
-          null="maybe", ctx=True)
+@register(
+    "getStateValue",
+    min_args=1,
+    max_args=1,
+    subject="NONE",
+    arg_types=(S,),
+    null="maybe",
+    ctx=True,
+)
 def _get_state_value(ctx: EvalContext, key: str | None) -> str | None:
     if key is None or ctx.state is None:
         return None
     return ctx.state.get(key)
 
 
-@register("getUri", min_args=7, max_args=7, subject="NONE", arg_types=(S,), null="never")
-def _get_uri(scheme: str | None, user_info: str | None, host: str | None, port: str | None,
-             path: str | None, query: str | None, fragment: str | None) -> str:
+@register(
+    "getUri", min_args=7, max_args=7, subject="NONE", arg_types=(S,), null="never"
+)
+def _get_uri(
+    scheme: str | None,
+    user_info: str | None,
+    host: str | None,
+    port: str | None,
+    path: str | None,
+    query: str | None,
+    fragment: str | None,
+) -> str:
     port_num = int(port) if port not in (None, "") else -1
     out = ""
     if scheme:
@@ -91,7 +109,9 @@ def _get_uri(scheme: str | None, user_info: str | None, host: str | None, port: 
     if fragment:
         out += "#" + urllib.parse.quote(fragment, safe="/?!$&'()*+,;=:@-._~")
     if not scheme and not host and not path:
-        raise ExpressionEvaluationError("getUri() needs at least a scheme, host or path")
+        raise ExpressionEvaluationError(
+            "getUri() needs at least a scheme, host or path"
+        )
     return out
 
 

@@ -24,7 +24,7 @@ __all__ = ["Segment", "Token", "find_expression_end", "split_template", "tokeniz
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A piece of a property value: literal text, or an expression ``text[start:end]``."""
+    """A piece of a value: literal text, or an expression ``text[start:end]``."""
 
     is_expression: bool
     text: str
@@ -122,7 +122,9 @@ def split_template(text: str, offset: int = 0) -> list[Segment]:
             i = j  # escaped: the "{" is scanned on as ordinary text
             continue
         flush(j - 1)
-        out.append(Segment(True, text[j - 1 : end + 1], offset + j - 1, offset + end + 1))
+        out.append(
+            Segment(True, text[j - 1 : end + 1], offset + j - 1, offset + end + 1)
+        )
         i = end + 1
     flush(n)
     return out
@@ -132,7 +134,13 @@ _NAME_STOP: Final = frozenset("${}()[],:;/*' \t\r\n")
 _NUMBER_RE: Final = re.compile(
     r"[+-]?(?:\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+|(\d+))"
 )
-_PUNCT: Final = {"}": "RBRACE", "(": "LPAREN", ")": "RPAREN", ":": "COLON", ",": "COMMA"}
+_PUNCT: Final = {
+    "}": "RBRACE",
+    "(": "LPAREN",
+    ")": "RPAREN",
+    ":": "COLON",
+    ",": "COMMA",
+}
 _ESCAPES: Final = {'"': '"', "'": "'", "r": "\r", "n": "\n", "t": "\t", "\\": "\\"}
 
 
@@ -180,7 +188,9 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
             if i + 1 < end and text[i + 1] == "{":
                 close = find_expression_end(text, i + 1)
                 if close is None or close >= end:
-                    raise ExpressionSyntaxError("unterminated parameter reference", i, text)
+                    raise ExpressionSyntaxError(
+                        "unterminated parameter reference", i, text
+                    )
                 name = text[i + 2 : close].strip()
                 if len(name) >= 2 and name[0] == name[-1] == "'":
                     name = name[1:-1]
@@ -208,7 +218,12 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
         name_end = _name_end(text, i, end) if c not in "0123456789" else i
         if m is not None and m.end() >= name_end:
             tokens.append(
-                Token("WHOLE" if m.group(1) is not None else "DECIMAL", m.group(), i, m.end())
+                Token(
+                    "WHOLE" if m.group(1) is not None else "DECIMAL",
+                    m.group(),
+                    i,
+                    m.end(),
+                )
             )
             i = m.end()
             continue

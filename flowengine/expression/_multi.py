@@ -1,4 +1,4 @@
-"""Multi-attribute functions (``anyAttribute`` ... ``allDelineatedValues``) and reducers.
+"""Multi-attribute functions (``anyAttribute`` ...) and their reducers.
 
 Owns how the rest of a chain is applied to each selected value: ``any*`` ORs the
 boolean results, ``all*`` ANDs them, ``count()`` counts results that are neither
@@ -30,20 +30,38 @@ __all__ = [
 PerValue = Callable[[str | None, Any, Mapping[str, str], Any, Any], object]
 
 
-def any_of(fn: PerValue, values: Iterable[str | None], ff: Any, a: Mapping[str, str],
-           extras: Any, state: Any) -> bool:
+def any_of(
+    fn: PerValue,
+    values: Iterable[str | None],
+    ff: Any,
+    a: Mapping[str, str],
+    extras: Any,
+    state: Any,
+) -> bool:
     """True if the chain returns true for any value."""
     return any(fn(v, ff, a, extras, state) is True for v in values)
 
 
-def all_of(fn: PerValue, values: Iterable[str | None], ff: Any, a: Mapping[str, str],
-           extras: Any, state: Any) -> bool:
+def all_of(
+    fn: PerValue,
+    values: Iterable[str | None],
+    ff: Any,
+    a: Mapping[str, str],
+    extras: Any,
+    state: Any,
+) -> bool:
     """True if the chain returns true for every value (NiFi: vacuously true)."""
     return all(fn(v, ff, a, extras, state) is True for v in values)
 
 
-def count_of(fn: PerValue, values: Iterable[str | None], ff: Any, a: Mapping[str, str],
-             extras: Any, state: Any) -> int:
+def count_of(
+    fn: PerValue,
+    values: Iterable[str | None],
+    ff: Any,
+    a: Mapping[str, str],
+    extras: Any,
+    state: Any,
+) -> int:
     """Number of results that are neither null nor false."""
     n = 0
     for v in values:
@@ -53,8 +71,15 @@ def count_of(fn: PerValue, values: Iterable[str | None], ff: Any, a: Mapping[str
     return n
 
 
-def join_of(fn: PerValue, values: Iterable[str | None], delimiter: str | None, ff: Any,
-            a: Mapping[str, str], extras: Any, state: Any) -> str:
+def join_of(
+    fn: PerValue,
+    values: Iterable[str | None],
+    delimiter: str | None,
+    ff: Any,
+    a: Mapping[str, str],
+    extras: Any,
+    state: Any,
+) -> str:
     """Non-null results joined with *delimiter*."""
     out = [r for v in values if (r := fn(v, ff, a, extras, state)) is not None]
     return ("" if delimiter is None else delimiter).join(str(r) for r in out)
@@ -75,8 +100,9 @@ def split_values(value: str | None, delimiter: str | None) -> list[str | None]:
     return list(parts)
 
 
-def named_values(names: tuple[str, ...], ff: Any, a: Mapping[str, str], extras: Any,
-                 state: Any) -> list[str | None]:
+def named_values(
+    names: tuple[str, ...], ff: Any, a: Mapping[str, str], extras: Any, state: Any
+) -> list[str | None]:
     """Values of the named attributes, through the full lookup chain."""
     from flowengine.expression._compiler import EvalContext, lookup
 
@@ -84,8 +110,13 @@ def named_values(names: tuple[str, ...], ff: Any, a: Mapping[str, str], extras: 
     return [lookup(ctx, n) for n in names]
 
 
-def matching_values(patterns: tuple[re.Pattern[str], ...], ff: Any, a: Mapping[str, str],
-                    extras: Any, state: Any) -> list[str | None]:
+def matching_values(
+    patterns: tuple[re.Pattern[str], ...],
+    ff: Any,
+    a: Mapping[str, str],
+    extras: Any,
+    state: Any,
+) -> list[str | None]:
     """Values of attributes (and extras) whose *name* fully matches any pattern."""
     keys: dict[str, str] = {}
     if extras is not None:
@@ -114,7 +145,9 @@ def to_date(value: object) -> JDate | None:
         return JDate(int(text))
     millis = _dates.parse_default_date(text)
     if millis is None:
-        raise ExpressionEvaluationError(f"could not implicitly convert {text!r} to a Date")
+        raise ExpressionEvaluationError(
+            f"could not implicitly convert {text!r} to a Date"
+        )
     return JDate(millis)
 
 
@@ -137,5 +170,7 @@ def to_instant(value: object) -> JInstant | None:
         return JInstant(int(text) * 1_000_000)
     nanos = _dates.parse_iso_instant(text)
     if nanos is None:
-        raise ExpressionEvaluationError(f"could not implicitly convert {text!r} to an Instant")
+        raise ExpressionEvaluationError(
+            f"could not implicitly convert {text!r} to an Instant"
+        )
     return JInstant(nanos)

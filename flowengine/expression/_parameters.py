@@ -57,7 +57,8 @@ def _scan(text: str) -> Iterator[tuple[int, int, int, str | None]]:
             name = raw
         else:
             raise ParameterError(
-                f"invalid parameter reference #{{{raw}}}: names may contain letters, digits, "
+                f"invalid parameter reference #{{{raw}}}: names may contain letters, "
+                "digits, "
                 "'-', '_', '.' and spaces, or be quoted in single quotes",
                 j - 1,
                 text,
@@ -68,8 +69,10 @@ def _scan(text: str) -> Iterator[tuple[int, int, int, str | None]]:
 
 
 def parameter_references(text: str) -> list[tuple[str, int, int]]:
-    """``(name, start, end)`` of every parameter reference, honouring ``##`` escaping."""
-    return [(name, start, end) for _, start, end, name in _scan(text) if name is not None]
+    """``(name, start, end)`` of every parameter reference (``##`` escapes)."""
+    return [
+        (name, start, end) for _, start, end, name in _scan(text) if name is not None
+    ]
 
 
 def _el_ranges(text: str) -> list[tuple[int, int]]:
@@ -80,9 +83,15 @@ def _el_ranges(text: str) -> list[tuple[int, int]]:
 
 
 def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace(
-        "\r", "\\r"
-    ).replace("\t", "\\t") + "'"
+    return (
+        "'"
+        + value.replace("\\", "\\\\")
+        .replace("'", "\\'")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+        + "'"
+    )
 
 
 def substitute_parameters(
@@ -124,7 +133,9 @@ def substitute_parameters(
         inside = any(start < ref_start < end for start, end in ranges)
         if inside:
             before = text[:ref_start].rstrip()
-            value = f"literal({_quote(value)})" if before.endswith("${") else _quote(value)
+            value = (
+                f"literal({_quote(value)})" if before.endswith("${") else _quote(value)
+            )
         out.append(value)
         last = ref_end
     out.append(text[last:])

@@ -96,7 +96,9 @@ class _Parser:
         tok = self.peek()
         if tok.kind != kind:
             found = "end of expression" if tok.kind == "EOF" else repr(tok.value)
-            raise ExpressionSyntaxError(f"expected {what} but found {found}", tok.pos, self.text)
+            raise ExpressionSyntaxError(
+                f"expected {what} but found {found}", tok.pos, self.text
+            )
         self.i += 1
         return tok
 
@@ -137,14 +139,17 @@ class _Parser:
             return Param(tok.value, tok.pos)
         if tok.kind in ("WHOLE", "DECIMAL"):
             raise ExpressionSyntaxError(
-                f"attribute names cannot start with a digit; quote it (${{'{tok.value}'}})"
+                f"attribute names cannot start with a digit; quote it "
+                f"(${{'{tok.value}'}})"
                 " or use literal(...)",
                 tok.pos,
                 self.text,
             )
         found = "end of expression" if tok.kind == "EOF" else repr(tok.value)
         raise ExpressionSyntaxError(
-            f"expected an attribute name or function but found {found}", tok.pos, self.text
+            f"expected an attribute name or function but found {found}",
+            tok.pos,
+            self.text,
         )
 
     def args(self) -> tuple[tuple[Node, ...], tuple[int, ...]]:
@@ -212,7 +217,9 @@ def _parse_expression(text: str, start: int, end: int) -> Node:
     node = parser.expr()
     tok = parser.peek()
     if tok.kind != "EOF":
-        raise ExpressionSyntaxError(f"unexpected {tok.value!r} after expression", tok.pos, text)
+        raise ExpressionSyntaxError(
+            f"unexpected {tok.value!r} after expression", tok.pos, text
+        )
     return node
 
 

@@ -2,7 +2,7 @@
 
 Owns the translation of ``java.util.regex.Pattern`` syntax that Python spells
 differently (``\\p{Alpha}`` and friends, ``\\Q...\\E``, ``(?<name>...)``, ``\\k<name>``,
-``\\z``/``\\Z``, ``\\h``, ``\\R``, ``\\x{...}``, ``\\e``) and of Java replacement strings
+``\\z``/``\\Z``, ``\\h``, ``\\R``, ``\\x{...}``, ``\\e``) and of Java replacements
 (``$1``, ``${name}``, ``\\$``) into a replacement function. Possessive quantifiers
 and atomic groups are native in Python 3.11. Patterns are compiled once and cached.
 """
@@ -58,13 +58,16 @@ def _prop(name: str, negate: bool, in_class: bool, pattern: str) -> str:
         if in_class:
             if negate:
                 raise ExpressionEvaluationError(
-                    f"\\P{{{name}}} inside a character class is not supported: {pattern}"
+                    f"\\P{{{name}}} inside a character class is not supported: "
+                    f"{pattern}"
                 )
             return inner
         return f"[{'^' if negate else ''}{inner}]"
     if body in _UNICODE and not in_class and not negate:
         return _UNICODE[body]
-    raise ExpressionEvaluationError(f"unsupported regex property \\p{{{name}}} in {pattern}")
+    raise ExpressionEvaluationError(
+        f"unsupported regex property \\p{{{name}}} in {pattern}"
+    )
 
 
 def _translate(pattern: str) -> str:
@@ -86,7 +89,9 @@ def _translate(pattern: str) -> str:
                 if pattern[i + 2] == "{":
                     close = pattern.find("}", i + 3)
                     if close < 0:
-                        raise ExpressionEvaluationError(f"unclosed \\p{{ in regex {pattern}")
+                        raise ExpressionEvaluationError(
+                            f"unclosed \\p{{ in regex {pattern}"
+                        )
                     name = pattern[i + 3 : close]
                     i = close + 1
                 else:
@@ -119,8 +124,12 @@ def _translate(pattern: str) -> str:
             depth += 1
         elif c == "]" and depth > 0:
             depth -= 1
-        elif c == "(" and depth == 0 and pattern.startswith("(?<", i) and i + 3 < n and (
-            pattern[i + 3] not in "=!"
+        elif (
+            c == "("
+            and depth == 0
+            and pattern.startswith("(?<", i)
+            and i + 3 < n
+            and (pattern[i + 3] not in "=!")
         ):
             out.append("(?P<")
             i += 3
@@ -136,11 +145,15 @@ def java_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     try:
         return re.compile(_translate(pattern), flags)
     except re.error as exc:
-        raise ExpressionEvaluationError(f"invalid regular expression {pattern!r}: {exc}") from exc
+        raise ExpressionEvaluationError(
+            f"invalid regular expression {pattern!r}: {exc}"
+        ) from exc
 
 
 @functools.lru_cache(maxsize=1024)
-def java_replacement(template: str, pattern: re.Pattern[str]) -> Callable[[re.Match[str]], str]:
+def java_replacement(
+    template: str, pattern: re.Pattern[str]
+) -> Callable[[re.Match[str]], str]:
     """Compile a Java ``Matcher.replaceAll`` replacement string into a function."""
     parts: list[str | int] = []
     buf: list[str] = []
@@ -160,7 +173,9 @@ def java_replacement(template: str, pattern: re.Pattern[str]) -> Callable[[re.Ma
             i += 1
             continue
         if i + 1 >= n:
-            raise ExpressionEvaluationError("Illegal group reference: group index is missing")
+            raise ExpressionEvaluationError(
+                "Illegal group reference: group index is missing"
+            )
         if template[i + 1] == "{":
             close = template.find("}", i + 2)
             name = template[i + 2 : close] if close > 0 else ""
@@ -174,7 +189,11 @@ def java_replacement(template: str, pattern: re.Pattern[str]) -> Callable[[re.Ma
             ref = int(template[i + 1])
             j = i + 2
             # Java takes further digits while the group number stays valid.
-            while j < n and template[j].isdigit() and ref * 10 + int(template[j]) <= groups:
+            while (
+                j < n
+                and template[j].isdigit()
+                and ref * 10 + int(template[j]) <= groups
+            ):
                 ref = ref * 10 + int(template[j])
                 j += 1
             if ref > groups:

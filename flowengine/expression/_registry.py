@@ -67,7 +67,9 @@ class Fn:
 REGISTRY: dict[str, Fn] = {}
 
 
-def register(name: str, **kwargs: object) -> Callable[[Callable[..., object]], Callable[..., object]]:
+def register(
+    name: str, **kwargs: object
+) -> Callable[[Callable[..., object]], Callable[..., object]]:
     """Class-free decorator: ``@register("toUpper", inline="{s}.upper()")``."""
 
     def deco(impl: Callable[..., object]) -> Callable[..., object]:

@@ -160,7 +160,7 @@ def _parse_double(text: str) -> float:
 
 
 def parse_number(text: str) -> int | float | None:
-    """Parse a trimmed string the way NiFi's NumberParsing does (None if not a number)."""
+    """Parse a trimmed string like NiFi's NumberParsing (None if not a number)."""
     if _WHOLE_RE.fullmatch(text):
         return _parse_whole(text)
     if _DOUBLE_RE.fullmatch(text):
@@ -211,7 +211,7 @@ def to_str(value: object) -> str | None:
 
 
 def to_bool(value: object) -> bool | None:
-    """Boolean cast: the trimmed string equals ``true`` ignoring case; null stays null."""
+    """Boolean cast: trimmed string equals ``true`` ignoring case; null stays null."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):

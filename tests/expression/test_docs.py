@@ -1,4 +1,4 @@
-"""The examples in docs/expression-language.md are evaluated, so the page cannot drift."""
+"""Evaluates the examples in docs/expression-language.md so the page cannot drift."""
 
 from __future__ import annotations
 
@@ -16,8 +16,14 @@ ATTRS: dict[str, str] = json.loads(
     re.search(r"## Example attributes.*?```json\n(.*?)```", TEXT, re.S).group(1)  # type: ignore[union-attr]
 )
 EXAMPLES = re.findall(r"^- `(\$\{.*\})` → (`(.*)`|\*\(varies\)\*)$", TEXT, re.M)
-MULTI = {"anyAttribute", "allAttributes", "anyMatchingAttribute", "allMatchingAttributes",
-         "anyDelineatedValue", "allDelineatedValues"}
+MULTI = {
+    "anyAttribute",
+    "allAttributes",
+    "anyMatchingAttribute",
+    "allMatchingAttributes",
+    "anyDelineatedValue",
+    "allDelineatedValues",
+}
 
 
 @pytest.mark.parametrize(("expression", "shown", "expected"), EXAMPLES)
@@ -32,5 +38,7 @@ def test_every_function_is_documented_with_an_example() -> None:
     """Every function has a ### heading followed by at least one example."""
     sections = dict(re.findall(r"^### (\w+)\n(.*?)(?=^##)", TEXT + "\n##", re.S | re.M))
     names = set(functions()) | MULTI
-    missing = sorted(n for n in names if n not in sections or "- `${" not in sections[n])
+    missing = sorted(
+        n for n in names if n not in sections or "- `${" not in sections[n]
+    )
     assert missing == []

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from flowengine.expression import ExpressionEvaluationError, ExpressionSyntaxError, compile
+from flowengine.expression import (
+    ExpressionEvaluationError,
+    ExpressionSyntaxError,
+    compile,
+)
 
 ATTRS = {
     "fileSize": "100",
@@ -79,14 +83,21 @@ CASES = [
     ("${random():ge(0)}", "true"),
     ("${random():mod(10):plus(1):le(10)}", "true"),
     # dates: format
-    ("${time:format(\"yyyy/MM/dd HH:mm:ss.SSS'Z'\", \"GMT\")}", "2014/12/31 20:36:03.264Z"),
-    ("${time:format(\"yyyy/MM/dd HH:mm:ss.SSS'Z'\", \"America/Los_Angeles\")}",
-     "2014/12/31 12:36:03.264Z"),
-    ("${time:format(\"yyyy/MM/dd HH:mm:ss.SSS'Z'\", \"Asia/Tokyo\")}",
-     "2015/01/01 05:36:03.264Z"),
-    ("${time:format(\"yyyy/MM/dd\", \"GMT\")}", "2014/12/31"),
-    ("${time:format(\"HH:mm:ss.SSS'Z'\", \"GMT\")}", "20:36:03.264Z"),
-    ("${time:format(\"yyyy\", \"GMT\")}", "2014"),
+    (
+        '${time:format("yyyy/MM/dd HH:mm:ss.SSS\'Z\'", "GMT")}',
+        "2014/12/31 20:36:03.264Z",
+    ),
+    (
+        '${time:format("yyyy/MM/dd HH:mm:ss.SSS\'Z\'", "America/Los_Angeles")}',
+        "2014/12/31 12:36:03.264Z",
+    ),
+    (
+        '${time:format("yyyy/MM/dd HH:mm:ss.SSS\'Z\'", "Asia/Tokyo")}',
+        "2015/01/01 05:36:03.264Z",
+    ),
+    ('${time:format("yyyy/MM/dd", "GMT")}', "2014/12/31"),
+    ('${time:format("HH:mm:ss.SSS\'Z\'", "GMT")}', "20:36:03.264Z"),
+    ('${time:format("yyyy", "GMT")}', "2014"),
     ("${time:format('EEE, d MMM yyyy', 'GMT')}", "Wed, 31 Dec 2014"),
     ("${time:format('EEEE MMMM', 'GMT')}", "Wednesday December"),
     ("${time:format('h:mm a', 'GMT')}", "8:36 PM"),
@@ -107,21 +118,38 @@ CASES = [
     ("${missing:format('yyyy')}", ""),
     # toDate / chains
     ("${year:toDate('yyyy', 'GMT'):toNumber()}", "1388534400000"),
-    ("${stamp:toDate(\"yyyy/MM/dd HH:mm:ss.SSS'Z'\", \"GMT\"):toNumber()}", "1420040163264"),
+    (
+        '${stamp:toDate("yyyy/MM/dd HH:mm:ss.SSS\'Z\'", "GMT"):toNumber()}',
+        "1420040163264",
+    ),
     ("${date:toDate('MM-dd-yyyy', 'GMT'):format('yyyy/MM/dd', 'GMT')}", "2014/12/24"),
-    ("${literal('20240105'):toDate('yyyyMMdd', 'UTC'):format('yyyy-MM-dd', 'UTC')}",
-     "2024-01-05"),
-    ("${literal('jan 5 2024'):toDate('MMM d yyyy', 'UTC'):format('yyyy-MM-dd', 'UTC')}",
-     "2024-01-05"),
-    ("${literal('2024-02-30'):toDate('yyyy-MM-dd', 'UTC'):format('yyyy-MM-dd', 'UTC')}",
-     "2024-02-29"),
+    (
+        "${literal('20240105'):toDate('yyyyMMdd', 'UTC'):format('yyyy-MM-dd', 'UTC')}",
+        "2024-01-05",
+    ),
+    (
+        "${literal('jan 5 2024'):toDate('MMM d yyyy', 'UTC')"
+        ":format('yyyy-MM-dd', 'UTC')}",
+        "2024-01-05",
+    ),
+    (
+        "${literal('2024-02-30'):toDate('yyyy-MM-dd', 'UTC')"
+        ":format('yyyy-MM-dd', 'UTC')}",
+        "2024-02-29",
+    ),
     ("${literal('03:15 PM'):toDate('hh:mm a', 'UTC'):toNumber()}", "54900000"),
-    ("${literal('2024-01-05T10:00:00+0200'):toDate(\"yyyy-MM-dd'T'HH:mm:ssZ\", 'UTC')"
-     ":format('HH:mm', 'UTC')}", "08:00"),
+    (
+        "${literal('2024-01-05T10:00:00+0200')"
+        ":toDate(\"yyyy-MM-dd'T'HH:mm:ssZ\", 'UTC')"
+        ":format('HH:mm', 'UTC')}",
+        "08:00",
+    ),
     ("${time:toDate():toNumber()}", "1420058163264"),
     ("${time:toDate():format('yyyy', 'GMT')}", "2014"),
-    ("${dmy:toDate('dd-MM-yyyy', 'UTC'):toNumber():format('yyyy-MM-dd', 'UTC')}",
-     "2024-01-05"),
+    (
+        "${dmy:toDate('dd-MM-yyyy', 'UTC'):toNumber():format('yyyy-MM-dd', 'UTC')}",
+        "2024-01-05",
+    ),
     ("${missing:toDate('yyyy')}", ""),
     ("${now():toNumber():gt(1600000000000)}", "true"),
     ("${now():format('yyyy'):toNumber():ge(2024)}", "true"),
@@ -130,25 +158,50 @@ CASES = [
     ("${time:toDate():plusDuration('1 day'):toNumber():minus(${time})}", "86400000"),
     ("${time:toDate():minusDuration('2 hours'):toNumber():minus(${time})}", "-7200000"),
     ("${time:toDate():plusDuration('1 week'):toNumber():minus(${time})}", "604800000"),
-    ("${dmy:toDate('dd-MM-yyyy', 'UTC'):plusDuration('30 seconds'):toNumber():mod(60000)}",
-     "30000"),
-    ("${literal('31-01-2024 00:00:00'):toInstant('dd-MM-yyyy HH:mm:ss', 'UTC')"
-     ":plusInstantDuration('1 month'):formatInstant('dd-MM-yyyy', 'UTC')}", "29-02-2024"),
-    ("${literal('29-02-2024 00:00:00'):toInstant('dd-MM-yyyy HH:mm:ss', 'UTC')"
-     ":plusInstantDuration('1 year'):formatInstant('dd-MM-yyyy', 'UTC')}", "28-02-2025"),
-    ("${literal('05-01-2024 10:00:00'):toInstant('dd-MM-yyyy HH:mm:ss', 'UTC')"
-     ":minusInstantDuration('3 Days'):formatInstant('dd-MM-yyyy HH:mm', 'UTC')}",
-     "02-01-2024 10:00"),
+    (
+        "${dmy:toDate('dd-MM-yyyy', 'UTC'):plusDuration('30 seconds'):toNumber()"
+        ":mod(60000)}",
+        "30000",
+    ),
+    (
+        "${literal('31-01-2024 00:00:00'):toInstant('dd-MM-yyyy HH:mm:ss', 'UTC')"
+        ":plusInstantDuration('1 month'):formatInstant('dd-MM-yyyy', 'UTC')}",
+        "29-02-2024",
+    ),
+    (
+        "${literal('29-02-2024 00:00:00'):toInstant('dd-MM-yyyy HH:mm:ss', 'UTC')"
+        ":plusInstantDuration('1 year'):formatInstant('dd-MM-yyyy', 'UTC')}",
+        "28-02-2025",
+    ),
+    (
+        "${literal('05-01-2024 10:00:00'):toInstant('dd-MM-yyyy HH:mm:ss', 'UTC')"
+        ":minusInstantDuration('3 Days'):formatInstant('dd-MM-yyyy HH:mm', 'UTC')}",
+        "02-01-2024 10:00",
+    ),
     # instants
-    ("${time:toInstant():formatInstant('yyyy-MM-dd HH:mm:ss.SSS', 'UTC')}",
-     "2014-12-31 20:36:03.264"),
+    (
+        "${time:toInstant():formatInstant('yyyy-MM-dd HH:mm:ss.SSS', 'UTC')}",
+        "2014-12-31 20:36:03.264",
+    ),
     ("${time:toInstant()}", "2014-12-31T20:36:03.264Z"),
-    ("${literal('2024-03-10 12:30:45.123456789'):toInstant('yyyy-MM-dd HH:mm:ss.SSSSSSSSS', "
-     "'UTC'):toNanos()}", "1710073845123456789"),
-    ("${literal('2024-03-10 12:30:45.123456'):toInstant('yyyy-MM-dd HH:mm:ss.SSSSSS', "
-     "'UTC'):toMicros()}", "1710073845123456"),
-    ("${literal('2024-03-10 12:30:45'):toInstant('yyyy-MM-dd HH:mm:ss', 'Europe/Paris')"
-     ":formatInstant('HH:mm', 'UTC')}", "11:30"),
+    (
+        "${literal('2024-03-10 12:30:45.123456789')"
+        ":toInstant('yyyy-MM-dd HH:mm:ss.SSSSSSSSS', "
+        "'UTC'):toNanos()}",
+        "1710073845123456789",
+    ),
+    (
+        "${literal('2024-03-10 12:30:45.123456')"
+        ":toInstant('yyyy-MM-dd HH:mm:ss.SSSSSS', "
+        "'UTC'):toMicros()}",
+        "1710073845123456",
+    ),
+    (
+        "${literal('2024-03-10 12:30:45')"
+        ":toInstant('yyyy-MM-dd HH:mm:ss', 'Europe/Paris')"
+        ":formatInstant('HH:mm', 'UTC')}",
+        "11:30",
+    ),
     ("${iso:isValidInstant()}", "true"),
     ("${literal('2024-03-10T12:30:45+01:00'):isValidInstant()}", "true"),
     ("${literal('Tue, 3 Jun 2008 11:05:30 GMT'):isValidInstant()}", "true"),
@@ -157,7 +210,11 @@ CASES = [
     ("${literal('2023-02-29'):isValidDate('yyyy-MM-dd')}", "false"),
     ("${literal('2024-13-01'):isValidDate('yyyy-MM-dd')}", "false"),
     ("${literal('11:59 PM'):isValidDate('hh:mm a', 'UTC')}", "true"),
-    ("${literal('2024-03-31 02:30'):isValidDate('yyyy-MM-dd HH:mm', 'Europe/Paris')}", "false"),
+    (
+        "${literal('2024-03-31 02:30')"
+        ":isValidDate('yyyy-MM-dd HH:mm', 'Europe/Paris')}",
+        "false",
+    ),
     ("${missing:isValidDate('yyyy')}", "false"),
 ]
 

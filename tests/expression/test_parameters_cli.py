@@ -70,13 +70,17 @@ def test_invalid_parameter_name_raises() -> None:
 def test_parameter_references_honour_escaping() -> None:
     """parameter_references lists (name, start, end) and skips escaped ones."""
     assert parameter_references("#{a} ##{b} ###{c} #{'d e'}") == [
-        ("a", 0, 4), ("c", 13, 17), ("d e", 18, 26),
+        ("a", 0, 4),
+        ("c", 13, 17),
+        ("d e", 18, 26),
     ]
 
 
 def test_cli_prints_only_the_result(capsys: pytest.CaptureFixture[str]) -> None:
     """`flowengine el` prints the result alone on stdout and exits 0."""
-    code = main(["${filename:substringBeforeLast('.'):toUpper()}", "--attr", "filename=a.b.csv"])
+    code = main(
+        ["${filename:substringBeforeLast('.'):toUpper()}", "--attr", "filename=a.b.csv"]
+    )
     out, err = capsys.readouterr()
     assert (code, out, err) == (0, "A.B\n", "")
 

@@ -68,7 +68,10 @@ CASES = [
     ("${spaced:equals(5)}", "false"),
     ("${spaced:gt(4)}", "true"),
     # and / or / not / ifElse
-    ("${filename:toLower():equals(${filename}):and(${filename:length():ge(5)})}", "true"),
+    (
+        "${filename:toLower():equals(${filename}):and(${filename:length():ge(5)})}",
+        "true",
+    ),
     ("${filename:startsWith('x'):and(${filename:length():ge(5)})}", "false"),
     ("${filename:startsWith('x'):or(${filename:length():equals(24)})}", "true"),
     ("${filename:startsWith('x'):or(${missing:isNull():not()})}", "false"),
@@ -80,8 +83,10 @@ CASES = [
     ("${bool:not()}", "false"),
     ("${bool:ifElse('a','b')}", "a"),
     ("${literal(true):ifElse('a','b')}", "a"),
-    ("${nullFilename:isNull():ifElse('file does not exist', 'located file')}",
-     "file does not exist"),
+    (
+        "${nullFilename:isNull():ifElse('file does not exist', 'located file')}",
+        "file does not exist",
+    ),
     ("${nullFilename:ifElse('found', 'not_found')}", "not_found"),
     ("${filename:ifElse('found', 'not_found')}", "not_found"),
     ("${filename:isNull():not():ifElse('found', 'not_found')}", "found"),
@@ -144,7 +149,10 @@ CASES = [
     ("${filename:replaceAll('\\..*', '')}", "a brand new filename"),
     ("${filename:replaceAll('a brand (new)', '$1')}", "new filename.txt"),
     ("${filename:replaceAll('XYZ', 'ZZZ')}", "a brand new filename.txt"),
-    ("${filename:replaceAll('brand (new)', 'somewhat $1')}", "a somewhat new filename.txt"),
+    (
+        "${filename:replaceAll('brand (new)', 'somewhat $1')}",
+        "a somewhat new filename.txt",
+    ),
     ("${abc:replaceAll('(?<first>\\w+) (\\w+)', '$2 $${first}')}", "world hello"),
     ("${abc:replaceAll('o', '\\$')}", "hell$ w$rld"),
     ("${abc:replaceAll('\\p{Lower}+', 'x')}", "x x"),
@@ -215,12 +223,14 @@ ERRORS = [
 
 @pytest.mark.parametrize("expression", ERRORS)
 def test_string_evaluation_errors(expression: str) -> None:
-    """Where NiFi throws at evaluation time, evaluate raises ExpressionEvaluationError."""
+    """Where NiFi throws while evaluating, evaluate raises ExpressionEvaluationError."""
     with pytest.raises(ExpressionEvaluationError):
         compile(expression).evaluate(attributes=ATTRS)
 
 
 def test_repeat_range_is_random_within_bounds() -> None:
     """repeat(min, max) repeats the subject a random count between min and max."""
-    results = {compile("${str:repeat(1,2)}").evaluate(attributes=ATTRS) for _ in range(50)}
+    results = {
+        compile("${str:repeat(1,2)}").evaluate(attributes=ATTRS) for _ in range(50)
+    }
     assert results <= {"abc", "abcabc"}

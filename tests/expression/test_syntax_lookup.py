@@ -1,4 +1,4 @@
-"""Tests of the grammar, $$ escaping, errors with positions, lookup order and the API."""
+"""Tests of the grammar, $$ escaping, error positions, lookup order and the API."""
 
 from __future__ import annotations
 
@@ -14,8 +14,15 @@ from flowengine.expression import (
     compile,
 )
 
-ATTRS = {"abc": "xyz", "filename": "f.txt", "my attr": "spaced", "a.b-c": "dotted",
-         "name": "abc", "5": "five", "attr": "filename"}
+ATTRS = {
+    "abc": "xyz",
+    "filename": "f.txt",
+    "my attr": "spaced",
+    "a.b-c": "dotted",
+    "name": "abc",
+    "5": "five",
+    "attr": "filename",
+}
 
 ESCAPING = [
     ("${abc}", "xyz"),
@@ -25,8 +32,14 @@ ESCAPING = [
     ("$$$$${abc}", "$$xyz"),
     ("I owe you $5", "I owe you $5"),
     ("You owe me $$5 too", "You owe me $$5 too"),
-    ("Unescaped $$${5 because no closing brace", "Unescaped $$${5 because no closing brace"),
-    ("Unescaped $$${'5'} because no closing brace", "Unescaped $five because no closing brace"),
+    (
+        "Unescaped $$${5 because no closing brace",
+        "Unescaped $$${5 because no closing brace",
+    ),
+    (
+        "Unescaped $$${'5'} because no closing brace",
+        "Unescaped $five because no closing brace",
+    ),
     ("Hello $${UserName}", "Hello ${UserName}"),
     ("Hello $$User$$Name", "Hello $$User$$Name"),
     ("{ ${abc} }", "{ xyz }"),
@@ -48,7 +61,7 @@ ESCAPING = [
     ("${'${attr}'}", "f.txt"),
     ("${literal('${abc}'):toUpper()}", "XYZ"),
     ("${literal('$${abc}')}", "${abc}"),
-    ("${abc:append(\"it's\")}", "xyzit's"),
+    ('${abc:append("it\'s")}', "xyzit's"),
     ("${abc:append('it\\'s')}", "xyzit's"),
     ("${abc:append('a\\nb')}", "xyza\nb"),
     ("${abc:append('\\\\')}", "xyz\\"),
@@ -135,12 +148,15 @@ def test_lookup_order_extras_pseudo_attributes_environment(
     ff = FakeFlowFile({"fileSize": "1", "shadowed": "attr", "x": "attr-x"})
     expr = compile("${fileSize}|${x}|${EL_TEST_ENV}|${shadowed}|${flowFileId}")
     assert expr.evaluate(ff) == "2048|attr-x|from-env|attr|7"
-    assert expr.evaluate(ff, extras={"x": "extra", "fileSize": "e"}) == "e|extra|from-env|attr|7"
+    assert (
+        expr.evaluate(ff, extras={"x": "extra", "fileSize": "e"})
+        == "e|extra|from-env|attr|7"
+    )
     assert compile("${fileSize}").evaluate(attributes={"fileSize": "9"}) == "9"
     assert compile("${lastQueueDate:isNull()}").evaluate(ff) == "true"
-    assert compile("${queueDateIndex}:${entryDate}:${lineageStartDate}").evaluate(ff) == (
-        "3:1700000000000:1600000000000"
-    )
+    assert compile("${queueDateIndex}:${entryDate}:${lineageStartDate}").evaluate(
+        ff
+    ) == ("3:1700000000000:1600000000000")
 
 
 def test_fileSize_pseudo_attribute_in_arithmetic() -> None:
@@ -152,15 +168,19 @@ def test_fileSize_pseudo_attribute_in_arithmetic() -> None:
 def test_literal_values_short_circuit() -> None:
     """A value without ${} is literal and evaluates to its unescaped text."""
     expr = compile("a $${b} c")
-    assert expr.is_literal and expr.literal_value == "a ${b} c"
+    assert expr.is_literal
+    assert expr.literal_value == "a ${b} c"
     assert expr.evaluate() == "a ${b} c"
     dyn = compile("${a}")
-    assert not dyn.is_literal and dyn.literal_value is None
+    assert not dyn.is_literal
+    assert dyn.literal_value is None
 
 
 def test_attribute_names_are_collected() -> None:
     """attribute_names lists the plain attribute references."""
-    assert compile("${a:append(${b})}/${'c d'}").attribute_names == frozenset({"a", "b", "c d"})
+    assert compile("${a:append(${b})}/${'c d'}").attribute_names == frozenset(
+        {"a", "b", "c d"}
+    )
 
 
 def test_compile_is_cached() -> None:
@@ -185,7 +205,9 @@ def test_state_values_feed_get_state_value() -> None:
 def test_evaluate_el_string_evaluates_embedded_el() -> None:
     """evaluateELString evaluates EL found inside an attribute value."""
     attrs = {"tpl": "Hello ${name:toUpper()}", "name": "ann"}
-    assert compile("${tpl:evaluateELString()}").evaluate(attributes=attrs) == "Hello ANN"
+    assert (
+        compile("${tpl:evaluateELString()}").evaluate(attributes=attrs) == "Hello ANN"
+    )
 
 
 def test_subjectless_functions() -> None:
@@ -204,11 +226,20 @@ def test_public_surface_is_curated() -> None:
     """The package exports exactly the documented names, sorted."""
     assert el.__all__ == sorted(el.__all__)
     assert set(el.__all__) == {
-        "Expression", "ExpressionError", "ExpressionEvaluationError",
-        "ExpressionSyntaxError", "ParameterError", "compile", "functions", "main",
-        "parameter_references", "substitute_parameters",
+        "Expression",
+        "ExpressionError",
+        "ExpressionEvaluationError",
+        "ExpressionSyntaxError",
+        "ParameterError",
+        "compile",
+        "functions",
+        "main",
+        "parameter_references",
+        "substitute_parameters",
     }
-    assert issubclass(el.ExpressionError, __import__("flowengine._errors").FlowEngineError)
+    assert issubclass(
+        el.ExpressionError, __import__("flowengine._errors").FlowEngineError
+    )
 
 
 def test_functions_catalogue_lists_every_function() -> None:
