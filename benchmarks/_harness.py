@@ -32,6 +32,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -49,6 +50,7 @@ __all__ = [
     "median_of",
     "print_table",
     "row",
+    "run_command",
     "scratch_dir",
 ]
 
@@ -123,22 +125,49 @@ def measure(
         return result, _maxrss_mb(rusage)
 
 
+def run_command(
+    cmd: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300.0,
+) -> tuple[float, float, int, str]:
+    """Run a command; (wall seconds, its peak RSS MB, exit code, stderr tail).
+
+    Wall time runs from just before ``fork``/``exec`` to the reaping of the process, so
+    it includes interpreter start-up: what a user waits for.
+    """
+    with tempfile.TemporaryFile() as errf:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            list(cmd),
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=errf,
+            env=None if env is None else {**os.environ, **env},
+        )
+        status, rusage = _wait_with_timeout(proc, timeout)
+        seconds = time.perf_counter() - start
+        errf.seek(0)
+        tail = errf.read()[-2000:].decode(errors="replace")
+    return seconds, _maxrss_mb(rusage), status, tail
+
+
 def _wait_with_timeout(
     proc: subprocess.Popen[bytes], timeout: float
 ) -> tuple[int, Any]:
-    """Reap ``proc`` with wait4 (for its own rusage), killing it after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid == proc.pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, rusage
-        if time.monotonic() > deadline:
-            proc.kill()
-            _, status, rusage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return -9, rusage
-        time.sleep(0.005)
+    """Reap ``proc`` with a blocking wait4 (its own rusage, no polling delay).
+
+    A timer kills it after ``timeout`` seconds (the status is then -9).
+    """
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        _, status, rusage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, rusage
 
 
 def _maxrss_mb(rusage: Any) -> float:

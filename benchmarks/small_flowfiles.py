@@ -134,8 +134,9 @@ def baseline_variant(n: int, out: str) -> dict[str, Any]:
 
 # -- orchestration -------------------------------------------------------------------
 def _durable_available() -> bool:
+    # flowengine._durable may exist half-written: ask for its entry point.
     try:
-        import flowengine._durable  # noqa: F401
+        from flowengine._durable import open_durable_repositories  # noqa: F401
     except ImportError:
         return False
     return True
