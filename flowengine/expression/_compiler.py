@@ -174,7 +174,7 @@ class _Gen:
                     node.pos,
                 )
             return self.emit_function(node, None)
-        root = node
+        root: Node = node
         while isinstance(root, Call) and root.subject is not None:
             root = root.subject
         if (
@@ -209,8 +209,8 @@ class _Gen:
     def emit_attr(self, node: Attr) -> _Val:
         v = self.var()
         if not isinstance(node.name, str):
-            name = self.coerce(self.emit(node.name), "STRING", node.pos)
-            self.line(f"{v} = _lookup(_ctx(flowfile, _a, extras, state), {name.code})")
+            dyn = self.coerce(self.emit(node.name), "STRING", node.pos)
+            self.line(f"{v} = _lookup(_ctx(flowfile, _a, extras, state), {dyn.code})")
             return _Val(v, "STRING", True)
         name = node.name
         self.attrs.add(name)

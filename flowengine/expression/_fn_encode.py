@@ -125,10 +125,6 @@ def _escape_xml(s: str | None) -> str:
 _ENTITY_RE: Final = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
-def _unescaper(names: dict[str, int]) -> re.Pattern[str]:
-    return _ENTITY_RE
-
-
 def _entity_sub(s: str, names: dict[str, int]) -> str:
     def repl(m: re.Match[str]) -> str:
         body = m.group(1)
@@ -138,8 +134,8 @@ def _entity_sub(s: str, names: dict[str, int]) -> str:
                 return chr(cp)
             except (ValueError, OverflowError):
                 return m.group(0)
-        cp = names.get(body)
-        return m.group(0) if cp is None else chr(cp)
+        named = names.get(body)
+        return m.group(0) if named is None else chr(named)
 
     return _ENTITY_RE.sub(repl, s)
 
