@@ -36,6 +36,7 @@ from ._provenance import InMemoryProvenanceRepository, ProvenanceEvent
 from ._registry import Registry, default_registry
 from ._repositories import open_repositories
 from ._runtime import FlowRuntime
+from ._session import ProcessSession
 
 __all__ = ["MockFlowFile", "TestRunner", "VirtualClock"]
 
@@ -282,19 +283,21 @@ class TestRunner:
         for conn in runtime.connections:
             if conn.source.id != _UNDER_TEST:
                 continue
-            ffs = conn.snapshot_queued()
-            ffs.sort(key=lambda f: f.queue_date_index)
-            if not ffs:
-                continue
-            for rel in conn.relationships:
-                self._collected.setdefault(rel, [])
-            got = conn.poll(len(ffs) + 1000)
-            got.sort(key=lambda f: f.queue_date_index)
-            conn.acknowledge(len(got), sum(f.size for f in got))
-            for ff in got:
+            for ff in conn.drain():
                 data = runtime.content.read(ff.claim) if ff.claim is not None else b""
                 for rel in conn.relationships:
                     self._collected.setdefault(rel, []).append(MockFlowFile(ff, data))
+
+    def session(self) -> ProcessSession:
+        """A session of the processor under test, for driving the session API directly
+        (queued input is available to its ``get``). Call :meth:`collect` after commit."""
+        runtime, node = self._ensure()
+        self._flush_pending(runtime)
+        return ProcessSession(node)
+
+    def collect(self) -> None:
+        """Gather what committed sessions transferred (``run`` does this itself)."""
+        self._collect()
 
     # -- assertions ----------------------------------------------------------------------
     def flowfiles_for(self, relationship: str) -> list[MockFlowFile]:
