@@ -244,6 +244,16 @@ class _Gen:
             raise self.error(
                 f"cannot implicitly convert data type {val.type} to {target}", pos
             )
+        if target == "STRING" and val.type == "BOOLEAN" and not val.const:
+            v = self.var()
+            if val.nullable:
+                self.line(
+                    f"{v} = None if {val.code} is None else "
+                    f"('true' if {val.code} else 'false')"
+                )
+            else:
+                self.line(f"{v} = 'true' if {val.code} else 'false'")
+            return _Val(v, "STRING", val.nullable)
         helper, fold = _CASTS[target]
         if val.const and target not in ("DATE", "INSTANT"):
             try:

@@ -99,8 +99,17 @@ def _compare(op: str) -> None:
             return s < other
         return s <= other
 
+    sym = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}[op]
     register(
-        op, min_args=1, max_args=1, subject=N, arg_types=(N,), result=B, null="never"
+        op,
+        min_args=1,
+        max_args=1,
+        subject=N,
+        arg_types=(N,),
+        result=B,
+        null="never",
+        inline=f"{{s}} {sym} {{a0}}",
+        null_value="False",
     )(impl)
 
 

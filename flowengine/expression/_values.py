@@ -161,6 +161,8 @@ def _parse_double(text: str) -> float:
 
 def parse_number(text: str) -> int | float | None:
     """Parse a trimmed string like NiFi's NumberParsing (None if not a number)."""
+    if len(text) < 19 and text.isdigit() and text.isascii():
+        return int(text)  # fast path for plain non-negative whole numbers
     if _WHOLE_RE.fullmatch(text):
         return _parse_whole(text)
     if _DOUBLE_RE.fullmatch(text):

@@ -81,6 +81,8 @@ CASES = [
     ("${missing:or(true)}", "true"),
     ("${filename:equals('hello.txt'):not()}", "true"),
     ("${bool:not()}", "false"),
+    ("${missing:not()}", ""),
+    ("${bool:not():not()}", "true"),
     ("${bool:ifElse('a','b')}", "a"),
     ("${literal(true):ifElse('a','b')}", "a"),
     (
