@@ -6,6 +6,13 @@ slow consumer holding a big batch still holds back its producer.
 
 Thread-safety: sessions on worker threads and the event loop call in concurrently; one lock
 per connection guards its state. Listeners (scheduler wake-ups) run outside the lock.
+
+Swapping (NiFi §4.5): with a :class:`SwapStore` (the durable FlowFile repository gives one),
+a connection keeps at most ``swap.threshold`` FlowFiles active in memory. Later arrivals go to
+a swap queue; every full batch of it is handed to the store, which already holds those
+FlowFiles durably, so only a small token stays in memory. When the active queue runs dry the
+oldest batch is swapped back in (FIFO across batches), then the swap queue. Penalized
+FlowFiles always stay in memory. Prioritizers order only what is in memory, as in NiFi.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._clock import Clock
 from ._flowfile import FlowFile
@@ -25,10 +32,42 @@ from ._prioritizers import Prioritizer, resolve_prioritizer
 if TYPE_CHECKING:
     from ._node import Node
 
-__all__ = ["DEFAULT_BACK_PRESSURE_OBJECTS", "DEFAULT_BACK_PRESSURE_SIZE", "Connection", "ConnectionStatus"]
+__all__ = [
+    "DEFAULT_BACK_PRESSURE_OBJECTS",
+    "DEFAULT_BACK_PRESSURE_SIZE",
+    "Connection",
+    "ConnectionStatus",
+    "SwapStore",
+]
 
 DEFAULT_BACK_PRESSURE_OBJECTS = 10_000
 DEFAULT_BACK_PRESSURE_SIZE = 1024**3
+
+
+class SwapStore(Protocol):
+    """Where a connection parks FlowFiles beyond its swap threshold.
+
+    The FlowFiles handed to :meth:`swap_out` are already durable in the store's
+    repository (they were committed before being queued); the store only notes which
+    ones form the batch and returns a token. Called under the connection's lock.
+    """
+
+    #: FlowFiles kept active in memory before new arrivals go to the swap queue
+    threshold: int
+    #: FlowFiles per swapped-out batch
+    batch_size: int
+
+    def swap_out(self, flowfiles: list[FlowFile]) -> Any:
+        """Forget these queued FlowFiles (they stay in the repository); a batch token."""
+        ...
+
+    def swap_in(self, token: Any) -> list[FlowFile]:
+        """The FlowFiles of a batch, in queue order."""
+        ...
+
+    def restored(self) -> list[tuple[Any, int, int]]:
+        """Batches (token, count, bytes) this queue held at start, oldest first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +90,8 @@ class ConnectionStatus:
     flowfiles_out: int
     bytes_out: int
     expired: int
+    #: queued FlowFiles currently held in the repository, not in memory
+    swapped_count: int = 0
 
     @property
     def fill_ratio(self) -> float:
@@ -84,6 +125,7 @@ class Connection:
         expiration: float = 0.0,
         prioritizers: Iterable[str] = (),
         name: str | None = None,
+        swap: SwapStore | None = None,
     ) -> None:
         self.id = id
         self.name = name or id
@@ -119,6 +161,16 @@ class Connection:
         self._out_count = 0
         self._out_bytes = 0
         self._expired = 0
+        self._swap = swap
+        self._swap_queue: list[FlowFile] = []
+        self._swap_batches: deque[tuple[Any, int, int]] = deque()
+        self._swapped = 0
+        if swap is not None:
+            for token, count, size in swap.restored():
+                self._swap_batches.append((token, count, size))
+                self._swapped += count
+                self._count += count
+                self._bytes += size
         #: called with the expired FlowFiles (outside the lock) to drop them properly
         self.on_expired: Callable[[Connection, list[FlowFile]], None] | None = None
 
@@ -168,6 +220,10 @@ class Connection:
         """Enqueue FlowFiles (at session commit) and wake the destination."""
         if not flowfiles:
             return
+        if self._swap is not None:
+            self._offer_swapping(flowfiles)
+            self.destination.notify()
+            return
         now_ms = self._clock.time_ms()
         now = self._clock.monotonic()
         size = 0
@@ -195,6 +251,74 @@ class Connection:
     def _key(self, ff: FlowFile) -> tuple[Any, ...]:
         return tuple(k(ff) for k in self._keys)
 
+    # -- swapping -----------------------------------------------------------------------
+    def _active_len(self) -> int:
+        return len(self._heap) if self._keys else len(self._fifo)
+
+    def _activate(self, ff: FlowFile) -> None:
+        if self._keys:
+            heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
+        else:
+            self._fifo.append(ff)
+
+    def _offer_swapping(self, flowfiles: Sequence[FlowFile]) -> None:
+        swap = self._swap
+        assert swap is not None
+        now_ms = self._clock.time_ms()
+        now = self._clock.monotonic()
+        size = 0
+        with self._lock:
+            seq = self._seq
+            limit = swap.threshold
+            pending = self._swap_queue
+            for ff in flowfiles:
+                ff.last_queue_date = now_ms
+                ff.queue_date_index = next(seq)
+                size += ff.size
+                if ff.penalty_until > now:
+                    heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+                elif pending or self._swap_batches or self._active_len() >= limit:
+                    pending.append(ff)
+                else:
+                    self._activate(ff)
+            n = len(flowfiles)
+            self._count += n
+            self._bytes += size
+            self._in_count += n
+            self._in_bytes += size
+            batch = swap.batch_size
+            while len(pending) >= batch:
+                out, self._swap_queue = pending[:batch], pending[batch:]
+                pending = self._swap_queue
+                bsize = 0
+                for ff in out:
+                    bsize += ff.size
+                self._swap_batches.append((swap.swap_out(out), len(out), bsize))
+                self._swapped += len(out)
+
+    def _swap_in(self) -> None:
+        """Refill an empty active queue: oldest swapped batch first, then the swap
+        queue (NiFi's order). Called under the lock."""
+        swap = self._swap
+        if swap is None or self._active_len():
+            return
+        if self._swap_batches:
+            token, count, size = self._swap_batches.popleft()
+            ffs = swap.swap_in(token)
+            self._swapped -= count
+            got = 0
+            for ff in ffs:
+                got += ff.size
+                self._activate(ff)
+            # The store is the truth: adjust if the batch changed while swapped out.
+            self._count += len(ffs) - count
+            self._bytes += got - size
+        elif self._swap_queue:
+            take = self._swap_queue[: swap.threshold]
+            del self._swap_queue[: swap.threshold]
+            for ff in take:
+                self._activate(ff)
+
     def _release_due_penalties(self, now: float) -> None:
         pen = self._penalized
         if not pen or pen[0][0] > now:
@@ -217,6 +341,8 @@ class Connection:
         expired: list[FlowFile] = []
         with self._lock:
             self._release_due_penalties(self._clock.monotonic())
+            if self._swap is not None:
+                self._swap_in()
             out: list[FlowFile]
             if self._keys:
                 heap = self._heap
@@ -268,6 +394,7 @@ class Connection:
                 return 0
             gone = {ff.id for ff in expired}
             self._fifo = deque(ff for ff in self._fifo if ff.id not in gone)
+            self._swap_queue = [ff for ff in self._swap_queue if ff.id not in gone]
             self._heap = [e for e in self._heap if e[2].id not in gone]
             heapq.heapify(self._heap)
             self._penalized = [e for e in self._penalized if e[2].id not in gone]
@@ -280,13 +407,32 @@ class Connection:
 
     def _iter_queued(self) -> Iterable[FlowFile]:
         yield from self._fifo
+        yield from self._swap_queue
         for e in self._heap:
             yield e[2]
         for p in self._penalized:
             yield p[2]
 
+    def drain(self) -> list[FlowFile]:
+        """Take every queued FlowFile regardless of penalties (test harness, tooling)."""
+        with self._lock:
+            out = list(self._iter_queued())
+            self._fifo.clear()
+            self._heap = []
+            self._penalized = []
+            size = sum(ff.size for ff in out)
+            self._count -= len(out)
+            self._bytes -= size
+            self._out_count += len(out)
+            self._out_bytes += size
+        out.sort(key=lambda f: f.queue_date_index)
+        if out:
+            self.source.notify()
+        return out
+
     def snapshot_queued(self) -> list[FlowFile]:
-        """Every FlowFile queued (not in flight), in no particular order."""
+        """Every FlowFile queued in memory (not in flight, not swapped out), in no
+        particular order."""
         with self._lock:
             return list(self._iter_queued())
 
@@ -345,4 +491,5 @@ class Connection:
                 flowfiles_out=self._out_count,
                 bytes_out=self._out_bytes,
                 expired=self._expired,
+                swapped_count=self._swapped,
             )

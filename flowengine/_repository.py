@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._flowfile import FlowFile
 
@@ -45,6 +46,15 @@ class FlowFileRepository:
     def restore(self) -> Iterable[tuple[str, FlowFile]]:
         """FlowFiles to put back in their queues at start, in queue order."""
         return ()
+
+    def swap_store(self, queue_id: str) -> Any:
+        """A :class:`~flowengine._connection.SwapStore` for the queue, or None when this
+        repository cannot hold swapped-out FlowFiles (everything stays in memory).
+
+        Called once per connection while the flow is built, before :meth:`restore`;
+        the durable repository then restores that queue lazily through the store.
+        """
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release resources."""

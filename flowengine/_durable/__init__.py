@@ -1,0 +1,150 @@
+"""Durable repositories under a state directory: what ``flowengine run`` uses by default.
+
+Layout of a state directory::
+
+    STATE_DIR/
+      lock                     held (flock) by the run using the directory
+      flowfiles.db (-wal,-shm) FlowFile repository + component state (SQLite, WAL mode)
+      content/<xx>/<ms>-<n>    content repository: resource files in 256 sections
+      provenance/seg-*.parquet provenance repository: rolling Parquet segments
+
+Settings (``Flow.settings`` / the flow file's ``settings:``), all optional:
+
+``sync``
+    ``normal`` (default): a killed process loses nothing committed; a power loss may lose
+    the last moments. ``always``: every commit group is fsynced (content too).
+``swap_threshold``
+    FlowFiles a connection keeps in memory before swapping (default 20,000).
+``content_directory``
+    where content lives (default ``STATE_DIR/content``).
+``content_max_size``
+    refuse new content beyond this size (``"10 GB"``; default: until the disk is full).
+``claim_max_appendable_size``
+    contents up to this size share resource files (default ``"50 KB"``).
+``provenance_max_age`` / ``provenance_max_size``
+    retention (defaults ``30 days`` / ``10 GB``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .._errors import FlowEngineError
+from .._provenance import NoProvenance, ProvenanceRepository
+from .._repositories import Repositories
+from .._units import parse_data_size, parse_duration
+from ._content import FileContentRepository
+from ._flowfiles import SQLiteFlowFileRepository
+from ._provenance import ParquetProvenanceRepository
+
+__all__ = [
+    "FileContentRepository",
+    "ParquetProvenanceRepository",
+    "SQLiteFlowFileRepository",
+    "open_durable_repositories",
+]
+
+
+def _size(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, int):
+        return value
+    return int(parse_data_size(str(value)))
+
+
+def _duration(value: Any, default: float) -> float:
+    if value is None:
+        return default
+    if isinstance(value, int | float):
+        return float(value)
+    return float(parse_duration(str(value)))
+
+
+class _LockedFlowFileRepository(SQLiteFlowFileRepository):
+    """The FlowFile repository that also holds the state directory's lock."""
+
+    lock_fd: int = -1
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.lock_fd >= 0:
+                os.close(self.lock_fd)  # releases the flock
+                self.lock_fd = -1
+
+
+def _lock(state_dir: Path) -> int:
+    fd = os.open(state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise FlowEngineError(
+            f"state directory {state_dir} is in use by another run "
+            "(one run per state directory; use another --state-dir)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def open_durable_repositories(
+    state_dir: str | os.PathLike[str],
+    *,
+    flow: str,
+    provenance: bool,
+    settings: Mapping[str, Any],
+) -> Repositories:
+    """Open (creating if needed) the repositories of ``state_dir``.
+
+    Restart recovery happens here: the FlowFile repository is scanned (queues, claimant
+    counts), then content files no committed FlowFile references are deleted.
+    """
+    root = Path(state_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    sync = str(settings.get("sync", "normal"))
+    fd = _lock(root)
+    try:
+        flowfiles = _LockedFlowFileRepository(
+            root / "flowfiles.db",
+            sync=sync,
+            swap_threshold=int(settings.get("swap_threshold", 20_000)),
+            swap_batch=int(settings.get("swap_batch_size", 10_000)),
+        )
+    except BaseException:
+        os.close(fd)
+        raise
+    flowfiles.lock_fd = fd
+    try:
+        content = FileContentRepository(
+            Path(settings.get("content_directory") or root / "content"),
+            claim_counts=flowfiles.claim_counts,
+            max_appendable=_size(settings.get("claim_max_appendable_size"), 50 * 1024),
+            max_size=_size(settings.get("content_max_size"), 0),
+            sync_always=sync == "always",
+            barrier=flowfiles.durability_barrier,
+        )
+        flowfiles.claim_counts = {}  # the content repository owns the counts now
+        if sync == "always":
+            flowfiles.before_commit = content.sync_dirty
+        prov: ProvenanceRepository
+        if provenance:
+            prov = ParquetProvenanceRepository(
+                root / "provenance",
+                max_age=_duration(settings.get("provenance_max_age"), 30 * 86400.0),
+                max_size=_size(settings.get("provenance_max_size"), 10 * 1024**3),
+            )
+        else:
+            prov = NoProvenance()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            flowfiles.close()
+        raise
+    return Repositories(content, flowfiles, prov)

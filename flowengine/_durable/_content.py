@@ -1,0 +1,462 @@
+"""The on-disk content repository (NiFi's FileSystemRepository, §7.2).
+
+A *resource* is one file ``<section>/<start-ms>-<n>`` under the content directory. Small
+contents are appended to shared resource files until a file reaches the appendable size
+(NiFi: 50 KB), so a million tiny FlowFiles make a few thousand files, not a million; a
+shared file is used by one writer at a time. A content that outgrows the appendable size
+while being written spills into its own file and is streamed there: a writer never holds
+more than the appendable size in memory.
+
+Claimant counts are kept per resource in memory and rebuilt at start from the FlowFile
+repository (the only durable references). A resource whose count reaches zero is deleted by
+a background thread, after the FlowFile repository made the commit that released it
+durable (``durability_barrier``), so a crash never resurrects a FlowFile whose content is
+gone. At start every file that no committed FlowFile references (written by a session that
+never committed, or released just before a crash) is deleted.
+
+No space left (the disk, or the configured ``max_size``) raises
+:class:`~flowengine._errors.ContentRepositoryFullError`; nothing half-written is ever
+referenced.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .._content import ContentClaim, ContentRepository, ContentWriter
+from .._errors import ContentError, ContentRepositoryFullError
+from .._flowfile import now_ms
+
+__all__ = ["FileContentRepository"]
+
+_SECTIONS = 256
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+class _AppendFile:
+    """A shared resource file open for appending; owned by one writer at a time."""
+
+    __slots__ = ("fd", "resource", "size")
+
+    def __init__(self, resource: str, fd: int) -> None:
+        self.resource = resource
+        self.fd = fd
+        self.size = 0
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+class _Writer(ContentWriter):
+    """Buffers up to the appendable size, then spills to a file of its own."""
+
+    def __init__(self, repo: FileContentRepository) -> None:
+        super().__init__()
+        self._repo = repo
+        self._buf = bytearray()
+        self._file: _AppendFile | None = None
+        self._n = 0
+
+    def write(self, b: Any) -> int:
+        n = memoryview(b).nbytes
+        if self._file is None:
+            if len(self._buf) + n <= self._repo.max_appendable:
+                self._buf += b
+                self._n += n
+                return n
+            self._file = self._repo._new_file()
+            pending, self._buf = self._buf, bytearray()
+            self._repo._write_file(self._file, pending)
+        self._repo._write_file(self._file, b)
+        self._n += n
+        return n
+
+    @property
+    def bytes_written(self) -> int:
+        return self._n
+
+    def close(self) -> None:
+        if not self.closed and self.claim is None:
+            if self._file is None:
+                self.claim = self._repo._append(self._buf)
+            else:
+                self.claim = self._repo._finish_file(self._file)
+            self._buf = bytearray()
+        super().close()
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._repo._discard_file(self._file)
+            self._file = None
+        self._buf = bytearray()
+        self.claim = None
+        super().close()
+
+
+class _ClaimReader(io.RawIOBase):
+    """Exactly the claim's bytes of a resource file, seekable."""
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._start = offset
+        self._len = length
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        left = self._len - self._pos
+        if left <= 0:
+            return 0
+        view = memoryview(b).cast("B")
+        want = min(len(view), left)
+        data = os.pread(self._fd, want, self._start + self._pos)
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def readall(self) -> bytes:
+        left = self._len - self._pos
+        data = os.pread(self._fd, left, self._start + self._pos) if left > 0 else b""
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._len}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+class FileContentRepository(ContentRepository):
+    """Content in files under ``directory`` (see the module docstring).
+
+    Args:
+        directory: the content directory (created if missing).
+        claim_counts: claimants per resource, from the FlowFile repository.
+        max_appendable: size up to which contents share resource files.
+        max_size: refuse writes beyond this many bytes of content (0: until the disk
+            is full).
+        sync_always: fsync content before the FlowFile repository commits it.
+        barrier: makes released references durable before files are deleted.
+        cleanup_interval: seconds between background deletions.
+    """
+
+    durable = True
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        claim_counts: dict[str, int] | None = None,
+        max_appendable: int = 50 * 1024,
+        max_size: int = 0,
+        sync_always: bool = False,
+        barrier: Callable[[], None] | None = None,
+        cleanup_interval: float = 0.25,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.max_appendable = max_appendable
+        self.max_size = max_size
+        self.sync_always = sync_always
+        self.barrier = barrier
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = dict(claim_counts or {})
+        self._sizes: dict[str, int] = {}
+        self._pool: list[_AppendFile] = []
+        self._dirty: dict[str, int] = {}
+        self._dirty_dirs: set[str] = set()
+        self._destructable: list[str] = []
+        self._sections: set[str] = set()
+        self._used = 0
+        self._prefix = str(now_ms())
+        self._next = 0
+        self.missing: list[str] = []
+        self.reclaimed = self._reclaim_orphans()
+        self.deleted = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._cleaner = threading.Thread(target=self._cleanup_loop, args=(cleanup_interval,), name="content-cleanup", daemon=True)
+        self._cleaner.start()
+
+    # -- start ---------------------------------------------------------------------------
+    def _reclaim_orphans(self) -> int:
+        """Delete files no committed FlowFile references; size the repository."""
+        reclaimed = 0
+        seen: set[str] = set()
+        for section in self.directory.iterdir():
+            if not section.is_dir():
+                continue
+            for f in section.iterdir():
+                res = f"{section.name}/{f.name}"
+                if res in self._counts:
+                    size = f.stat().st_size
+                    self._sizes[res] = size
+                    self._used += size
+                    seen.add(res)
+                else:
+                    f.unlink(missing_ok=True)
+                    reclaimed += 1
+        self.missing = sorted(set(self._counts) - seen)
+        return reclaimed
+
+    # -- files ---------------------------------------------------------------------------
+    def _new_file(self) -> _AppendFile:
+        while True:
+            with self._lock:
+                self._next += 1
+                n = self._next
+            section = f"{n % _SECTIONS:02x}"
+            if section not in self._sections:
+                (self.directory / section).mkdir(exist_ok=True)
+                self._sections.add(section)
+            res = f"{section}/{self._prefix}-{n}"
+            try:
+                fd = os.open(self.directory / res, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            except FileExistsError:
+                continue  # a previous run started in the same millisecond
+            except OSError as exc:
+                raise self._error(exc, res) from exc
+            with self._lock:
+                self._sizes[res] = 0
+                if self.sync_always:
+                    self._dirty_dirs.add(section)
+            return _AppendFile(res, fd)
+
+    def _error(self, exc: OSError, what: str) -> ContentError:
+        if exc.errno in _FULL:
+            return ContentRepositoryFullError(f"content repository {self.directory} is full (writing {what})")
+        return ContentError(f"content repository {self.directory}: {exc}")
+
+    def _reserve(self, n: int) -> None:
+        with self._lock:
+            if self.max_size and self._used + n > self.max_size:
+                raise ContentRepositoryFullError(
+                    f"content repository {self.directory} is full "
+                    f"({self._used} of {self.max_size} bytes used)"
+                )
+            self._used += n
+
+    def _write_file(self, f: _AppendFile, data: bytes | bytearray | memoryview) -> None:
+        n = memoryview(data).nbytes
+        self._reserve(n)
+        try:
+            _write_all(f.fd, data)
+        except OSError as exc:
+            with self._lock:
+                self._used -= n
+            raise self._error(exc, f.resource) from exc
+        f.size += n
+        with self._lock:
+            self._sizes[f.resource] = f.size
+
+    def _finish_file(self, f: _AppendFile) -> ContentClaim:
+        """A spilled writer closed: its file is one resource with one claimant."""
+        if self.sync_always:
+            os.fsync(f.fd)
+        os.close(f.fd)
+        with self._lock:
+            self._counts[f.resource] = 1
+        return ContentClaim(f.resource, 0, f.size)
+
+    def _discard_file(self, f: _AppendFile) -> None:
+        os.close(f.fd)
+        (self.directory / f.resource).unlink(missing_ok=True)
+        with self._lock:
+            self._used -= f.size
+            self._sizes.pop(f.resource, None)
+
+    def _append(self, data: bytes | bytearray | memoryview) -> ContentClaim:
+        """Append a small content to a shared file owned by this call for its duration."""
+        with self._lock:
+            f = self._pool.pop() if self._pool else None
+        if f is None:
+            f = self._new_file()
+            with self._lock:
+                self._counts[f.resource] = 1  # the pool's own hold while appendable
+        offset = f.size
+        try:
+            self._write_file(f, data)
+        except ContentError:
+            self._retire(f)  # its tail is unknown now: never append to it again
+            raise
+        claim = ContentClaim(f.resource, offset, f.size - offset)
+        with self._lock:
+            self._counts[f.resource] += 1
+            if self.sync_always:
+                self._dirty[f.resource] = f.fd
+            keep = f.size < self.max_appendable and not self._stopping
+            if keep:
+                self._pool.append(f)
+        if not keep:
+            self._retire(f)
+        return claim
+
+    def _retire(self, f: _AppendFile) -> None:
+        """Stop appending to ``f``: close it and drop the pool's hold."""
+        with self._lock:
+            fd = self._dirty.pop(f.resource, None)
+            if fd is not None:
+                os.fsync(fd)
+            os.close(f.fd)
+        self.decref(ContentClaim(f.resource, 0, 0))
+
+    def sync_dirty(self) -> None:
+        """fsync every content appended since the last call (``sync: always``); the
+        FlowFile repository calls this inside each commit, before it is durable."""
+        with self._lock:
+            for fd in self._dirty.values():
+                os.fsync(fd)
+            self._dirty.clear()
+            dirs, self._dirty_dirs = self._dirty_dirs, set()
+        for section in dirs:
+            fd = os.open(self.directory / section, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    # -- ContentRepository ---------------------------------------------------------------
+    def writer(self) -> ContentWriter:
+        return _Writer(self)
+
+    def write_bytes(self, data: bytes | bytearray | memoryview) -> ContentClaim:
+        if memoryview(data).nbytes <= self.max_appendable:
+            return self._append(data)
+        return super().write_bytes(data)
+
+    def _path(self, claim: ContentClaim) -> Path:
+        return self.directory / claim.resource
+
+    def open(self, claim: ContentClaim) -> BinaryIO:
+        try:
+            fd = os.open(self._path(claim), os.O_RDONLY)
+        except FileNotFoundError:
+            raise ContentError(f"content {claim.resource} is missing") from None
+        raw = _ClaimReader(fd, claim.offset, claim.length)
+        size = max(4096, min(claim.length, 1 << 20))
+        return io.BufferedReader(raw, buffer_size=size)  # type: ignore[return-value]
+
+    def read(self, claim: ContentClaim) -> bytes:
+        try:
+            fd = os.open(self._path(claim), os.O_RDONLY)
+        except FileNotFoundError:
+            raise ContentError(f"content {claim.resource} is missing") from None
+        try:
+            data = os.pread(fd, claim.length, claim.offset)
+        finally:
+            os.close(fd)
+        if len(data) != claim.length:
+            raise ContentError(f"content {claim.resource} is truncated")
+        return data
+
+    def incref(self, claim: ContentClaim, n: int = 1) -> None:
+        with self._lock:
+            self._counts[claim.resource] += n
+
+    def decref(self, claim: ContentClaim, n: int = 1) -> None:
+        with self._lock:
+            left = self._counts[claim.resource] - n
+            if left > 0:
+                self._counts[claim.resource] = left
+                return
+            del self._counts[claim.resource]
+            self._destructable.append(claim.resource)
+        self._wake.set()
+
+    def decref_many(self, claims: Iterable[ContentClaim]) -> None:
+        freed = False
+        with self._lock:
+            counts = self._counts
+            for c in claims:
+                left = counts[c.resource] - 1
+                if left > 0:
+                    counts[c.resource] = left
+                else:
+                    del counts[c.resource]
+                    self._destructable.append(c.resource)
+                    freed = True
+        if freed:
+            self._wake.set()
+
+    def claimant_count(self, claim: ContentClaim) -> int:
+        with self._lock:
+            return self._counts.get(claim.resource, 0)
+
+    def resource_count(self) -> int:
+        with self._lock:
+            return len(self._counts)
+
+    def files_on_disk(self) -> int:
+        """Resource files present now (live plus not yet cleaned up)."""
+        with self._lock:
+            return len(self._sizes)
+
+    @property
+    def used_bytes(self) -> int:
+        with self._lock:
+            return self._used
+
+    # -- cleanup -------------------------------------------------------------------------
+    def _cleanup_loop(self, interval: float) -> None:
+        while not self._stopping:
+            self._wake.wait(interval)
+            self._wake.clear()
+            self.cleanup()
+
+    def cleanup(self) -> int:
+        """Delete released resources now (after the durability barrier); count deleted."""
+        with self._lock:
+            doomed, self._destructable = self._destructable, []
+        if not doomed:
+            return 0
+        if self.barrier is not None:
+            self.barrier()
+        freed = 0
+        for res in doomed:
+            try:
+                os.unlink(self.directory / res)
+            except FileNotFoundError:
+                pass
+            with self._lock:
+                freed += self._sizes.pop(res, 0)
+        with self._lock:
+            self._used -= freed
+            self.deleted += len(doomed)
+        return len(doomed)
+
+    def close(self) -> None:
+        """Retire the shared files, delete what is released, stop the cleaner."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            pool, self._pool = self._pool, []
+        for f in pool:
+            self._retire(f)
+        self._wake.set()
+        self._cleaner.join()
+        self.cleanup()

@@ -1,0 +1,296 @@
+"""The durable provenance repository: rolling Parquet segments (NiFi §7.3).
+
+Sessions register events at commit; they are buffered and written by a background thread
+as one Parquet file per flush (a *segment*, named by its first and last event id), every
+``flush_interval`` seconds or every ``flush_events`` events. Columnar and compressed,
+segments are cheap to write and to filter by uuid, component, type or time with pyarrow.
+Retention deletes the oldest segments beyond ``max_age`` seconds or ``max_size`` bytes.
+
+A crash loses at most the events still buffered (one flush interval); FlowFiles and
+content are not affected. Attributes are the values as of commit (a Parquet map column).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
+
+__all__ = ["ParquetProvenanceRepository"]
+
+_STR = pa.string()
+SCHEMA = pa.schema([
+    ("event_id", pa.int64()),
+    ("event_type", _STR),
+    ("flowfile_uuid", _STR),
+    ("component_id", _STR),
+    ("component_type", _STR),
+    ("timestamp_ms", pa.int64()),
+    ("attributes", pa.map_(_STR, _STR)),
+    ("size", pa.int64()),
+    ("lineage_start_date", pa.int64()),
+    ("entry_date", pa.int64()),
+    ("parent_uuids", pa.list_(_STR)),
+    ("child_uuids", pa.list_(_STR)),
+    ("relationship", _STR),
+    ("details", _STR),
+    ("transit_uri", _STR),
+    ("duration_ms", pa.int64()),
+    ("content_claim", _STR),
+])
+_PLAIN = [f.name for f in SCHEMA if f.name not in ("attributes",)]
+
+
+def _table(events: Sequence[ProvenanceEvent]) -> pa.Table:
+    """Events as an Arrow table; attribute maps shared by several events are encoded once."""
+    uniq: dict[int, int] = {}
+    maps: list[Any] = []
+    idx: list[int] = []
+    for e in events:
+        a = e.attributes
+        i = uniq.get(id(a))
+        if i is None:
+            i = uniq[id(a)] = len(maps)
+            maps.append(a)
+        idx.append(i)
+    offsets = [0]
+    keys: list[str] = []
+    values: list[str] = []
+    for m in maps:
+        keys.extend(m.keys())
+        values.extend(m.values())
+        offsets.append(len(keys))
+    attrs = pa.MapArray.from_arrays(
+        pa.array(offsets, pa.int32()), pa.array(keys, _STR), pa.array(values, _STR)
+    ).take(pa.array(idx, pa.int32()))
+    cols: dict[str, Any] = {name: [getattr(e, name) for e in events] for name in _PLAIN}
+    cols["event_type"] = [str(t) for t in cols["event_type"]]
+    arrays = [attrs if f.name == "attributes" else pa.array(cols[f.name], f.type) for f in SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def _events(table: pa.Table) -> list[ProvenanceEvent]:
+    out = []
+    for row in table.to_pylist():
+        attrs = dict(row.pop("attributes") or ())
+        row["event_type"] = ProvenanceEventType(row["event_type"])
+        row["parent_uuids"] = tuple(row["parent_uuids"] or ())
+        row["child_uuids"] = tuple(row["child_uuids"] or ())
+        out.append(ProvenanceEvent(attributes=attrs, **row))
+    return out
+
+
+class ParquetProvenanceRepository(ProvenanceRepository):
+    """Provenance events in Parquet segments under ``directory``.
+
+    Args:
+        directory: where segments live (created if missing).
+        max_age: seconds an event is kept (NiFi: 30 days).
+        max_size: bytes of segments kept (NiFi: 10 GB).
+        flush_events: write a segment once this many events are buffered.
+        flush_interval: write buffered events at least this often (seconds).
+        read_only: open for queries only (the CLI); no writer thread, no retention.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_age: float = 30 * 86400.0,
+        max_size: int = 10 * 1024**3,
+        flush_events: int = 100_000,
+        flush_interval: float = 5.0,
+        read_only: bool = False,
+    ) -> None:
+        self.directory = Path(directory)
+        self.max_age = max_age
+        self.max_size = max_size
+        self.flush_events = flush_events
+        self.read_only = read_only
+        if not read_only:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._buffer: list[ProvenanceEvent] = []
+        self._next_id = self._last_id() + 1
+        self._wake = threading.Event()
+        self._closed = read_only
+        self._thread: threading.Thread | None = None
+        if not read_only:
+            self.apply_retention()
+            self._thread = threading.Thread(target=self._loop, args=(flush_interval,), name="provenance-writer", daemon=True)
+            self._thread.start()
+
+    # -- segments ------------------------------------------------------------------------
+    def segments(self) -> list[Path]:
+        """Segment files, oldest first."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(self.directory.glob("seg-*.parquet"))
+
+    def _last_id(self) -> int:
+        segs = self.segments()
+        if not segs:
+            return -1
+        return int(segs[-1].stem.split("-")[2])
+
+    def _loop(self, interval: float) -> None:
+        while not self._closed:
+            self._wake.wait(interval)
+            self._wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered events as a new segment now."""
+        with self._write_lock:
+            with self._lock:
+                events, self._buffer = self._buffer, []
+            if not events:
+                return
+            first, last = events[0].event_id, events[-1].event_id
+            path = self.directory / f"seg-{first:015d}-{last:015d}.parquet"
+            tmp = path.with_suffix(".tmp")
+            pq.write_table(_table(events), tmp, compression="zstd")
+            os.replace(tmp, path)  # readers never see a half-written segment
+            self.apply_retention()
+
+    def apply_retention(self) -> int:
+        """Delete the oldest segments beyond the age or size limits; count deleted."""
+        segs = self.segments()
+        sizes = [p.stat().st_size for p in segs]
+        total = sum(sizes)
+        cutoff = time.time() - self.max_age
+        deleted = 0
+        for p, size in zip(segs[:-1], sizes[:-1], strict=True):  # keep the newest
+            if total <= self.max_size and p.stat().st_mtime >= cutoff:
+                break
+            p.unlink(missing_ok=True)
+            total -= size
+            deleted += 1
+        return deleted
+
+    # -- ProvenanceRepository ------------------------------------------------------------
+    def register(self, events: Sequence[ProvenanceEvent]) -> None:
+        if self.read_only:
+            raise RuntimeError("provenance repository opened read-only")
+        with self._lock:
+            n = self._next_id
+            for e in events:
+                e.event_id = n
+                n += 1
+            self._next_id = n
+            self._buffer.extend(events)
+            backlog = len(self._buffer)
+        if backlog >= self.flush_events:
+            if backlog >= 4 * self.flush_events:
+                self.flush()  # the writer is behind: the registering thread helps (bounded memory)
+            else:
+                self._wake.set()
+
+    def _dataset(self) -> ds.Dataset | None:
+        segs = self.segments()
+        if not segs:
+            return None
+        return ds.dataset([str(p) for p in segs], schema=SCHEMA, format="parquet")
+
+    def _select(self, expr: Any) -> list[ProvenanceEvent]:
+        dataset = self._dataset()
+        stored = _events(dataset.to_table(filter=expr)) if dataset is not None else []
+        with self._lock:
+            buffered = list(self._buffer)
+        if buffered:
+            stored.extend(_events(_table(buffered).filter(expr) if expr is not None else _table(buffered)))
+        stored.sort(key=lambda e: e.event_id)
+        return stored
+
+    def events(self) -> list[ProvenanceEvent]:
+        """Every retained event, oldest first (loads them all: prefer :meth:`query`)."""
+        return self._select(None)
+
+    def query(
+        self,
+        *,
+        uuid: str | None = None,
+        component: str | None = None,
+        event_type: str | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        limit: int | None = None,
+    ) -> list[ProvenanceEvent]:
+        """Events matching every given criterion, oldest first."""
+        conds = []
+        if uuid is not None:
+            conds.append(pc.field("flowfile_uuid") == uuid)
+        if component is not None:
+            conds.append(pc.field("component_id") == component)
+        if event_type is not None:
+            conds.append(pc.field("event_type") == str(event_type))
+        if since_ms is not None:
+            conds.append(pc.field("timestamp_ms") >= since_ms)
+        if until_ms is not None:
+            conds.append(pc.field("timestamp_ms") <= until_ms)
+        expr = None
+        for c in conds:
+            expr = c if expr is None else expr & c
+        out = self._select(expr)
+        return out[:limit] if limit is not None else out
+
+    def lineage(self, uuid: str) -> list[ProvenanceEvent]:
+        """Events of the FlowFile, its ancestors and its descendants (the lineage DAG).
+
+        Walks parent/child links over the id columns only, then loads the events of the
+        related FlowFiles.
+        """
+        links = self._links()
+        parents: dict[str, set[str]] = {}
+        children: dict[str, set[str]] = {}
+        for ff, ps, cs in links:
+            for p in ps:
+                parents.setdefault(ff, set()).add(p)
+                children.setdefault(p, set()).add(ff)
+            for c in cs:
+                children.setdefault(ff, set()).add(c)
+                parents.setdefault(c, set()).add(ff)
+        related = {uuid}
+        for graph in (parents, children):
+            frontier = [uuid]
+            while frontier:
+                for nxt in graph.get(frontier.pop(), ()):
+                    if nxt not in related:
+                        related.add(nxt)
+                        frontier.append(nxt)
+        return self._select(pc.field("flowfile_uuid").isin(sorted(related)))
+
+    def _links(self) -> Iterable[tuple[str, list[str], list[str]]]:
+        cols = ["flowfile_uuid", "parent_uuids", "child_uuids"]
+        dataset = self._dataset()
+        tables = [dataset.to_table(columns=cols)] if dataset is not None else []
+        with self._lock:
+            buffered = list(self._buffer)
+        if buffered:
+            tables.append(_table(buffered).select(cols))
+        for t in tables:
+            has_links = pc.or_(pc.list_value_length(t["parent_uuids"]) > 0, pc.list_value_length(t["child_uuids"]) > 0)
+            t = t.filter(pc.fill_null(has_links, False))
+            yield from zip(
+                t["flowfile_uuid"].to_pylist(), t["parent_uuids"].to_pylist(), t["child_uuids"].to_pylist(), strict=True
+            )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.flush()
