@@ -18,14 +18,13 @@ different rule that existing functions can express; see :func:`_expressions`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from benchmarks import _harness as h
+from benchmarks.peers import _messages as msgs
 
 WORKLOAD = "small_flowfiles"
 N_FULL = 1_000_000
@@ -34,8 +33,7 @@ REPS_FULL = 3
 REPS_QUICK = 3
 BATCH = 1000
 #: 100 bytes, the same for every message (GenerateFlowFile's non-unique mode)
-PAYLOAD = (b"flowengine small-flowfiles benchmark payload " * 3)[:99] + b"\n"
-assert len(PAYLOAD) == 100
+PAYLOAD = msgs.PAYLOAD
 
 
 def _expressions() -> tuple[dict[str, str], str]:
@@ -53,11 +51,6 @@ def _expressions() -> tuple[dict[str, str], str]:
     except Exception:
         return {"seq": "0", "stage": "bench"}, "${seq:equals('0')}"
     return {"seq": "${nextInt()}", "stage": "bench"}, "${seq:mod(2):equals(0)}"
-
-
-def _digest(path: str) -> tuple[int, str]:
-    data = Path(path).read_bytes()
-    return len(data) // len(PAYLOAD), hashlib.sha256(data).hexdigest()
 
 
 # -- measured in a subprocess --------------------------------------------------------
@@ -98,7 +91,7 @@ def flowengine_variant(
         collect_outputs=False,
     )
     seconds = time.perf_counter() - start
-    count, sha = _digest(out)
+    count, sha = msgs.digest(out)
     return {
         "seconds": seconds,
         "count": count,
@@ -122,7 +115,7 @@ def baseline_variant(n: int, out: str) -> dict[str, Any]:
             if (int(attrs["seq"]) % 2 == 0) if counter else attrs["seq"] == "0":
                 write(content)
     seconds = time.perf_counter() - start
-    count, sha = _digest(out)
+    count, sha = msgs.digest(out)
     return {
         "seconds": seconds,
         "count": count,
@@ -211,6 +204,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 tmp,
                 baseline=("python loop", base_rate),
                 expected=(base["count"], base["sha256"]),
+                n=n,
+                reps=reps,
             )
         )
     return rows

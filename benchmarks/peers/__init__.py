@@ -102,6 +102,9 @@ def peer_rows(
     from benchmarks import _harness as h
 
     rows: list[dict[str, Any]] = []
+    if os.environ.get("FLOWENGINE_BENCH_NO_PEERS"):
+        print("   peers: skipped (FLOWENGINE_BENCH_NO_PEERS is set)", file=sys.stderr)
+        return rows
     for peer, (_, version) in PEERS.items():
         py = peer_python(peer)
         if py is None:
