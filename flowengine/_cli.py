@@ -26,6 +26,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
 
 
+def _logging_options(p: argparse.ArgumentParser, default: Any) -> None:
+    # Accepted before or after the command (flowengine run x.yaml --log-level debug).
+    p.add_argument("--log-level", default=default, choices=["debug", "info", "warning", "error"], help="log level (default info)")
+    p.add_argument("--log-format", default=default, choices=["auto", "console", "json"], help="console on a TTY, JSON lines otherwise (default auto)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="flowengine",
@@ -33,9 +39,16 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 error, 2 invalid flow/usage, 3 failures, 4 timed out",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="log level (default info)")
-    p.add_argument("--log-format", default="auto", choices=["auto", "console", "json"], help="console on a TTY, JSON lines otherwise (auto)")
+    _logging_options(p, argparse.SUPPRESS)
+    common = _Parser(add_help=False)
+    _logging_options(common, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    add = sub.add_parser
+
+    def sub_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return add(name, parents=[common], **kw)
+
+    sub.add_parser = sub_parser  # type: ignore[method-assign]
 
     run = sub.add_parser("run", help="run a flow (a service until stopped, or a batch job with --until-drained)")
     run.add_argument("flow", help="flow file (YAML)")
@@ -95,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     from ._cli_logging import configure_logging
 
-    configure_logging(args.log_level, args.log_format)
+    configure_logging(getattr(args, "log_level", "info"), getattr(args, "log_format", "auto"))
     try:
         from . import _cli_commands as commands
 

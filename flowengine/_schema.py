@@ -28,7 +28,10 @@ def _property_schema(cls: type[ConfigurableComponent]) -> dict[str, Any]:
     for d in cls.property_descriptors:
         s: dict[str, Any] = {"description": d.description}
         if d.allowable_values:
-            values = sorted({a.value for a in d.allowable_values} | {a.display_name for a in d.allowable_values if a.display_name})
+            values: list[Any] = sorted({a.value for a in d.allowable_values} | {a.display_name for a in d.allowable_values if a.display_name})
+            # YAML writes true/false and numbers natively; the loader accepts them as text.
+            values += [v == "true" for v in values if v in ("true", "false")]
+            values += [int(v) for v in values if isinstance(v, str) and v.isdigit()]
             s["anyOf"] = [{"enum": values}, {"type": "string", "pattern": "#\\{"}]
         else:
             s.update(_SCALAR)

@@ -235,6 +235,7 @@ class _Planner:
             if d.allowable_values:
                 norm = d.normalize(value)
                 if norm is None:
+                    values[d.name] = d.default  # judge the rest as if it were the default
                     allowed = ", ".join(repr(a.value) for a in d.allowable_values)
                     self.problem(vloc, f"{pwhat}: {value!r} is not one of {allowed}{did_you_mean(value, [a.value for a in d.allowable_values] + [a.display_name for a in d.allowable_values if a.display_name])}")
                     continue

@@ -108,6 +108,8 @@ def parse_yaml(text: str, filename: str) -> tuple[YNode | None, list[YAMLProblem
             msg = "tab character: YAML indentation must use spaces"
         elif exc.context:
             msg = f"{exc.context}, {msg}" if exc.problem else exc.context
+        if "flow mapping" in msg or "flow sequence" in msg:
+            msg += " (hint: quote values containing ${...}, { } or , inside {...} and [...])"
         raise YAMLProblem(loc, f"invalid YAML: {msg}") from None
     except yaml.YAMLError as exc:
         raise YAMLProblem(Location(filename, 1, 1), f"invalid YAML: {exc}") from None

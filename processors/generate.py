@@ -92,10 +92,11 @@ gen:
         display_name="Mime Type",
     )
     dynamic_properties = DynamicProperties(
-        "Adds an attribute to every generated FlowFile.",
+        "Adds an attribute to every generated FlowFile. Expression Language sees the new "
+        "FlowFile's core attributes (uuid, filename, path).",
         name="An attribute name",
         value="The attribute value",
-        expression_language=ExpressionLanguageScope.ENVIRONMENT,
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     writes_attributes = {"mime.type": "set when Mime Type is set"}
 
@@ -117,16 +118,27 @@ gen:
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         count = context.property(self.BATCH_SIZE).as_int() or 1
         unique = context.property(self.UNIQUE_FLOWFILES).as_bool()
-        attrs = {k: v.evaluate().value or "" for k, v in context.dynamic_properties.items()}
+        static: dict[str, str] = {}
+        dynamic = []
+        for k, v in context.dynamic_properties.items():
+            if v.has_expressions:
+                dynamic.append((k, v.expression))
+            else:
+                static[k] = v.evaluate().value or ""
         mime = context.property(self.MIME_TYPE).value
         if mime:
-            attrs["mime.type"] = mime
+            static["mime.type"] = mime
         payload = None if unique else self._payload(context)
         for _ in range(count):
             ff = session.create()
             data = self._payload(context) if payload is None else payload
             if data:
                 ff = session.write(ff, data)
-            if attrs:
+            if dynamic:
+                attrs = dict(static)
+                for k, expr in dynamic:
+                    attrs[k] = expr.evaluate(ff)
                 ff = session.put_attributes(ff, attrs)
+            elif static:
+                ff = session.put_attributes(ff, static)
             session.transfer(ff, self.SUCCESS)

@@ -1,0 +1,1 @@
+"""Example flowengine plugin: CountWords (class style) and Reverse (transform style)."""
