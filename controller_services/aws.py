@@ -254,8 +254,9 @@ class AWSCredentialsProviderControllerService(
             sync_fs, self._sync = self._sync, None
         for loop_ref, fs in entries:
             _close(loop_ref(), fs)
-        if sync_fs is not None:
-            _close(getattr(sync_fs, "loop", None), sync_fs)
+        if sync_fs is not None and sync_fs._s3 is not None:
+            type(sync_fs).close_session(sync_fs.loop, sync_fs._s3)
+            sync_fs._s3 = None
 
     # -- AWSCredentialsProvider -------------------------------------------------------
     def storage_options(self) -> dict[str, Any]:
@@ -281,6 +282,8 @@ class AWSCredentialsProviderControllerService(
             if entry is not None and entry[0]() is loop:
                 fs = entry[1]
             else:
+                if entry is not None:  # a dead loop whose id was reused
+                    _close(None, entry[1])
                 fs = s3fs.S3FileSystem(
                     asynchronous=True, loop=loop, **self._fs_options(region, endpoint)
                 )
@@ -333,7 +336,10 @@ def _close(loop: asyncio.AbstractEventLoop | None, fs: Any) -> None:
     if loop is not None and loop is running:
         running.create_task(client.__aexit__(None, None, None))
         return
-    try:
-        client._endpoint.http_session._connector._close()
-    except AttributeError:
-        pass
+    # The loop is gone (or not ours to await on): close the sockets synchronously, and
+    # mark the aiohttp sessions closed so they don't warn when collected.
+    http = getattr(getattr(client, "_endpoint", None), "http_session", None)
+    for session in list((getattr(http, "_sessions", None) or {}).values()):
+        connector = getattr(session, "_connector", None)
+        if connector is not None:
+            connector._close()

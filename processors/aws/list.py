@@ -234,8 +234,7 @@ list:
                 start = self._drain_start = time.time()
             wait = start + lag - time.time()
             if wait > 0:  # objects present at start must become old enough first
-                context.yield_(wait)
-                return
+                await anyio.sleep(wait)
         try:
             emitted = await self._list(context, session, lag)
         except Exception as exc:

@@ -1,6 +1,8 @@
 """A real S3-protocol server for the S3 tests: moto's server mode, as a subprocess.
 
-The server runs as ``python -m moto.server`` on 127.0.0.1 and a free port (a subprocess
+The server runs as moto's ``moto.server`` main (through ``_moto_backdated.py``, which
+lets a test create objects dated in the past, as real S3 does for multipart uploads) on
+127.0.0.1 and a free port (a subprocess
 does not compete for our GIL, so it is faster than the threaded server). Objects written
 by the processors are verified with an independent boto3 client.
 """
@@ -15,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +25,7 @@ import pytest
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 ACCESS_KEY = "testing-access-key"
+_LAUNCHER = Path(__file__).with_name("_moto_backdated.py")
 SECRET_KEY = "testing-secret-key"
 
 
@@ -79,7 +83,7 @@ def start_moto(env: dict[str, str] | None = None) -> MotoServer:
     port = free_port()
     penv = dict(os.environ, AWS_DEFAULT_REGION="us-east-1", **(env or {}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(_LAUNCHER), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=penv,
