@@ -546,7 +546,9 @@ class ProcessSession:
             rel_counts[rel] = rel_counts.get(rel, 0) + 1
             conns = conns_for(rel)
             if not conns:
-                if cur.claim is not None and (orig is None or orig.claim is not cur.claim):
+                # Leaving the flow: release the current claim whoever holds it (the
+                # session for new/changed content, else the queue the original sat in).
+                if cur.claim is not None:
                     release.append(cur.claim)
                 dropped.append((cur, f"Auto-Terminated by {rel} Relationship"))
                 terminated[rel] = terminated.get(rel, 0) + 1
