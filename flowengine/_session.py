@@ -482,6 +482,34 @@ class ProcessSession:
         for f in [ff] if isinstance(ff, FlowFile) else ff:
             self._record(f).removed = True
 
+    def migrate(self, target: ProcessSession, flowfiles: Sequence[FlowFile]) -> None:
+        """Hand FlowFiles (and their pending changes) to another session of the same
+        processor, which then commits or rolls them back (NiFi's ``migrate``): how a
+        binning processor keeps FlowFiles in per-bin sessions across triggers."""
+        if target._node is not self._node:
+            raise FlowFileHandlingError("FlowFiles can only migrate between sessions of one processor")
+        ids = set()
+        for ff in flowfiles:
+            rec = self._record(ff)
+            ids.add(ff.id)
+            del self._records[ff.id]
+            target._records[ff.id] = rec
+            claim = self._owned.pop(ff.id, None)
+            if claim is not None:
+                target._owned[ff.id] = claim
+            if rec.original is not None and rec.source is not None:
+                target._polled.setdefault(rec.source, []).append(rec.original)
+        for conn in list(self._polled):
+            kept = [f for f in self._polled[conn] if f.id not in ids]
+            if kept:
+                self._polled[conn] = kept
+            else:
+                del self._polled[conn]
+        moved = [e for e in self._reported if e[1] in ids]
+        if moved:
+            self._reported = [e for e in self._reported if e[1] not in ids]
+            target._reported.extend(moved)
+
     # -- state -------------------------------------------------------------------------
     def get_state(self) -> dict[str, str]:
         """The component's state as this session sees it."""

@@ -1,0 +1,133 @@
+"""The record API: what record processors ask of readers and writers.
+
+Records travel as :class:`pyarrow.RecordBatch` streams. A *reader factory* (a controller
+service such as ``CSVReader``) opens a :class:`RecordReader` over one FlowFile's content
+stream; a *writer factory* (``ParquetRecordSetWriter``...) opens a :class:`RecordSetWriter`
+over an output stream. Both work batch by batch so a multi-GB FlowFile flows through with
+bounded memory; a format that needs the whole input (a JSON array, a Parquet footer) says so
+in its docstring.
+
+Bad data raises :class:`RecordError` whose message names the line or row, so processors can
+put it in ``record.error.message`` and route the FlowFile to ``failure``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import BinaryIO
+
+import pyarrow as pa
+
+__all__ = [
+    "RecordError",
+    "RecordReader",
+    "RecordReaderFactory",
+    "RecordSetWriter",
+    "RecordSetWriterFactory",
+    "WriteResult",
+]
+
+Attributes = Mapping[str, str]
+
+
+class RecordError(ValueError):
+    """Input that cannot be read as records, or records that do not fit a schema.
+
+    Attributes:
+        line: 1-based line of the input where the problem is, when known.
+        row: 1-based record number where the problem is, when known.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, row: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.row = row
+
+
+class RecordReader(ABC):
+    """A stream of record batches read from one content stream.
+
+    Iterate it for batches; :attr:`schema` is known once the reader is open (inferred
+    readers peek at the first block). Use as a context manager to release resources.
+    """
+
+    @property
+    @abstractmethod
+    def schema(self) -> pa.Schema:
+        """The schema of every batch this reader yields."""
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        """Batches in input order; raises :class:`RecordError` on bad data."""
+
+    def read_all(self) -> pa.Table:
+        """Every remaining batch as one table (for inputs known to be small)."""
+        return pa.Table.from_batches(list(self), schema=self.schema)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources held by the reader."""
+
+    def __enter__(self) -> RecordReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class RecordReaderFactory(ABC):
+    """Interface of record reader services (NiFi's ``RecordReaderFactory``)."""
+
+    @abstractmethod
+    def create_reader(
+        self, source: BinaryIO, attributes: Attributes | None = None
+    ) -> RecordReader:
+        """Open a reader over ``source`` (a readable, seekable binary stream).
+
+        ``attributes`` are the FlowFile's, for properties evaluated per FlowFile (a schema
+        text of ``${avro.schema}``). Raises :class:`RecordError` when the input cannot be
+        opened as this format.
+        """
+
+
+@dataclass
+class WriteResult:
+    """What a finished writer reports: records written and attributes to set."""
+
+    record_count: int
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class RecordSetWriter(ABC):
+    """Writes record batches to one output stream."""
+
+    record_count: int = 0
+
+    @abstractmethod
+    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append records; raises :class:`RecordError` if they do not fit the schema."""
+
+    @abstractmethod
+    def finish(self) -> WriteResult:
+        """Flush and write any trailer; the stream stays open (the caller owns it)."""
+
+
+class RecordSetWriterFactory(ABC):
+    """Interface of record writer services (NiFi's ``RecordSetWriterFactory``)."""
+
+    #: the ``mime.type`` of what this writer produces
+    mime_type: str = "application/octet-stream"
+
+    @abstractmethod
+    def create_writer(
+        self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None
+    ) -> RecordSetWriter:
+        """Open a writer of records with ``schema`` (the reader's, unless the writer
+        declares its own schema) onto ``sink``."""

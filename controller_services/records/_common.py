@@ -1,0 +1,107 @@
+"""Pieces shared by the reader and writer services: schema access and stream adapters."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from flowengine import (
+    AllowableValue,
+    ConfigurationContext,
+    ExpressionLanguageScope,
+    PropertyDescriptor,
+)
+
+from ._api import RecordError
+from .schema import SchemaSyntaxError, parse_schema
+
+__all__ = [
+    "EMBEDDED",
+    "INFER",
+    "INHERIT",
+    "SCHEMA_TEXT",
+    "SchemaAccess",
+    "arrow_input",
+    "schema_text_descriptor",
+    "strategy_descriptor",
+]
+
+INFER = "infer-schema"
+TEXT = "schema-text-property"
+EMBEDDED = "embedded-schema"
+INHERIT = "inherit-record-schema"
+SCHEMA_TEXT = TEXT
+
+_LABELS = {
+    INFER: AllowableValue(INFER, "Infer Schema", "Derive the schema from the data"),
+    TEXT: AllowableValue(TEXT, "Use 'Schema Text' Property", "The schema declared in Schema Text"),
+    EMBEDDED: AllowableValue(EMBEDDED, "Use Embedded Schema", "The schema stored in the data file"),
+    INHERIT: AllowableValue(INHERIT, "Inherit Record Schema", "Write records with the schema they were read with"),
+}
+
+
+def strategy_descriptor(default: str, *options: str) -> PropertyDescriptor:
+    """NiFi's Schema Access Strategy (readers) / Schema Write Strategy (writers)."""
+    return PropertyDescriptor(
+        "schema_access_strategy",
+        "Where the schema comes from.",
+        display_name="Schema Access Strategy",
+        default=default,
+        required=True,
+        allowable_values=tuple(_LABELS[o] for o in options),
+    )
+
+
+def schema_text_descriptor() -> PropertyDescriptor:
+    return PropertyDescriptor(
+        "schema_text",
+        "The schema: Arrow types in the declaration syntax (`id: int64, name: string`) "
+        "or an Avro schema in JSON. See docs/records.md.",
+        display_name="Schema Text",
+        default="${avro.schema}",
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("schema_access_strategy", (TEXT,)),
+    )
+
+
+class SchemaAccess:
+    """Resolves the declared schema of a service per FlowFile (cached by text)."""
+
+    def __init__(self, context: ConfigurationContext) -> None:
+        self.strategy = context.property("schema_access_strategy").value
+        self._text = context.property("schema_text") if self.strategy == TEXT else None
+        self._cache: dict[str, pa.Schema] = {}
+        if self._text is not None and not self._text.has_expressions:
+            self.schema_for({})  # a literal schema is checked when the service is enabled
+
+    @property
+    def declared(self) -> bool:
+        return self._text is not None
+
+    def schema_for(self, attributes: Mapping[str, str] | None) -> pa.Schema | None:
+        """The declared schema, or None when the schema is inferred or embedded."""
+        if self._text is None:
+            return None
+        text = self._text.evaluate(attributes=dict(attributes or {})).value or ""
+        schema = self._cache.get(text)
+        if schema is None:
+            try:
+                schema = parse_schema(text)
+            except SchemaSyntaxError as exc:
+                raise RecordError(f"invalid schema text: {exc}") from None
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[text] = schema
+        return schema
+
+
+def arrow_input(source: BinaryIO) -> Any:
+    """An Arrow input file over ``source`` without copying when it is in memory."""
+    if isinstance(source, io.BytesIO):
+        # getvalue() shares the bytes a BytesIO was made from (no copy); getbuffer()
+        # would pin the BytesIO so that closing it fails.
+        return pa.BufferReader(pa.py_buffer(source.getvalue()))
+    return pa.PythonFile(source, mode="r")

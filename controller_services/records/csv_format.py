@@ -1,0 +1,331 @@
+"""CSVReader and CSVRecordSetWriter on pyarrow's streaming CSV reader and writer.
+
+The reader parses block by block (``pyarrow.csv.open_csv``), so memory stays bounded by
+the block size whatever the file size. Malformed rows (wrong column count, bad quoting)
+and values that do not convert raise :class:`RecordError` naming the line; readers opened
+with ``on_invalid="skip"`` (ValidateRecord) collect malformed rows instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from flowengine import ConfigurationContext, ControllerService, PropertyDescriptor, validators
+
+from ._api import Attributes, RecordError, RecordReader, RecordReaderFactory, RecordSetWriter, RecordSetWriterFactory, WriteResult
+from ._common import INFER, INHERIT, TEXT, SchemaAccess, arrow_input, schema_text_descriptor, strategy_descriptor
+from .schema import as_batches, conform, first_bad_index, format_type
+
+__all__ = ["CSVReader", "CSVRecordSetWriter", "InvalidRow"]
+
+_BLOCK = 1 << 20
+
+
+def _char(value: str | None) -> str:
+    """Unescape a one-character property (``\\t`` for tab)."""
+    if not value:
+        return ""
+    return codecs.decode(value, "unicode_escape") if "\\" in value and len(value) > 1 else value
+
+
+def _one_char(name: str, label: str, default: str | None, description: str) -> PropertyDescriptor:
+    return PropertyDescriptor(name, description, display_name=label, default=default)
+
+
+class InvalidRow:
+    """A malformed row a lenient reader skipped: its line (when known) and text."""
+
+    __slots__ = ("line", "reason", "text")
+
+    def __init__(self, line: int | None, text: str, reason: str) -> None:
+        self.line = line
+        self.text = text
+        self.reason = reason
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "a row"
+        return f"{where}: {self.reason}: {self.text[:200]!r}"
+
+
+class _CSVRecordReader(RecordReader):
+    def __init__(self, factory: CSVReader, source: BinaryIO, schema: pa.Schema | None, on_invalid: str) -> None:
+        self._factory = factory
+        self._source = source
+        self._declared = schema
+        self._on_invalid = on_invalid
+        self.invalid_rows: list[InvalidRow] = []
+        self._rows = 0
+        self._reader = self._open(use_threads=True)
+        self._schema = schema if schema is not None else self._reader.schema
+        self._check_binary(self._reader.schema)
+
+    def _open(self, use_threads: bool, as_strings: bool = False, handler: Any = None, raw: bool = False) -> Any:
+        f = self._factory
+        schema = self._declared
+        read = pcsv.ReadOptions(
+            use_threads=use_threads,
+            block_size=f.block_size,
+            skip_rows=f.skip_rows,
+            autogenerate_column_names=not f.header and schema is None,
+            column_names=None if f.header or schema is None else schema.names,
+            encoding=f.encoding,
+        )
+        parse = pcsv.ParseOptions(
+            delimiter=f.delimiter,
+            quote_char=f.quote or False,
+            escape_char=f.escape or False,
+            double_quote=True,
+            newlines_in_values=f.newlines_in_values,
+            ignore_empty_lines=True,
+            invalid_row_handler=handler or self._invalid,
+        )
+        types: dict[str, pa.DataType] = {}
+        if schema is not None:
+            types = {n: (pa.string() if as_strings else t) for n, t in zip(schema.names, schema.types, strict=True)}
+        convert = pcsv.ConvertOptions(
+            column_types=types,
+            null_values=f.null_values,
+            strings_can_be_null=bool(f.null_string),
+            quoted_strings_can_be_null=False,
+            true_values=["true", "True", "TRUE"],
+            false_values=["false", "False", "FALSE"],
+            timestamp_parsers=f.timestamp_parsers,
+            include_columns=schema.names if schema is not None else None,
+            include_missing_columns=schema is not None,
+        )
+        self._source.seek(0)
+        try:
+            return pcsv.open_csv(arrow_input(self._source), read_options=read, parse_options=parse, convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            if raw:
+                raise
+            raise self._locate(exc) from None
+
+    def _invalid(self, row: Any) -> str:
+        reason = f"expected {row.expected_columns} columns, got {row.actual_columns}"
+        self.invalid_rows.append(InvalidRow(row.number, row.text, reason))
+        return "skip" if self._on_invalid == "skip" else "error"
+
+    def _check_binary(self, schema: pa.Schema) -> None:
+        if self._declared is None and self._factory.encoding.lower().replace("-", "") == "utf8":
+            for i, t in enumerate(schema.types):
+                if pa.types.is_binary(t):
+                    self._binary_column = i
+                    return
+        self._binary_column = -1
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self._schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        declared = self._declared
+        while True:
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:
+                raise self._locate(exc) from None
+            first = self._rows + 1
+            self._rows += batch.num_rows
+            if self._binary_column >= 0:
+                raise self._undecodable(batch, first)
+            if declared is not None:
+                batch = conform(batch, declared, first)
+            yield batch
+
+    def _line_of(self, record: int) -> int:
+        f = self._factory
+        return f.skip_rows + (1 if f.header else 0) + record
+
+    def _undecodable(self, batch: pa.RecordBatch, first: int) -> RecordError:
+        col = batch.column(self._binary_column)
+        bad = first_bad_index(col, pa.string()) or 0
+        row = first + bad
+        name = batch.schema.names[self._binary_column]
+        return RecordError(
+            f"line {self._line_of(row)} (record {row}): field {name!r} has bytes that are not valid {self._factory.encoding}",
+            line=self._line_of(row), row=row,
+        )
+
+    def _locate(self, exc: Exception) -> RecordError:
+        """Turn a pyarrow error into one naming the line (rescanning on the error path)."""
+        if self.invalid_rows:
+            bad = self.invalid_rows[-1]
+            if bad.line is None:  # parallel parsing does not number rows: rescan serially
+                found: list[Any] = []
+
+                def first(row: Any) -> str:
+                    found.append(row)
+                    return "error"
+
+                try:
+                    for _ in self._open(False, handler=first, raw=True):
+                        pass
+                except pa.ArrowInvalid:
+                    pass
+                if found:
+                    bad.line = found[0].number
+            return RecordError(f"malformed CSV {bad}", line=bad.line)
+        text = str(exc)
+        if "conversion error" in text and self._declared is not None:
+            loc = self._locate_conversion()
+            if loc is not None:
+                return loc
+        return RecordError(f"invalid CSV: {text}")
+
+    def _locate_conversion(self) -> RecordError | None:
+        declared = self._declared
+        assert declared is not None
+        row = 0
+        try:
+            batches = list(self._open(False, as_strings=True, raw=True))
+        except pa.ArrowInvalid:
+            return None
+        for batch in batches:
+            for f in declared:
+                col = batch.column(batch.schema.get_field_index(f.name))
+                bad = first_bad_index(col, f.type)
+                if bad is not None:
+                    rec = row + bad + 1
+                    line = self._line_of(rec)
+                    return RecordError(
+                        f"line {line} (record {rec}): field {f.name!r} value {col[bad].as_py()!r} "
+                        f"does not fit {format_type(f.type)}",
+                        line=line, row=rec,
+                    )
+            row += batch.num_rows
+        return None
+
+
+class CSVReader(RecordReaderFactory, ControllerService):
+    """Parses CSV into records, streaming block by block (pyarrow's CSV reader).
+
+    The schema is inferred from the data (types from the first block, names from the
+    header) or declared in Schema Text; declared fields are matched to header names.
+    """
+
+    tags = ("csv", "parse", "record", "reader", "delimited", "comma", "separated", "values")
+
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
+    SCHEMA_TEXT = schema_text_descriptor()
+    HEADER = PropertyDescriptor(
+        "treat_first_line_as_header", "The first line names the columns.",
+        display_name="Treat First Line as Header", default="true", validators=(validators.BOOLEAN,),
+    )
+    SKIP_ROWS = PropertyDescriptor(
+        "skip_rows", "Lines to skip before the header (or the first record).",
+        display_name="Skip Header Lines", default="0", validators=(validators.NON_NEGATIVE_INTEGER,),
+    )
+    DELIMITER = _one_char("value_separator", "Value Separator", ",", "The character between values (\\t for tab).")
+    QUOTE = _one_char("quote_character", "Quote Character", '"', "The character that quotes values.")
+    ESCAPE = _one_char("escape_character", "Escape Character", "", "The character that escapes the next one (none by default; quotes are doubled).")
+    NULL_STRING = PropertyDescriptor(
+        "null_string", "A value that means null (unquoted).", display_name="Null String",
+    )
+    NEWLINES = PropertyDescriptor(
+        "allow_newlines_in_values", "Quoted values may contain line breaks (slower parsing when true).",
+        display_name="Allow Newlines in Values", default="false", validators=(validators.BOOLEAN,),
+    )
+    TIMESTAMP_FORMAT = PropertyDescriptor(
+        "timestamp_format", "strptime format of timestamps (ISO 8601 is always accepted).",
+        display_name="Timestamp Format",
+    )
+    CHARSET = PropertyDescriptor(
+        "character_set", "Encoding of the input.", display_name="Character Set",
+        default="UTF-8", validators=(validators.CHARACTER_SET,),
+    )
+    BLOCK_SIZE = PropertyDescriptor(
+        "block_size", "Bytes parsed per batch.", display_name="Block Size",
+        default="1 MB", validators=(validators.DATA_SIZE,),
+    )
+
+    def on_enabled(self, context: ConfigurationContext) -> None:
+        self.access = SchemaAccess(context)
+        self.header = bool(context.property(self.HEADER).as_bool())
+        self.skip_rows = int(context.property(self.SKIP_ROWS).as_int() or 0)
+        self.delimiter = _char(context.property(self.DELIMITER).value) or ","
+        self.quote = _char(context.property(self.QUOTE).value)
+        self.escape = _char(context.property(self.ESCAPE).value)
+        self.null_string = context.property(self.NULL_STRING).value
+        self.null_values = [self.null_string] if self.null_string else [""]
+        self.newlines_in_values = bool(context.property(self.NEWLINES).as_bool())
+        fmt = context.property(self.TIMESTAMP_FORMAT).value
+        self.timestamp_parsers: list[Any] = [pcsv.ISO8601] + ([fmt] if fmt else [])
+        self.encoding = codecs.lookup(context.property(self.CHARSET).value or "utf-8").name
+        self.block_size = int(context.property(self.BLOCK_SIZE).as_data_size() or _BLOCK)
+
+    def create_reader(self, source: BinaryIO, attributes: Attributes | None = None, *, on_invalid: str = "error") -> RecordReader:
+        """Open a reader; ``on_invalid="skip"`` collects malformed rows in ``invalid_rows``."""
+        return _CSVRecordReader(self, source, self.access.schema_for(attributes), on_invalid)
+
+
+class _CSVWriter(RecordSetWriter):
+    def __init__(self, factory: CSVRecordSetWriter, sink: BinaryIO, schema: pa.Schema, declared: pa.Schema | None) -> None:
+        self._factory = factory
+        self._sink = sink
+        self._schema = declared or schema
+        self._declared = declared
+        self._writer: Any = None
+        self.record_count = 0
+
+    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+        for b in as_batches(batch):
+            self._write(b)
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        f = self._factory
+        if self._declared is not None:
+            batch = conform(batch, self._declared, self.record_count + 1)
+        if self._writer is None:
+            options = pcsv.WriteOptions(
+                include_header=f.header,
+                delimiter=f.delimiter,
+                quoting_style=f.quoting,
+            )
+            self._writer = pcsv.CSVWriter(self._sink, batch.schema, write_options=options)
+        self._writer.write(batch)
+        self.record_count += batch.num_rows
+
+    def finish(self) -> WriteResult:
+        if self._writer is None:  # no records: still write the header
+            self._writer = pcsv.CSVWriter(
+                self._sink, self._schema,
+                write_options=pcsv.WriteOptions(include_header=self._factory.header, delimiter=self._factory.delimiter),
+            )
+        self._writer.close()
+        return WriteResult(self.record_count, {"mime.type": CSVRecordSetWriter.mime_type})
+
+
+class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
+    """Writes records as CSV (pyarrow's CSV writer): header, delimiter, quoting."""
+
+    tags = ("csv", "result", "set", "recordset", "record", "writer", "serializer", "row", "tsv", "tab", "separated", "delimited")
+    mime_type = "text/csv"
+
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
+    SCHEMA_TEXT = schema_text_descriptor()
+    HEADER = PropertyDescriptor(
+        "include_header_line", "Write a header line.", display_name="Include Header Line",
+        default="true", validators=(validators.BOOLEAN,),
+    )
+    DELIMITER = _one_char("value_separator", "Value Separator", ",", "The character between values (\\t for tab).")
+    QUOTE_MODE = PropertyDescriptor(
+        "quote_mode", "When values are quoted.", display_name="Quote Mode", default="needed",
+        allowable_values=("needed", "all_valid", "none"),
+    )
+
+    def on_enabled(self, context: ConfigurationContext) -> None:
+        self.access = SchemaAccess(context)
+        self.header = bool(context.property(self.HEADER).as_bool())
+        self.delimiter = _char(context.property(self.DELIMITER).value) or ","
+        self.quoting = context.property(self.QUOTE_MODE).value or "needed"
+
+    def create_writer(self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None) -> RecordSetWriter:
+        return _CSVWriter(self, sink, schema, self.access.schema_for(attributes))

@@ -1,0 +1,340 @@
+"""JsonTreeReader and JsonRecordSetWriter: JSON lines or a JSON array, nested types.
+
+Reading uses pyarrow's streaming JSON reader (``open_json``), block by block. JSON lines
+(one object per line, the fast path) stream as they are; a top-level array is turned into
+JSON lines element by element on the fly (Python's C decoder finds element boundaries),
+so arrays stream too, at Python speed. Writing turns batches into JSON text with DuckDB's
+``to_json`` (vectorized, nested types included), or Python's ``json`` when pretty-printing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.json as pj
+
+from flowengine import AllowableValue, ConfigurationContext, ControllerService, PropertyDescriptor, validators
+
+from . import _duck
+from ._api import Attributes, RecordError, RecordReader, RecordReaderFactory, RecordSetWriter, RecordSetWriterFactory, WriteResult
+from ._common import INFER, INHERIT, TEXT, SchemaAccess, arrow_input, schema_text_descriptor, strategy_descriptor
+from .schema import as_batches, conform
+
+__all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
+
+_CHUNK = 1 << 20
+
+
+def _first_char(source: BinaryIO) -> bytes:
+    source.seek(0)
+    while True:
+        chunk = source.read(4096)
+        if not chunk:
+            source.seek(0)
+            return b""
+        stripped = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")
+        if stripped:
+            source.seek(0)
+            return stripped[:1]
+
+
+class _ArrayAsLines(io.RawIOBase):
+    """A readable stream of JSON lines made from a stream holding one JSON array."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        super().__init__()
+        self._source = source
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._json = json.JSONDecoder()
+        self._buf = ""
+        self._pos = 0
+        self._consumed_lines = 0
+        self._started = False
+        self._done = False
+        self._eof = False
+        self._out = b""
+        self.records = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        raw = self._source.read(_CHUNK)
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"JSON is not valid UTF-8 near line {self._line()}: {exc.reason}") from None
+        if not raw:
+            self._eof = True
+        self._consumed_lines += self._buf.count("\n", 0, self._pos)
+        self._buf = self._buf[self._pos :] + text
+        self._pos = 0
+        return bool(raw)
+
+    def _line(self) -> int:
+        return self._consumed_lines + self._buf.count("\n", 0, self._pos) + 1
+
+    def _skip(self, chars: str) -> str:
+        while True:
+            buf, pos = self._buf, self._pos
+            while pos < len(buf) and buf[pos] in chars:
+                pos += 1
+            self._pos = pos
+            if pos < len(buf) or not self._fill():
+                return self._buf[self._pos] if self._pos < len(self._buf) else ""
+
+    def _produce(self) -> bytes:
+        out: list[str] = []
+        size = 0
+        while size < _CHUNK and not self._done:
+            if not self._started:
+                if self._skip(" \t\r\n") != "[":
+                    raise RecordError(f"line {self._line()}: expected a JSON array")
+                self._pos += 1
+                self._started = True
+            c = self._skip(" \t\r\n,")
+            if c == "]":
+                self._pos += 1
+                if self._skip(" \t\r\n") != "":
+                    raise RecordError(f"line {self._line()}: unexpected data after the JSON array")
+                self._done = True
+                break
+            if c == "":
+                raise RecordError(f"line {self._line()}: the JSON array is not closed")
+            while True:
+                try:
+                    value, end = self._json.raw_decode(self._buf, self._pos)
+                    if end == len(self._buf) and not self._eof:
+                        raise json.JSONDecodeError("maybe truncated", self._buf, end)
+                    break
+                except json.JSONDecodeError as exc:
+                    if self._fill():
+                        continue
+                    line = self._line() + self._buf.count("\n", self._pos, exc.pos)
+                    raise RecordError(f"invalid JSON at line {line} (record {self.records + 1}): {exc.msg}", line=line, row=self.records + 1) from None
+            if not isinstance(value, dict):
+                raise RecordError(f"line {self._line()}: array element {self.records + 1} is not a JSON object", row=self.records + 1)
+            self._pos = end
+            self.records += 1
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            out.append(text)
+            size += len(text)
+        return ("\n".join(out) + "\n").encode("utf-8") if out else b""
+
+    def readinto(self, b: Any) -> int:
+        while not self._out:
+            if self._done:
+                return 0
+            self._out = self._produce()
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+class _JsonRecordReader(RecordReader):
+    def __init__(self, factory: JsonTreeReader, source: BinaryIO, schema: pa.Schema | None, on_invalid: str) -> None:
+        self._factory = factory
+        self._source = source
+        self._declared = schema
+        self._array = _first_char(source) == b"["
+        self._rows = 0
+        self.invalid_rows: list[Any] = []
+        self._on_invalid = on_invalid
+        if self._first_char_empty(source):
+            self._reader = None
+            self._schema = schema or pa.schema([])
+            return
+        self._reader = self._open()
+        self._schema = schema if schema is not None else self._reader.schema
+
+    @staticmethod
+    def _first_char_empty(source: BinaryIO) -> bool:
+        return _first_char(source) == b""
+
+    def _open(self) -> Any:
+        self._source.seek(0)
+        stream: Any = pa.PythonFile(_ArrayAsLines(self._source), mode="r") if self._array else arrow_input(self._source)
+        parse = pj.ParseOptions(
+            explicit_schema=self._declared,
+            unexpected_field_behavior="ignore" if self._declared is not None else "infer",
+            newlines_in_values=False,
+        )
+        read = pj.ReadOptions(block_size=self._factory.block_size, use_threads=True)
+        try:
+            return pj.open_json(stream, read_options=read, parse_options=parse)
+        except RecordError:
+            raise
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise self._locate(exc) from None
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self._schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        if self._reader is None:
+            return
+        while True:
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                return
+            except RecordError:
+                raise
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise self._locate(exc) from None
+            first = self._rows + 1
+            self._rows += batch.num_rows
+            if self._declared is not None:
+                batch = conform(batch, self._declared, first)
+            yield batch
+
+    def _locate(self, exc: Exception) -> RecordError:
+        """Find the bad line with Python's parser (error path only)."""
+        if isinstance(exc, RecordError):
+            return exc
+        cause = exc.__context__
+        if isinstance(cause, RecordError):
+            return cause
+        if self._array:
+            return RecordError(f"invalid JSON records: {exc}")
+        self._source.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        record = 0
+        for number, raw in enumerate(self._source, 1):
+            try:
+                text = decoder.decode(raw)
+            except UnicodeDecodeError as uexc:
+                return RecordError(f"line {number}: JSON is not valid UTF-8: {uexc.reason}", line=number)
+            if not text.strip():
+                continue
+            record += 1
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as jexc:
+                return RecordError(f"invalid JSON at line {number} (record {record}): {jexc.msg}", line=number, row=record)
+            if not isinstance(value, dict):
+                return RecordError(f"line {number}: not a JSON object", line=number, row=record)
+        return RecordError(f"JSON records do not fit the schema (after record {self._rows}): {exc}")
+
+
+class JsonTreeReader(RecordReaderFactory, ControllerService):
+    """Parses JSON objects into records: JSON lines or one top-level array, nested
+    objects as structs, arrays as lists; schema inferred or declared."""
+
+    tags = ("json", "tree", "record", "reader", "parser")
+
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
+    SCHEMA_TEXT = schema_text_descriptor()
+    BLOCK_SIZE = PropertyDescriptor(
+        "block_size", "Bytes parsed per batch (also the window used to infer types).",
+        display_name="Block Size", default="1 MB", validators=(validators.DATA_SIZE,),
+    )
+
+    def on_enabled(self, context: ConfigurationContext) -> None:
+        self.access = SchemaAccess(context)
+        self.block_size = int(context.property(self.BLOCK_SIZE).as_data_size() or _CHUNK)
+
+    def create_reader(self, source: BinaryIO, attributes: Attributes | None = None, *, on_invalid: str = "error") -> RecordReader:
+        return _JsonRecordReader(self, source, self.access.schema_for(attributes), on_invalid)
+
+
+ARRAY = "output-array"
+ONELINE = "output-oneline"
+
+
+class _JsonWriter(RecordSetWriter):
+    def __init__(self, factory: JsonRecordSetWriter, sink: BinaryIO, declared: pa.Schema | None) -> None:
+        self._f = factory
+        self._sink = sink
+        self._declared = declared
+        self.record_count = 0
+        self._cursor: Any = None
+
+    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+        for b in as_batches(batch):
+            if b.num_rows:
+                self._write(b)
+
+    def _texts(self, batch: pa.RecordBatch) -> list[str]:
+        if self._f.pretty:
+            rows = batch.to_pylist()
+            return [json.dumps(r, indent=2, ensure_ascii=False, default=_default) for r in rows]
+        # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
+        cols = [c.cast(pa.string()) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
+        prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
+        if self._cursor is None:
+            self._cursor = _duck.cursor()
+        table = self._cursor.sql("SELECT to_json(prepared) FROM prepared").to_arrow_table()
+        return table.column(0).to_pylist()  # type: ignore[no-any-return]
+
+    def _write(self, batch: pa.RecordBatch) -> None:
+        if self._declared is not None:
+            batch = conform(batch, self._declared, self.record_count + 1)
+        texts = self._texts(batch)
+        if self._f.grouping == ARRAY:
+            sep = ",\n" if self._f.pretty else ","
+            head = "[" if self.record_count == 0 else sep
+            data = head + sep.join(texts)
+        else:
+            data = "\n".join(texts) + "\n"
+        self._sink.write(data.encode("utf-8"))
+        self.record_count += batch.num_rows
+
+    def finish(self) -> WriteResult:
+        if self._f.grouping == ARRAY:
+            self._sink.write(b"[]" if self.record_count == 0 else b"]")
+        if self._cursor is not None:
+            self._cursor.close()
+        return WriteResult(self.record_count, {"mime.type": JsonRecordSetWriter.mime_type})
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list):
+        return value
+    return str(value)
+
+
+class JsonRecordSetWriter(RecordSetWriterFactory, ControllerService):
+    """Writes records as JSON: one array (NiFi's default) or one object per line;
+    compact or pretty-printed; nested structs, lists and maps as JSON objects/arrays."""
+
+    tags = ("json", "resultset", "writer", "serialize", "record", "recordset", "row")
+    mime_type = "application/json"
+
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
+    SCHEMA_TEXT = schema_text_descriptor()
+    OUTPUT_GROUPING = PropertyDescriptor(
+        "output_grouping", "One JSON array of all records, or one object per line.",
+        display_name="Output Grouping", default=ARRAY,
+        allowable_values=(
+            AllowableValue(ARRAY, "Array", "A JSON array of records"),
+            AllowableValue(ONELINE, "One Line Per Object", "JSON lines"),
+        ),
+    )
+    PRETTY = PropertyDescriptor(
+        "pretty_print_json", "Indent the JSON (slower: formatted in Python).",
+        display_name="Pretty Print JSON", default="false", validators=(validators.BOOLEAN,),
+        depends_on=("output_grouping", (ARRAY,)),
+    )
+
+    def on_enabled(self, context: ConfigurationContext) -> None:
+        self.access = SchemaAccess(context)
+        self.grouping = context.property(self.OUTPUT_GROUPING).value or ARRAY
+        self.pretty = bool(context.property(self.PRETTY).as_bool()) and self.grouping == ARRAY
+
+    def create_writer(self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None) -> RecordSetWriter:
+        return _JsonWriter(self, sink, self.access.schema_for(attributes))
+

@@ -1,0 +1,106 @@
+"""What the record processors share: reader/writer properties, copying, failure routing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from flowengine import FlowFile, ProcessContext, ProcessSession, PropertyDescriptor, Relationship, validators
+from flowengine.controller_services.records import (
+    RecordError,
+    RecordReader,
+    RecordReaderFactory,
+    RecordSetWriterFactory,
+    WriteResult,
+)
+
+__all__ = [
+    "DATA_ERRORS",
+    "FAILURE",
+    "INCLUDE_ZERO",
+    "RECORD_READER",
+    "RECORD_WRITER",
+    "copy_records",
+    "error_message",
+    "route_failure",
+    "services",
+]
+
+RECORD_READER = PropertyDescriptor(
+    "record_reader", "The controller service that reads incoming records.",
+    display_name="Record Reader", required=True, service=RecordReaderFactory,
+)
+RECORD_WRITER = PropertyDescriptor(
+    "record_writer", "The controller service that writes outgoing records.",
+    display_name="Record Writer", required=True, service=RecordSetWriterFactory,
+)
+INCLUDE_ZERO = PropertyDescriptor(
+    "include_zero_record_flowfiles", "Emit a FlowFile even when it holds no record.",
+    display_name="Include Zero Record FlowFiles", default="true", validators=(validators.BOOLEAN,),
+)
+FAILURE = Relationship("failure", "FlowFiles whose records cannot be read or written; "
+                       "record.error.message says why and where")
+
+#: errors that mean "this FlowFile's data is bad" (route to failure) rather than a bug
+DATA_ERRORS: tuple[type[BaseException], ...] = (
+    RecordError, pa.ArrowException, ValueError, TypeError, KeyError, UnicodeError, EOFError, OSError,
+)
+
+
+def services(context: ProcessContext) -> tuple[RecordReaderFactory, RecordSetWriterFactory]:
+    """The configured reader and writer services."""
+    return (
+        context.property(RECORD_READER).as_service(RecordReaderFactory),
+        context.property(RECORD_WRITER).as_service(RecordSetWriterFactory),
+    )
+
+
+def error_message(exc: BaseException) -> str:
+    """The text for ``record.error.message``."""
+    if isinstance(exc, RecordError):
+        return str(exc)
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def route_failure(
+    context: ProcessContext, session: ProcessSession, ff: FlowFile, exc: BaseException
+) -> None:
+    """Send ``ff`` to ``failure`` with ``record.error.message``; log a warning."""
+    msg = error_message(exc)
+    ff = session.put_attribute(ff, "record.error.message", msg[:4096])
+    context.logger.warning("records_failed", flowfile=ff.get("uuid"), error=msg[:500])
+    session.transfer(ff, FAILURE)
+
+
+def open_reader(
+    reader: RecordReaderFactory, src: BinaryIO, attributes: Mapping[str, str], **kw: Any
+) -> RecordReader:
+    """Open a reader, passing lenient-mode options only to readers that take them."""
+    if kw:
+        return reader.create_reader(src, attributes, **kw)  # type: ignore[call-arg]
+    return reader.create_reader(src, attributes)
+
+
+def copy_records(
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    writer: RecordSetWriterFactory,
+    out: BinaryIO,
+    attributes: Mapping[str, str],
+    transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+) -> WriteResult:
+    """Write every batch (transformed if asked) through a new writer onto ``out``."""
+    w = writer.create_writer(out, schema, attributes)
+    for batch in batches:
+        w.write(transform(batch) if transform is not None else batch)
+    return w.finish()
+
+
+def result_attributes(result: WriteResult) -> dict[str, str]:
+    """``record.count`` and the writer's attributes (``mime.type``...)."""
+    attrs = dict(result.attributes)
+    attrs["record.count"] = str(result.record_count)
+    return attrs
