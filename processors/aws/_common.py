@@ -103,6 +103,13 @@ def _error_code(exc: BaseException) -> str | None:
     return None
 
 
+def root_cause(exc: BaseException) -> BaseException:
+    """The first real error inside (possibly nested) exception groups of task groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
 def is_credentials_error(exc: BaseException) -> bool:
     """The request failed because of the credentials, whatever the object."""
     return (
@@ -265,6 +272,7 @@ class AbstractS3Processor(Processor):
         except _Deferred as d:
             state.deferred.append((ff, d.job))
         except Exception as exc:
+            exc = root_cause(exc)
             if is_credentials_error(exc):
                 if not state.credentials_failed:
                     state.credentials_failed = True

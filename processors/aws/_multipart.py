@@ -153,6 +153,8 @@ class MultipartUploader:
         self.part_params = dict(part_params)
         self.resumed_parts = 0
         self.uploaded_parts = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # how many parts were ever sent at once (diagnostics)
 
     async def _read(self, offset: int, length: int) -> bytes:
         def read() -> bytes:
@@ -272,15 +274,20 @@ class MultipartUploader:
         async def send(n: int, off: int, ln: int) -> None:
             async with self.limiter:
                 body = await self._read(off, ln)
-                r = await self.client.upload_part(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    UploadId=upload_id,
-                    PartNumber=n,
-                    Body=body,
-                    ContentLength=ln,
-                    **self.part_params,
-                )
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    r = await self.client.upload_part(
+                        Bucket=self.bucket,
+                        Key=self.key,
+                        UploadId=upload_id,
+                        PartNumber=n,
+                        Body=body,
+                        ContentLength=ln,
+                        **self.part_params,
+                    )
+                finally:
+                    self.in_flight -= 1
                 del body
             etags[n] = str(r["ETag"]).strip('"')
             self.uploaded_parts += 1

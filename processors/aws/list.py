@@ -30,7 +30,7 @@ from flowengine import (
     validators,
 )
 
-from ._common import error_attributes, is_credentials_error, sanitize_etag
+from ._common import error_attributes, root_cause, is_credentials_error, sanitize_etag
 from ._tracking import CONFIG_KEY, EntityTracker, ListingEntry, TimestampTracker
 
 __all__ = ["ListS3"]
@@ -238,6 +238,7 @@ list:
         try:
             emitted = await self._list(context, session, lag)
         except Exception as exc:
+            exc = root_cause(exc)
             session.rollback()
             attrs = error_attributes(exc)
             what = (

@@ -335,6 +335,7 @@ put:
         threshold = context.property(self.MULTIPART_THRESHOLD).as_data_size() or (
             32 << 20
         )
+        details = "single PutObject"
         if size <= threshold:
             if size > _IN_THREAD:
                 with session.open(ff) as f:
@@ -364,6 +365,11 @@ put:
             self._key_locks.pop((bucket, key), None)
             attrs["s3.apimethod"] = "multipartupload"
             attrs["s3.uploadId"] = resp["UploadId"]
+            details = (
+                f"multipart upload: {uploader.uploaded_parts} part(s) sent, "
+                f"{uploader.resumed_parts} resumed, "
+                f"up to {uploader.max_in_flight} in flight"
+            )
             if uploader.resumed_parts:
                 context.logger.info(
                     "multipart_upload_resumed",
@@ -389,9 +395,8 @@ put:
             attrs["s3.sseAlgorithm"] = resp["SSECustomerAlgorithm"]
         attrs.update(_expiration(resp.get("Expiration")))
         ff = session.put_attributes(ff, attrs)
-        session.provenance.send(
-            ff, url, duration_ms=int((time.monotonic() - started) * 1000)
-        )
+        elapsed = int((time.monotonic() - started) * 1000)
+        session.provenance.send(ff, url, details, duration_ms=elapsed)
         session.transfer(ff, self.SUCCESS)
 
     async def _age_off(self, context: ProcessContext, client: Any, bucket: str) -> None:

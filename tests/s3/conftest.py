@@ -85,7 +85,8 @@ def start_moto(env: dict[str, str] | None = None) -> MotoServer:
     proc = subprocess.Popen(
         [sys.executable, str(_LAUNCHER), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # FLOWENGINE_MOTO_LOG=1 shows the server's log (tracebacks of its 500s)
+        stderr=None if os.environ.get("FLOWENGINE_MOTO_LOG") else subprocess.DEVNULL,
         env=penv,
     )
     deadline = time.monotonic() + 30
