@@ -250,6 +250,7 @@ class Node:
         self.active += 1
         rt.active_triggers += 1
         session = ProcessSession(self)
+        yielded_before = self.yielded_until
         start = time.perf_counter_ns()
         error: BaseException | None
         try:
@@ -275,6 +276,8 @@ class Node:
             rt.active_triggers -= 1
         if error is not None:
             self._on_error(error)
+        if self.yielded_until != yielded_before:
+            return  # the processor asked to wait: its yield, not the period, decides
         period = self.schedule.period
         if period > 0 and self.schedule.strategy == "timer":
             self.next_run_at = rt.clock.monotonic() + period
