@@ -13,13 +13,29 @@ import json
 import sys
 
 
+def peak_rss_kb() -> int | None:
+    """This process's own high-water RSS (``VmHWM``), None where /proc is missing.
+
+    Not ``ru_maxrss`` as seen by the parent: Linux carries the pre-``exec`` memory of
+    the forked child (a copy of the parent's) into it, so a large parent inflates it.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def main(argv: list[str]) -> int:
     target, raw_kwargs, out = argv
     module_name, _, fn_name = target.partition(":")
     fn = getattr(importlib.import_module(module_name), fn_name)
     result = fn(**json.loads(raw_kwargs))
     with open(out, "w") as f:
-        json.dump(result, f)
+        json.dump({"result": result, "peak_rss_kb": peak_rss_kb()}, f)
     return 0
 
 

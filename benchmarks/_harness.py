@@ -43,6 +43,7 @@ __all__ = [
     "ChildError",
     "commit",
     "discover",
+    "durable_available",
     "machine",
     "main",
     "main_single",
@@ -95,7 +96,8 @@ def measure(
         timeout: seconds before the child is killed and :class:`ChildError` raised.
         env: extra environment variables for the child.
 
-    The peak RSS is ``ru_maxrss`` of the child as reported by ``wait4`` (Linux: KiB).
+    The peak RSS is the child's own ``VmHWM`` (``ru_maxrss`` from ``wait4`` where /proc
+    is missing: on Linux that one also counts the parent's memory copied at fork).
     """
     with tempfile.TemporaryDirectory(prefix="fe-bench-child-") as tmp:
         out = Path(tmp) / "result.json"
@@ -121,8 +123,11 @@ def measure(
         if status != 0 or not out.exists():
             tail = err.read_text(errors="replace")[-2000:]
             raise ChildError(f"{target} failed (status {status}):\n{tail}")
-        result: dict[str, Any] = json.loads(out.read_text())
-        return result, _maxrss_mb(rusage)
+        doc = json.loads(out.read_text())
+        result: dict[str, Any] = doc["result"]
+        own = doc.get("peak_rss_kb")
+        peak = round(own / 1024, 1) if own else _maxrss_mb(rusage)
+        return result, peak
 
 
 def run_command(
@@ -135,7 +140,9 @@ def run_command(
     """Run a command; (wall seconds, its peak RSS MB, exit code, stderr tail).
 
     Wall time runs from just before ``fork``/``exec`` to the reaping of the process, so
-    it includes interpreter start-up: what a user waits for.
+    it includes interpreter start-up: what a user waits for. Peak RSS is the command's
+    ``VmHWM`` polled every 10 ms from /proc (the last reading before it exits), since
+    ``ru_maxrss`` would include the parent's memory copied at fork.
     """
     with tempfile.TemporaryFile() as errf:
         start = time.perf_counter()
@@ -146,11 +153,42 @@ def run_command(
             stderr=errf,
             env=None if env is None else {**os.environ, **env},
         )
+        hwm = _HighWater(proc.pid)
         status, rusage = _wait_with_timeout(proc, timeout)
         seconds = time.perf_counter() - start
+        peak = hwm.stop()
         errf.seek(0)
         tail = errf.read()[-2000:].decode(errors="replace")
-    return seconds, _maxrss_mb(rusage), status, tail
+    return seconds, peak if peak else _maxrss_mb(rusage), status, tail
+
+
+class _HighWater:
+    """Polls ``/proc/<pid>/status`` for ``VmHWM`` until stopped (keeps the peak)."""
+
+    def __init__(self, pid: int) -> None:
+        self._path = f"/proc/{pid}/status"
+        self._done = threading.Event()
+        self.kb = 0
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while True:
+            try:
+                with open(self._path) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            self.kb = max(self.kb, int(line.split()[1]))
+            except (OSError, ValueError):
+                return
+            if self._done.wait(0.01):
+                return
+
+    def stop(self) -> float:
+        """Stop polling; the peak in MB (0 when nothing was read)."""
+        self._done.set()
+        self._thread.join()
+        return round(self.kb / 1024, 1)
 
 
 def _wait_with_timeout(
@@ -214,6 +252,16 @@ def row(
     }
     r.update(extra)
     return r
+
+
+def durable_available() -> bool:
+    """True once the durable repositories exist (``Flow.run(durable=True)`` works)."""
+    # flowengine._durable may exist half-written: ask for its entry point.
+    try:
+        from flowengine._durable import open_durable_repositories  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:

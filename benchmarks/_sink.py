@@ -8,6 +8,7 @@ any plugin would.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flowengine import (
@@ -51,3 +52,31 @@ class AppendToFile(Processor):
         out, self._out = self._out, None
         if out is not None:
             out.close()
+
+
+class SlowSink(Processor):
+    """Streams every FlowFile's content to nowhere, ``delay`` seconds per FlowFile.
+
+    A sink slower than its producers makes back pressure engage: the soak workload uses
+    it to show that queues, not memory, absorb the difference.
+    """
+
+    input_requirement = InputRequirement.REQUIRED
+
+    DELAY = PropertyDescriptor(
+        "delay", "Seconds to spend on each FlowFile.", default="0.004", required=True
+    )
+    SUCCESS = Relationship("success", "FlowFiles whose content was read")
+
+    def on_scheduled(self, context: ProcessContext) -> None:
+        self._delay = float(context.property(self.DELAY).value or 0)
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        flowfiles = session.get(context.batch_size)
+        for ff in flowfiles:
+            with session.open(ff) as src:
+                while src.read(1 << 20):
+                    pass
+        if flowfiles:
+            time.sleep(self._delay * len(flowfiles))
+            session.transfer(flowfiles, self.SUCCESS)

@@ -126,15 +126,6 @@ def baseline_variant(n: int, out: str) -> dict[str, Any]:
 
 
 # -- orchestration -------------------------------------------------------------------
-def _durable_available() -> bool:
-    # flowengine._durable may exist half-written: ask for its entry point.
-    try:
-        from flowengine._durable import open_durable_repositories  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def run(quick: bool) -> list[dict[str, Any]]:
     """Baseline, then each variant; rows with FlowFiles/s and ratio to the baseline."""
     n = N_QUICK if quick else N_FULL
@@ -164,7 +155,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             ("durable+provenance", {"durable": True, "provenance": True}),
         ]
         for name, kw in variants:
-            if kw.get("durable") and not _durable_available():
+            if kw.get("durable") and not h.durable_available():
                 print(
                     f"   {name}: skipped (durable repositories are not available yet)",
                     file=sys.stderr,

@@ -94,3 +94,28 @@ def test_row_ratio_is_value_over_baseline(value: float) -> None:
     r = row("w", "v", value, "u", "b", 2.0, 10.0)
     assert set(r) == ROW_KEYS
     assert r["ratio"] == pytest.approx(value / 2.0)
+
+
+def test_auto_terminated_flowfiles_release_their_content() -> None:
+    """Content of FlowFiles auto-terminated unchanged is released (soak stays flat)."""
+    import flowengine
+
+    flow = flowengine.Flow("leak")
+    flow.add_processor(
+        "gen",
+        "GenerateFlowFile",
+        {"custom_text": "x" * 100, "batch_size": "50"},
+        schedule={"period": "0 sec", "max_triggers": 4},
+    )
+    flow.add_processor("tag", "UpdateAttribute", {"k": "v"}, auto_terminate=["success"])
+    flow.connect("gen", "tag")
+    box: dict[str, object] = {}
+    result = flow.run(
+        until_drained=True,
+        timeout=30,
+        provenance=False,
+        on_start=lambda rt: box.update(rt=rt),
+    )
+    assert result.drained
+    assert result.counts["tag"].flowfiles_in == 200
+    assert box["rt"].content.resource_count() == 0  # type: ignore[attr-defined]
