@@ -112,6 +112,12 @@ def moto() -> Iterator[MotoServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def moto_factory() -> Any:
+    """``moto_factory()`` starts a dedicated server (the test stops it)."""
+    return start_moto
+
+
 @pytest.fixture
 def s3(moto: MotoServer) -> Any:
     """The independent boto3 client."""
