@@ -90,7 +90,7 @@ class _CSVRecordReader(RecordReader):
         convert = pcsv.ConvertOptions(
             column_types=types,
             null_values=f.null_values,
-            strings_can_be_null=bool(f.null_string),
+            strings_can_be_null=True,
             quoted_strings_can_be_null=False,
             true_values=["true", "True", "TRUE"],
             false_values=["false", "False", "FALSE"],
@@ -136,9 +136,26 @@ class _CSVRecordReader(RecordReader):
             self._rows += batch.num_rows
             if self._binary_column >= 0:
                 raise self._undecodable(batch, first)
+            self._check_quotes(batch)
             if declared is not None:
                 batch = conform(batch, declared, first)
             yield batch
+
+    def _check_quotes(self, batch: pa.RecordBatch) -> None:
+        """An unterminated quote swallows the rest of its block into the block's last
+        value, which then ends with the block's final line break: catch that."""
+        if not batch.num_rows:
+            return
+        for i, col in enumerate(batch.columns):
+            if pa.types.is_string(col.type):
+                last = col[batch.num_rows - 1].as_py()
+                if last is not None and last.endswith(("\n", "\r")):
+                    line = self._line_of(self._rows)
+                    name = batch.schema.names[i]
+                    raise RecordError(
+                        f"line {line} (record {self._rows}): unterminated quote in field {name!r}: {last[:60]!r}",
+                        line=line, row=self._rows,
+                    )
 
     def _line_of(self, record: int) -> int:
         f = self._factory
