@@ -100,19 +100,29 @@ class _ParquetWriter(RecordSetWriter):
             if self._pending_rows >= self._f.group_rows or self._pending_bytes >= self._f.group_bytes:
                 self._flush()
 
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
+        """Write full row groups of exactly ``group_rows`` records (or everything pending
+        when cutting by bytes, or at the end); keep the remainder for the next group."""
         if not self._pending:
             return
         if self._writer is None:
             self._writer = self._open()
         table = pa.Table.from_batches(self._pending, schema=self._schema)
-        self._pending = []
-        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
-        self.record_count += self._pending_rows
-        self._pending_rows = self._pending_bytes = 0
+        rows = self._f.group_rows
+        if final or self._pending_bytes >= self._f.group_bytes:
+            cut = table.num_rows
+            rows = max(min(rows, cut), 1)
+        else:
+            cut = table.num_rows - table.num_rows % rows
+        self._writer.write_table(table.slice(0, cut), row_group_size=rows)
+        self.record_count += cut
+        rest = table.slice(cut)
+        self._pending = rest.to_batches() if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+        self._pending_bytes = rest.nbytes if rest.num_rows else 0
 
     def finish(self) -> WriteResult:
-        self._flush()
+        self._flush(final=True)
         if self._writer is None:
             self._writer = self._open()
         self._writer.close()
