@@ -60,7 +60,8 @@ class _CSVRecordReader(RecordReader):
         self._on_invalid = on_invalid
         self.invalid_rows: list[InvalidRow] = []
         self._rows = 0
-        self._reader = self._open(use_threads=True)
+        # Lenient readers report skipped rows by line, which only serial parsing knows.
+        self._reader = self._open(use_threads=on_invalid != "skip")
         self._schema = schema if schema is not None else self._reader.schema
         self._check_binary(self._reader.schema)
 
