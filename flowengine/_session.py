@@ -201,8 +201,9 @@ class ProcessSession:
 
     def _take(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
         records = self._records
+        rec = _Record
         for ff in flowfiles:
-            records[ff.id] = _Record(ff, ff, conn)
+            records[ff.id] = rec(ff, ff, conn)
         polled = self._polled.get(conn)
         if polled is None:
             self._polled[conn] = list(flowfiles)
@@ -224,7 +225,7 @@ class ProcessSession:
         now = self._clock.time_ms()
         uid = new_uuid()
         if parents is None:
-            ff = FlowFile({"uuid": uid, "filename": uid, "path": "./"}, None, entry_date=now)
+            ff = FlowFile._fresh({"uuid": uid, "filename": uid, "path": "./"}, now, now)
             self._records[ff.id] = _Record(None, ff, None)
             return ff
         plist = [parents] if isinstance(parents, FlowFile) else list(parents)
@@ -320,13 +321,16 @@ class ProcessSession:
 
     # -- content -----------------------------------------------------------------------
     def _set_claim(self, rec: _Record, claim: ContentClaim | None) -> FlowFile:
-        old_owned = self._owned.pop(rec.current.id, None)
-        if old_owned is not None:
-            self._repo.decref(old_owned)
+        cur = rec.current
+        owned = self._owned
+        if owned:
+            old_owned = owned.pop(cur.id, None)
+            if old_owned is not None:
+                self._repo.decref(old_owned)
         if claim is not None:
-            self._owned[rec.current.id] = claim
+            owned[cur.id] = claim
             self._bytes_written += claim.length
-        new = rec.current._evolve(claim=claim)
+        new = cur._with_claim(claim)
         rec.current = new
         return new
 
@@ -452,30 +456,28 @@ class ProcessSession:
     def transfer(self, ff: FlowFile | Sequence[FlowFile], relationship: Relationship | str | None = None) -> None:
         """Route FlowFile(s) to a relationship at commit; without one, back to the queue
         they came from (transfer to self; illegal for FlowFiles created here)."""
-        if isinstance(ff, FlowFile):
-            self._transfer_one(ff, relationship)
-            return
-        for f in ff:
-            self._transfer_one(f, relationship)
-
-    def _transfer_one(self, ff: FlowFile, relationship: Relationship | str | None) -> None:
-        rec = self._record(ff)
         if relationship is None:
-            if rec.source is None:
+            name = _SELF
+        else:
+            name = relationship.name if isinstance(relationship, Relationship) else relationship
+            if name not in self._node.relationship_names:
                 self.rollback()
                 raise FlowFileHandlingError(
-                    f"{ff!r} was created in this session and cannot be transferred to self"
+                    f"relationship {name!r} is not known to {self._node.name}"
+                    f" (known: {', '.join(sorted(self._node.relationship_names))})"
                 )
-            rec.rel = _SELF
-            return
-        name = relationship.name if isinstance(relationship, Relationship) else relationship
-        if name not in self._node.relationship_names:
-            self.rollback()
-            raise FlowFileHandlingError(
-                f"relationship {name!r} is not known to {self._node.name}"
-                f" (known: {', '.join(sorted(self._node.relationship_names))})"
-            )
-        rec.rel = name
+        records = self._records
+        for f in (ff,) if isinstance(ff, FlowFile) else ff:
+            rec = records.get(f.id)
+            if rec is None or rec.removed or rec.rel is not None:
+                self._record(f)  # raises the precise error (and rolls back)
+            assert rec is not None
+            if name is _SELF and rec.source is None:
+                self.rollback()
+                raise FlowFileHandlingError(
+                    f"{f!r} was created in this session and cannot be transferred to self"
+                )
+            rec.rel = name
 
     def remove(self, ff: FlowFile | Sequence[FlowFile]) -> None:
         """Drop FlowFile(s) from the flow at commit (a DROP provenance event)."""
@@ -552,13 +554,15 @@ class ProcessSession:
         out_count = out_bytes = 0
         owned = self._owned
         conns_for = node.connections_for
+        conns_cache: dict[str, list[Connection]] = {}
         for rec in records.values():
             cur = rec.current
             orig = rec.original
             # The queued original's reference is released when content changed or it left.
             if orig is not None and orig.claim is not None and (rec.removed or orig.claim is not cur.claim):
                 release.append(orig.claim)
-            owned.pop(cur.id, None)  # ownership moves to the queue (or is released below)
+            if owned:
+                owned.pop(cur.id, None)  # ownership moves to the queue (or is released below)
             if rec.removed:
                 if cur.claim is not None and (orig is None or orig.claim is not cur.claim):
                     release.append(cur.claim)
@@ -572,7 +576,9 @@ class ProcessSession:
                 placements.setdefault(rec.source, []).append(cur)  # type: ignore[arg-type]
                 continue
             rel_counts[rel] = rel_counts.get(rel, 0) + 1
-            conns = conns_for(rel)
+            conns = conns_cache.get(rel)
+            if conns is None:
+                conns = conns_cache[rel] = conns_for(rel)
             if not conns:
                 # Leaving the flow: release the current claim whoever holds it (the
                 # session for new/changed content, else the queue the original sat in).
@@ -583,7 +589,13 @@ class ProcessSession:
                 continue
             out_count += 1
             out_bytes += cur.size
-            placements.setdefault(conns[0], []).append(cur)
+            first = placements.get(conns[0])
+            if first is None:
+                placements[conns[0]] = [cur]
+            else:
+                first.append(cur)
+            if len(conns) == 1:
+                continue
             for extra in conns[1:]:
                 attrs = dict(cur._attrs)
                 attrs["uuid"] = new_uuid()

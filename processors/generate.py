@@ -31,6 +31,8 @@ class GenerateFlowFile(Processor):
     tags = ("test", "random", "generate", "load")
     input_requirement = InputRequirement.FORBIDDEN
     default_schedule = {"period": 60.0}
+    # CPU-light (one payload per trigger): skip the worker-thread hop.
+    run_inline = True
     example = """\
 gen:
   type: GenerateFlowFile
@@ -129,6 +131,7 @@ gen:
         if mime:
             static["mime.type"] = mime
         payload = None if unique else self._payload(context)
+        made = []
         for _ in range(count):
             ff = session.create()
             data = self._payload(context) if payload is None else payload
@@ -141,4 +144,5 @@ gen:
                 ff = session.put_attributes(ff, attrs)
             elif static:
                 ff = session.put_attributes(ff, static)
-            session.transfer(ff, self.SUCCESS)
+            made.append(ff)
+        session.transfer(made, self.SUCCESS)

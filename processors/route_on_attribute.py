@@ -22,6 +22,7 @@ __all__ = ["RouteOnAttribute"]
 BY_NAME = "Route to Property name"
 ALL_MATCH = "Route to 'match' if all match"
 ANY_MATCH = "Route to 'match' if any matches"
+ROUTE_ATTRIBUTE = "RouteOnAttribute.Route"
 
 
 class RouteOnAttribute(Processor):
@@ -89,34 +90,22 @@ route:
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         conds = self._conds
-        strategy = self._strategy
         put = session.put_attribute
-        transfer = session.transfer
         report = session.provenance.enabled
+        routed: dict[str, list[Any]] = {}
         for ff in session.get(context.batch_size):
-            if strategy == BY_NAME:
-                matched = [name for name, expr in conds if expr.evaluate_boolean(ff)]
-                if not matched:
-                    ff = put(ff, "RouteOnAttribute.Route", "unmatched")
-                    if report:
-                        session.provenance.route(ff, "unmatched")
-                    transfer(ff, "unmatched")
-                    continue
+            if self._strategy == BY_NAME:
+                matched = [name for name, expr in conds if expr.evaluate_boolean(ff)] or ["unmatched"]
                 for extra in matched[1:]:
-                    clone = session.clone(ff)
-                    clone = put(clone, "RouteOnAttribute.Route", extra)
-                    if report:
-                        session.provenance.route(clone, extra)
-                    transfer(clone, extra)
-                ff = put(ff, "RouteOnAttribute.Route", matched[0])
-                if report:
-                    session.provenance.route(ff, matched[0])
-                transfer(ff, matched[0])
+                    routed.setdefault(extra, []).append(put(session.clone(ff), ROUTE_ATTRIBUTE, extra))
+                rel = matched[0]
             else:
                 results = (expr.evaluate_boolean(ff) for _, expr in conds)
-                ok = all(results) if strategy == ALL_MATCH else any(results)
+                ok = all(results) if self._strategy == ALL_MATCH else any(results)
                 rel = "matched" if ok else "unmatched"
-                ff = put(ff, "RouteOnAttribute.Route", rel)
-                if report:
+            routed.setdefault(rel, []).append(put(ff, ROUTE_ATTRIBUTE, rel))
+        for rel, flowfiles in routed.items():
+            if report:
+                for ff in flowfiles:
                     session.provenance.route(ff, rel)
-                transfer(ff, rel)
+            session.transfer(flowfiles, rel)

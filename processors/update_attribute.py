@@ -71,8 +71,7 @@ tag:
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         literal, exprs, delete = self._literal, self._exprs, self._delete
         put = session.put_attributes
-        transfer = session.transfer
-        success = self.SUCCESS
+        done = []
         for ff in session.get(context.batch_size):
             if exprs:
                 values = dict(literal)
@@ -84,4 +83,5 @@ tag:
                 ff = put(ff, values)
             if delete is not None:
                 ff = session.remove_attributes(ff, delete)
-            transfer(ff, success)
+            done.append(ff)
+        session.transfer(done, self.SUCCESS)

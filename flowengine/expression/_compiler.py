@@ -67,6 +67,13 @@ def _pseudo(flowfile: Any, name: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _attrs_of(flowfile: Any) -> Mapping[str, str]:
+    """The FlowFile's attribute map; the engine's FlowFile exposes its (never mutated)
+    dict as ``_attrs``, which skips building a read-only view per evaluation."""
+    attrs = getattr(flowfile, "_attrs", None)
+    return attrs if attrs is not None else flowfile.attributes  # type: ignore[no-any-return]
+
+
 def lookup(ctx: EvalContext, name: str | None) -> str | None:
     """Full NiFi name lookup: extras -> pseudo-attributes -> attributes -> env."""
     if name is None:
@@ -523,6 +530,7 @@ def _base_namespace() -> dict[str, Any]:
 
     return {
         "_EMPTY": _EMPTY,
+        "_attrs_of": _attrs_of,
         "_getenv": os.environ.get,
         "_pseudo": _pseudo,
         "_lookup": lookup,
@@ -590,7 +598,7 @@ def generate(
     gen.line("return " + (" + ".join(pieces) if pieces else "''"))
     header = [
         "def _evaluate(flowfile=None, *, attributes=None, extras=None, state=None):",
-        "    _a = flowfile.attributes if flowfile is not None else "
+        "    _a = _attrs_of(flowfile) if flowfile is not None else "
         "(_EMPTY if attributes is None else attributes)",
         "    try:",
     ]
