@@ -21,7 +21,7 @@ import anyio
 import anyio.to_thread
 
 from ._connection import Connection
-from ._errors import ProcessException
+from ._errors import ContentRepositoryFullError, ProcessException
 from ._processor import Processor, Relationship, Schedule
 from ._session import ProcessSession
 from ._status import Bulletin, ProcessorStatus, freeze_counts
@@ -238,7 +238,8 @@ class Node:
             self.processor.on_trigger(self.context, session)
             session.commit()
         except BaseException as exc:
-            session.rollback(penalize=True)
+            # Disk full is nobody's FlowFile's fault: don't penalize, the node yields.
+            session.rollback(penalize=not isinstance(exc, ContentRepositoryFullError))
             return exc
         return None
 
@@ -260,7 +261,7 @@ class Node:
                     session.commit()
                     error = None
                 except BaseException as exc:
-                    session.rollback(penalize=True)
+                    session.rollback(penalize=not isinstance(exc, ContentRepositoryFullError))
                     if isinstance(exc, anyio.get_cancelled_exc_class()):
                         raise
                     error = exc
@@ -288,8 +289,15 @@ class Node:
         self.errors += 1
         uuid = getattr(error, "flowfile_uuid", None)
         msg = f"{type(error).__name__}: {error}"
-        self.add_bulletin("error", msg, uuid)
         log = self.runtime.logger.bind(processor=self.id, group=self.group)
+        if isinstance(error, ContentRepositoryFullError):
+            # Out of space: yield and retry when space may have returned (NiFi blocks
+            # writers on content back pressure); not an administrative yield.
+            self.add_bulletin("warning", f"content repository full; yielding and retrying: {error}", uuid)
+            log.warning("content_repository_full", error=msg)
+            self.yield_for(None)
+            return
+        self.add_bulletin("error", msg, uuid)
         if isinstance(error, ProcessException):
             log.error("processing_failed", error=msg, flowfile=uuid)
         else:

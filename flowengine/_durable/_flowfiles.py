@@ -69,6 +69,22 @@ def _decode(blob: bytes) -> dict[str, str]:
     return attrs
 
 
+def _runs(seqs: list[int]) -> list[tuple[int, int]]:
+    """Sorted seqs as ranges of consecutive values: a session's batch was usually
+    inserted together, so its rows go in one range delete instead of one per row."""
+    seqs.sort()
+    out: list[tuple[int, int]] = []
+    lo = hi = seqs[0]
+    for s in seqs[1:]:
+        if s == hi + 1:
+            hi = s
+        else:
+            out.append((lo, hi))
+            lo = hi = s
+    out.append((lo, hi))
+    return out
+
+
 def _is_disk_full(exc: sqlite3.Error) -> bool:
     return "full" in str(exc).lower()
 
@@ -270,7 +286,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         live = self._live
         undo: dict[int, tuple[int, dict[str, str], bytes] | None] = {}
         inserts: dict[int, tuple[Any, ...]] = {}
-        deletes: list[tuple[int]] = []
+        deletes: list[int] = []
         states: dict[str, dict[str, str]] = {}
         new_queues: list[tuple[int, str]] = []
         qids = self._qids
@@ -294,7 +310,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                         else:
                             pseq, pattrs, blob = prev
                             if inserts.pop(pseq, None) is None:
-                                deletes.append((pseq,))
+                                deletes.append(pseq)
                             if pattrs is not attrs:
                                 blob = _encode(attrs)
                         seq += 1
@@ -312,7 +328,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                         if fid not in undo:
                             undo[fid] = prev
                         if inserts.pop(prev[0], None) is None:
-                            deletes.append((prev[0],))
+                            deletes.append(prev[0])
                     states.update(delta.state)
                 self._execute(inserts, deletes, states, new_queues)
             except BaseException:
@@ -328,7 +344,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
             for cid, st in states.items():
                 self._state[cid] = dict(st)
 
-    def _execute(self, inserts: dict[int, tuple[Any, ...]], deletes: list[tuple[int]], states: dict[str, dict[str, str]], new_queues: list[tuple[int, str]]) -> None:
+    def _execute(self, inserts: dict[int, tuple[Any, ...]], deletes: list[int], states: dict[str, dict[str, str]], new_queues: list[tuple[int, str]]) -> None:
         con = self._con
         try:
             con.execute("BEGIN")
@@ -336,7 +352,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                 if new_queues:
                     con.executemany("INSERT INTO queues VALUES (?, ?)", new_queues)
                 if deletes:
-                    con.executemany("DELETE FROM flowfiles WHERE seq=?", deletes)
+                    con.executemany("DELETE FROM flowfiles WHERE seq BETWEEN ? AND ?", _runs(deletes))
                 if inserts:
                     con.executemany(_INSERT, inserts.values())
                 if states:

@@ -13,15 +13,14 @@ content are not affected. Attributes are the values as of commit (a Parquet map 
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
@@ -47,42 +46,57 @@ SCHEMA = pa.schema([
     ("transit_uri", _STR),
     ("duration_ms", pa.int64()),
     ("content_claim", _STR),
+    ("attributes_ref", pa.int64()),
 ])
-_PLAIN = [f.name for f in SCHEMA if f.name not in ("attributes",)]
 
 
 def _table(events: Sequence[ProvenanceEvent]) -> pa.Table:
-    """Events as an Arrow table; attribute maps shared by several events are encoded once."""
-    uniq: dict[int, int] = {}
-    maps: list[Any] = []
-    idx: list[int] = []
-    for e in events:
-        a = e.attributes
-        i = uniq.get(id(a))
-        if i is None:
-            i = uniq[id(a)] = len(maps)
-            maps.append(a)
-        idx.append(i)
+    """Events as an Arrow table.
+
+    Events of one flush that share an attribute map (a FlowFile version routed then
+    dropped) store it once: the first such event carries the map, the others an empty
+    map and ``attributes_ref`` = that event's id (see :func:`_events`).
+    """
+    seen: dict[int, int] = {}
     offsets = [0]
     keys: list[str] = []
     values: list[str] = []
-    for m in maps:
-        keys.extend(m.keys())
-        values.extend(m.values())
+    refs: list[int] = []
+    for e in events:
+        a = e.attributes
+        ref = seen.get(id(a))
+        if ref is None:
+            ref = seen[id(a)] = e.event_id
+            keys.extend(a.keys())
+            values.extend(a.values())
+        refs.append(ref)
         offsets.append(len(keys))
-    attrs = pa.MapArray.from_arrays(
-        pa.array(offsets, pa.int32()), pa.array(keys, _STR), pa.array(values, _STR)
-    ).take(pa.array(idx, pa.int32()))
-    cols: dict[str, Any] = {name: [getattr(e, name) for e in events] for name in _PLAIN}
-    cols["event_type"] = [str(t) for t in cols["event_type"]]
-    arrays = [attrs if f.name == "attributes" else pa.array(cols[f.name], f.type) for f in SCHEMA]
+    attrs = pa.MapArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(keys, _STR), pa.array(values, _STR))
+    arrays = []
+    for f in SCHEMA:
+        if f.name == "attributes":
+            arrays.append(attrs)
+        elif f.name == "attributes_ref":
+            arrays.append(pa.array(refs, pa.int64()))
+        else:
+            arrays.append(pa.array(list(map(attrgetter(f.name), events)), f.type))
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def _events(table: pa.Table) -> list[ProvenanceEvent]:
+def _events(table: pa.Table, shared: Callable[[list[int]], pa.Table] | None = None) -> list[ProvenanceEvent]:
+    """ProvenanceEvents of ``table``; ``shared`` fetches rows holding shared maps."""
+    rows = table.to_pylist()
+    own = {r["event_id"]: r["attributes"] for r in rows if r["attributes_ref"] == r["event_id"]}
+    missing = sorted({r["attributes_ref"] for r in rows} - own.keys())
+    if missing and shared is not None:
+        extra = shared(missing)
+        for eid, attrs in zip(extra["event_id"].to_pylist(), extra["attributes"].to_pylist(), strict=True):
+            own[eid] = attrs
     out = []
-    for row in table.to_pylist():
-        attrs = dict(row.pop("attributes") or ())
+    for row in rows:
+        ref = row.pop("attributes_ref")
+        row.pop("attributes")
+        attrs = dict(own.get(ref) or ())
         row["event_type"] = ProvenanceEventType(row["event_type"])
         row["parent_uuids"] = tuple(row["parent_uuids"] or ())
         row["child_uuids"] = tuple(row["child_uuids"] or ())
@@ -197,19 +211,35 @@ class ParquetProvenanceRepository(ProvenanceRepository):
             else:
                 self._wake.set()
 
-    def _dataset(self) -> ds.Dataset | None:
+    def _dataset(self) -> Any:
+        import pyarrow.dataset as ds  # only queries need it: keep run start-up light
+
         segs = self.segments()
         if not segs:
             return None
         return ds.dataset([str(p) for p in segs], schema=SCHEMA, format="parquet")
 
     def _select(self, expr: Any) -> list[ProvenanceEvent]:
+        import pyarrow.compute as pc
+
         dataset = self._dataset()
-        stored = _events(dataset.to_table(filter=expr)) if dataset is not None else []
         with self._lock:
             buffered = list(self._buffer)
-        if buffered:
-            stored.extend(_events(_table(buffered).filter(expr) if expr is not None else _table(buffered)))
+        tables = [dataset.to_table(filter=expr)] if dataset is not None else []
+        pending = _table(buffered) if buffered else None
+        if pending is not None:
+            tables.append(pending.filter(expr) if expr is not None else pending)
+
+        def shared(ids: list[int]) -> pa.Table:
+            cond = pc.field("event_id").isin(ids)
+            parts = [dataset.to_table(filter=cond, columns=["event_id", "attributes"])] if dataset is not None else []
+            if pending is not None:
+                parts.append(pending.filter(cond).select(["event_id", "attributes"]))
+            return pa.concat_tables(parts)
+
+        stored: list[ProvenanceEvent] = []
+        for t in tables:
+            stored.extend(_events(t, shared))
         stored.sort(key=lambda e: e.event_id)
         return stored
 
@@ -228,6 +258,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         limit: int | None = None,
     ) -> list[ProvenanceEvent]:
         """Events matching every given criterion, oldest first."""
+        import pyarrow.compute as pc
+
         conds = []
         if uuid is not None:
             conds.append(pc.field("flowfile_uuid") == uuid)
@@ -251,6 +283,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         Walks parent/child links over the id columns only, then loads the events of the
         related FlowFiles.
         """
+        import pyarrow.compute as pc
+
         links = self._links()
         parents: dict[str, set[str]] = {}
         children: dict[str, set[str]] = {}
@@ -272,6 +306,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         return self._select(pc.field("flowfile_uuid").isin(sorted(related)))
 
     def _links(self) -> Iterable[tuple[str, list[str], list[str]]]:
+        import pyarrow.compute as pc
+
         cols = ["flowfile_uuid", "parent_uuids", "child_uuids"]
         dataset = self._dataset()
         tables = [dataset.to_table(columns=cols)] if dataset is not None else []
