@@ -28,8 +28,18 @@ class _Parser(argparse.ArgumentParser):
 
 def _logging_options(p: argparse.ArgumentParser, default: Any) -> None:
     # Accepted before or after the command (flowengine run x.yaml --log-level debug).
-    p.add_argument("--log-level", default=default, choices=["debug", "info", "warning", "error"], help="log level (default info)")
-    p.add_argument("--log-format", default=default, choices=["auto", "console", "json"], help="console on a TTY, JSON lines otherwise (default auto)")
+    p.add_argument(
+        "--log-level",
+        default=default,
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default info)",
+    )
+    p.add_argument(
+        "--log-format",
+        default=default,
+        choices=["auto", "console", "json"],
+        help="console on a TTY, JSON lines otherwise (default auto)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,39 +60,94 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser = sub_parser  # type: ignore[method-assign]
 
-    run = sub.add_parser("run", help="run a flow (a service until stopped, or a batch job with --until-drained)")
+    run = sub.add_parser(
+        "run",
+        help="run a flow (a service until stopped, or a batch job with --until-drained)",
+    )
     run.add_argument("flow", help="flow file (YAML)")
-    run.add_argument("--until-drained", action="store_true", help="stop once sources are finished and every queue is empty")
-    run.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S seconds (exit 4)")
-    run.add_argument("--param", action="append", default=[], metavar="K=V", help="set parameter #{K} (repeatable)")
-    run.add_argument("--param-file", action="append", default=[], metavar="FILE", help="parameters from a YAML mapping or KEY=VALUE lines")
-    run.add_argument("--state-dir", default=None, metavar="DIR", help="where durable repositories live (default .flowengine/<flow>)")
-    run.add_argument("--in-memory", action="store_true", help="no durability: faster, for batch jobs that can simply be rerun")
-    run.add_argument("--no-provenance", action="store_true", help="do not record provenance events")
-    run.add_argument("--no-live", action="store_true", help="no live status table on a TTY")
+    run.add_argument(
+        "--until-drained",
+        action="store_true",
+        help="stop once sources are finished and every queue is empty",
+    )
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="give up after S seconds (exit 4)",
+    )
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="set parameter #{K} (repeatable)",
+    )
+    run.add_argument(
+        "--param-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="parameters from a YAML mapping or KEY=VALUE lines",
+    )
+    run.add_argument(
+        "--state-dir",
+        default=None,
+        metavar="DIR",
+        help="where durable repositories live (default .flowengine/<flow>)",
+    )
+    run.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="no durability: faster, for batch jobs that can simply be rerun",
+    )
+    run.add_argument(
+        "--no-provenance", action="store_true", help="do not record provenance events"
+    )
+    run.add_argument(
+        "--no-live", action="store_true", help="no live status table on a TTY"
+    )
 
-    val = sub.add_parser("validate", help="check flow files; errors as file:line:col: message")
+    val = sub.add_parser(
+        "validate", help="check flow files; errors as file:line:col: message"
+    )
     val.add_argument("flows", nargs="+", help="flow files")
     val.add_argument("--param", action="append", default=[], metavar="K=V")
     val.add_argument("--param-file", action="append", default=[], metavar="FILE")
 
-    procs = sub.add_parser("processors", help="list processor and controller-service types")
-    procs.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    procs = sub.add_parser(
+        "processors", help="list processor and controller-service types"
+    )
+    procs.add_argument(
+        "--json", action="store_true", help="machine-readable output on stdout"
+    )
 
-    desc = sub.add_parser("describe", help="properties, relationships, attributes and an example of a type")
+    desc = sub.add_parser(
+        "describe",
+        help="properties, relationships, attributes and an example of a type",
+    )
     desc.add_argument("type", help="processor or controller-service type")
     desc.add_argument("--json", action="store_true")
 
     sub.add_parser("schema", help="print the JSON Schema of the flow file format")
 
-    el = sub.add_parser("el", help="evaluate an Expression Language expression", add_help=False)
+    el = sub.add_parser(
+        "el", help="evaluate an Expression Language expression", add_help=False
+    )
     el.add_argument("rest", nargs=argparse.REMAINDER)
 
-    prov = sub.add_parser("provenance", help="query the provenance of a durable run", add_help=False)
+    prov = sub.add_parser(
+        "provenance", help="query the provenance of a durable run", add_help=False
+    )
     prov.add_argument("rest", nargs=argparse.REMAINDER)
 
-    docs = sub.add_parser("docs", help="write the generated processor reference (docs/processors.md)")
-    docs.add_argument("--output", default=None, metavar="FILE", help="file to write (default: stdout)")
+    docs = sub.add_parser(
+        "docs", help="write the generated processor reference (docs/processors.md)"
+    )
+    docs.add_argument(
+        "--output", default=None, metavar="FILE", help="file to write (default: stdout)"
+    )
     return p
 
 
@@ -108,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     from ._cli_logging import configure_logging
 
-    configure_logging(getattr(args, "log_level", "info"), getattr(args, "log_format", "auto"))
+    configure_logging(
+        getattr(args, "log_level", "info"), getattr(args, "log_format", "auto")
+    )
     try:
         from . import _cli_commands as commands
 

@@ -16,7 +16,14 @@ from ._cli import EXIT_ERROR, EXIT_FAILURES, EXIT_INVALID, EXIT_OK, EXIT_TIMEOUT
 from ._errors import FlowEngineError, ServiceError, ValidationError
 from ._registry import default_registry
 
-__all__ = ["cmd_describe", "cmd_docs", "cmd_processors", "cmd_run", "cmd_schema", "cmd_validate"]
+__all__ = [
+    "cmd_describe",
+    "cmd_docs",
+    "cmd_processors",
+    "cmd_run",
+    "cmd_schema",
+    "cmd_validate",
+]
 
 log = structlog.get_logger("flowengine.cli")
 
@@ -41,7 +48,12 @@ def _parameters(args: argparse.Namespace) -> dict[str, str] | None:
         except yaml.YAMLError:
             data = None
         if isinstance(data, dict):
-            out.update({str(k): ("true" if v is True else "false" if v is False else str(v)) for k, v in data.items()})
+            out.update(
+                {
+                    str(k): ("true" if v is True else "false" if v is False else str(v))
+                    for k, v in data.items()
+                }
+            )
             continue
         for n, line in enumerate(text.splitlines(), 1):
             line = line.strip()
@@ -110,15 +122,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         durable = False
     state_dir = args.state_dir or str(Path(".flowengine") / flow.name)
     live = sys.stderr.isatty() and not args.no_live
-    shown = {k: ("********" if p.sensitive else (p.value if p.env is None else f"${{{p.env}}}")) for k, p in flow.parameters.items()}
+    shown = {
+        k: (
+            "********"
+            if p.sensitive
+            else (p.value if p.env is None else f"${{{p.env}}}")
+        )
+        for k, p in flow.parameters.items()
+    }
     for k in params:
         if k in flow.parameters and flow.parameters[k].sensitive:
             shown[k] = "********"
         else:
             shown[k] = params[k]
-    log.info("flow_starting", flow=flow.name, file=args.flow, durable=durable, state_dir=state_dir if durable else None, until_drained=args.until_drained, parameters=shown)
+    log.info(
+        "flow_starting",
+        flow=flow.name,
+        file=args.flow,
+        durable=durable,
+        state_dir=state_dir if durable else None,
+        until_drained=args.until_drained,
+        parameters=shown,
+    )
     try:
-        result, interrupted = anyio.run(_run, flow, args, params, durable, state_dir, live, backend="asyncio")
+        result, _interrupted = anyio.run(
+            _run, flow, args, params, durable, state_dir, live, backend="asyncio"
+        )
     except ValidationError as exc:
         for p in exc.problems:
             print(f"{args.flow}: {p}", file=sys.stderr)
@@ -151,7 +180,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
 
-async def _run(flow: Any, args: argparse.Namespace, params: dict[str, str], durable: bool, state_dir: str, live: bool) -> tuple[Any, bool]:
+async def _run(
+    flow: Any,
+    args: argparse.Namespace,
+    params: dict[str, str],
+    durable: bool,
+    state_dir: str,
+    live: bool,
+) -> tuple[Any, bool]:
     holder: dict[str, Any] = {}
     interrupted = False
 
@@ -196,7 +232,10 @@ def cmd_processors(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(listing, indent=2))
     else:
-        for title, key in (("Processors", "processors"), ("Controller services", "controller_services")):
+        for title, key in (
+            ("Processors", "processors"),
+            ("Controller services", "controller_services"),
+        ):
             print(f"{title}:")
             width = max((len(t["type"]) for t in listing[key]), default=10)
             for t in listing[key]:
@@ -248,9 +287,17 @@ def _describe_flow(args: argparse.Namespace) -> int:
         for p in exc.problems:
             _err(p)
         return EXIT_INVALID
-    data: dict[str, Any] = {"flow": plan.name, "parameters": {}, "processors": {}, "services": {}, "connections": []}
+    data: dict[str, Any] = {
+        "flow": plan.name,
+        "parameters": {},
+        "processors": {},
+        "services": {},
+        "connections": [],
+    }
     for k, p in flow.parameters.items():
-        data["parameters"][k] = "********" if p.sensitive else (f"env:{p.env}" if p.env else p.value)
+        data["parameters"][k] = (
+            "********" if p.sensitive else (f"env:{p.env}" if p.env else p.value)
+        )
     for nid, node in plan.nodes.items():
         if node.kind != "processor":
             continue
@@ -260,7 +307,12 @@ def _describe_flow(args: argparse.Namespace) -> int:
             if v is not None:
                 props[d.name] = "********" if d.sensitive else v
         props.update(node.dynamic)
-        data["processors"][nid] = {"type": node.cls.type_name(), "properties": props, "relationships": [r.name for r in node.relationships], "auto_terminated": sorted(node.auto_terminated)}
+        data["processors"][nid] = {
+            "type": node.cls.type_name(),
+            "properties": props,
+            "relationships": [r.name for r in node.relationships],
+            "auto_terminated": sorted(node.auto_terminated),
+        }
     for sid, svc in plan.services.items():
         props = {}
         for d in svc.cls.property_descriptors:
@@ -269,7 +321,13 @@ def _describe_flow(args: argparse.Namespace) -> int:
                 props[d.name] = "********" if d.sensitive else v
         data["services"][sid] = {"type": svc.cls.type_name(), "properties": props}
     for c in plan.connections:
-        data["connections"].append({"from": c.source, "relationships": list(c.relationships), "to": c.destination})
+        data["connections"].append(
+            {
+                "from": c.source,
+                "relationships": list(c.relationships),
+                "to": c.destination,
+            }
+        )
     if args.json:
         print(json.dumps(data, indent=2))
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import anyio
+import anyio.lowlevel
 
 __all__ = ["Clock", "SystemClock", "VirtualClock"]
 
@@ -56,6 +57,6 @@ class VirtualClock(Clock):
 
     async def sleep(self, seconds: float) -> None:
         target = self._offset + max(seconds, 0.0)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         if self._offset < target:
             self._offset = target

@@ -134,10 +134,14 @@ class ConfigurableComponent:
                 dynamic[key] = value
             else:
                 names = [p.name for p in cls.property_descriptors]
-                names += [p.display_name for p in cls.property_descriptors if p.display_name]
+                names += [
+                    p.display_name for p in cls.property_descriptors if p.display_name
+                ]
                 hint = did_you_mean(key, names)
                 problems.append(
-                    Problem(key, f"unknown property {key!r} for {cls.type_name()}{hint}")
+                    Problem(
+                        key, f"unknown property {key!r} for {cls.type_name()}{hint}"
+                    )
                 )
         return declared, dynamic, problems
 

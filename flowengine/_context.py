@@ -45,7 +45,9 @@ class PropertyValue:
         self._expression: Any = None
 
     def __repr__(self) -> str:
-        shown = MASK if self.descriptor.sensitive and self.value is not None else self.value
+        shown = (
+            MASK if self.descriptor.sensitive and self.value is not None else self.value
+        )
         return f"PropertyValue({self.descriptor.name}={shown!r})"
 
     def __str__(self) -> str:
@@ -136,7 +138,11 @@ class StateManager:
     ``session.set_state`` so state changes commit atomically with the FlowFiles.
     """
 
-    def __init__(self, load: Callable[[], dict[str, str]], store: Callable[[dict[str, str]], None]) -> None:
+    def __init__(
+        self,
+        load: Callable[[], dict[str, str]],
+        store: Callable[[dict[str, str]], None],
+    ) -> None:
         self._load = load
         self._store = store
 
@@ -223,9 +229,13 @@ class ProcessContext:
         listing finished); run-until-drained can then end."""
         self._exhaust()
 
-    def bulletin(self, level: str, message: str, flowfile: FlowFile | None = None) -> None:
+    def bulletin(
+        self, level: str, message: str, flowfile: FlowFile | None = None
+    ) -> None:
         """Post a bulletin (``warning`` or ``error``) on this processor."""
-        self._bulletin(level, message, None if flowfile is None else flowfile.get("uuid"))
+        self._bulletin(
+            level, message, None if flowfile is None else flowfile.get("uuid")
+        )
 
     def upstream_exhausted(self) -> bool:
         """True when the flow runs until drained and nothing more can reach this
@@ -240,11 +250,19 @@ class ProcessContext:
     # Defined last: inside the class body the name shadows the builtin ``property``.
     def property(self, descriptor: PropertyDescriptor | str) -> PropertyValue:
         """The value of a declared or dynamic property (unset properties have value None)."""
-        name = descriptor.name if isinstance(descriptor, PropertyDescriptor) else descriptor
+        name = (
+            descriptor.name
+            if isinstance(descriptor, PropertyDescriptor)
+            else descriptor
+        )
         pv = self.properties.get(name)
         if pv is None:
             pv = self.dynamic_properties.get(name)
         if pv is None:
-            d = descriptor if isinstance(descriptor, PropertyDescriptor) else PropertyDescriptor(name, dynamic=True)
+            d = (
+                descriptor
+                if isinstance(descriptor, PropertyDescriptor)
+                else PropertyDescriptor(name, dynamic=True)
+            )
             pv = PropertyValue(d, None, self._services)
         return pv

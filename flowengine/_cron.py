@@ -7,7 +7,7 @@ day-of-week``) with ``?`` for "no specific value". Parsing and iteration are cro
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["CronSchedule"]
 
@@ -25,7 +25,7 @@ class CronSchedule:
                 "(sec min hour day-of-month month day-of-week), e.g. '0 0/5 * * * ?'"
             )
         try:
-            croniter(expression, datetime.now(timezone.utc), second_at_beginning=True)
+            croniter(expression, datetime.now(UTC), second_at_beginning=True)
         except (ValueError, KeyError) as exc:
             raise ValueError(f"invalid cron expression {expression!r}: {exc}") from None
         self.expression = expression
@@ -33,7 +33,7 @@ class CronSchedule:
     def next_after(self, epoch_s: float) -> float:
         from croniter import croniter
 
-        start = datetime.fromtimestamp(epoch_s, timezone.utc)
+        start = datetime.fromtimestamp(epoch_s, UTC)
         it = croniter(self.expression, start, second_at_beginning=True)
         nxt: datetime = it.get_next(datetime)
         return nxt.timestamp()

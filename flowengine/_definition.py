@@ -95,7 +95,9 @@ class ProcessGroup:
     within a group across processors, ports, funnels and child groups.
     """
 
-    def __init__(self, name: str, *, parameters: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, name: str, *, parameters: Mapping[str, Any] | None = None
+    ) -> None:
         self.name = name
         self.parameters: dict[str, Parameter] = {}
         self.processors: dict[str, ProcessorDef] = {}
@@ -119,7 +121,9 @@ class ProcessGroup:
         if isinstance(value, Parameter):
             self.parameters[name] = value
         else:
-            self.parameters[name] = Parameter(None if value is None else str(value), sensitive)
+            self.parameters[name] = Parameter(
+                None if value is None else str(value), sensitive
+            )
 
     def add_processor(
         self,

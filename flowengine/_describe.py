@@ -42,7 +42,10 @@ def _property(d: PropertyDescriptor) -> dict[str, Any]:
     if d.service is not None:
         out["service"] = d.service.__name__
     if d.depends_on is not None:
-        out["depends_on"] = {"property": d.depends_on[0], "values": list(d.depends_on[1])}
+        out["depends_on"] = {
+            "property": d.depends_on[0],
+            "values": list(d.depends_on[1]),
+        }
     return out
 
 
@@ -68,13 +71,17 @@ def describe_type(cls: type[ConfigurableComponent]) -> dict[str, Any]:
         }
     if issubclass(cls, Processor):
         info["relationships"] = [
-            {"name": r.name, "description": r.description, "auto_terminate_default": r.auto_terminate_default}
+            {
+                "name": r.name,
+                "description": r.description,
+                "auto_terminate_default": r.auto_terminate_default,
+            }
             for r in cls.relationships
         ]
         info["input_requirement"] = cls.input_requirement.value
         info["reads_attributes"] = dict(cls.reads_attributes)
         info["writes_attributes"] = dict(cls.writes_attributes)
-        sched = Schedule(**{k: v for k, v in cls.default_schedule.items()})
+        sched = Schedule(**dict(cls.default_schedule.items()))
         info["default_schedule"] = {
             "strategy": sched.strategy,
             "period": format_duration(sched.period),
@@ -85,19 +92,26 @@ def describe_type(cls: type[ConfigurableComponent]) -> dict[str, Any]:
         info["trigger_serially"] = cls.trigger_serially
         info["example"] = cls.example
     else:
-        info["interfaces"] = [k.__name__ for k in getattr(cls, "interfaces", lambda: [])()]
+        info["interfaces"] = [k.__name__ for k in getattr(cls, "interfaces", list)()]
     return info
 
 
 def render_text(info: dict[str, Any]) -> str:
     """A terminal-friendly rendering of :func:`describe_type` output."""
-    lines = [f"{info['type']} ({info['kind']})", "", info["description"] or info["summary"], ""]
+    lines = [
+        f"{info['type']} ({info['kind']})",
+        "",
+        info["description"] or info["summary"],
+        "",
+    ]
     if info.get("tags"):
         lines.append("Tags: " + ", ".join(info["tags"]))
     if info["kind"] == "processor":
         lines.append(f"Input: {info['input_requirement']}")
         ds = info["default_schedule"]
-        lines.append(f"Default schedule: {ds['strategy']} every {ds['period']}, batch {ds['batch_size']}")
+        lines.append(
+            f"Default schedule: {ds['strategy']} every {ds['period']}, batch {ds['batch_size']}"
+        )
     lines += ["", "Properties:"]
     for p in info["properties"]:
         flags = []
@@ -111,7 +125,7 @@ def render_text(info: dict[str, Any]) -> str:
             flags.append(f"service: {p['service']}")
         head = f"  {p['name']}"
         if p["display_name"] != p["name"]:
-            head += f"  (\"{p['display_name']}\")"
+            head += f'  ("{p["display_name"]}")'
         if flags:
             head += "  [" + ", ".join(flags) + "]"
         lines.append(head)
@@ -121,7 +135,9 @@ def render_text(info: dict[str, Any]) -> str:
             lines.append(f"      default: {p['default']}")
         if p.get("allowable_values"):
             vals = ", ".join(
-                a["value"] if a["display_name"] == a["value"] else f"{a['value']} ({a['display_name']})"
+                a["value"]
+                if a["display_name"] == a["value"]
+                else f"{a['value']} ({a['display_name']})"
                 for a in p["allowable_values"]
             )
             lines.append(f"      one of: {vals}")
@@ -129,29 +145,49 @@ def render_text(info: dict[str, Any]) -> str:
         lines.append("  (none)")
     dyn = info.get("dynamic_properties")
     if dyn:
-        lines += ["", "Dynamic properties:", f"  {dyn['name']} -> {dyn['value']}", f"      {dyn['description']}"]
+        lines += [
+            "",
+            "Dynamic properties:",
+            f"  {dyn['name']} -> {dyn['value']}",
+            f"      {dyn['description']}",
+        ]
     if info["kind"] == "processor":
         lines += ["", "Relationships:"]
         for r in info["relationships"]:
             lines.append(f"  {r['name']}: {r['description']}")
-        for title, key in (("Reads attributes", "reads_attributes"), ("Writes attributes", "writes_attributes")):
+        for title, key in (
+            ("Reads attributes", "reads_attributes"),
+            ("Writes attributes", "writes_attributes"),
+        ):
             if info[key]:
                 lines += ["", f"{title}:"]
                 lines += [f"  {k}: {v}" for k, v in info[key].items()]
         if info.get("example"):
-            lines += ["", "Example:"] + ["  " + ln for ln in info["example"].rstrip().splitlines()]
+            lines += ["", "Example:"] + [
+                "  " + ln for ln in info["example"].rstrip().splitlines()
+            ]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def type_listing(registry: Registry) -> dict[str, list[dict[str, Any]]]:
     """Every registered type with its summary, and load errors of broken plugins."""
-    out: dict[str, list[dict[str, Any]]] = {"processors": [], "controller_services": [], "errors": []}
+    out: dict[str, list[dict[str, Any]]] = {
+        "processors": [],
+        "controller_services": [],
+        "errors": [],
+    }
     for kind, key in (("processor", "processors"), ("service", "controller_services")):
         for name, cls, error in registry.iter_loaded(kind):
             if cls is None:
                 out["errors"].append({"type": name, "kind": kind, "error": error})
                 continue
-            out[key].append({"type": name, "summary": cls.summary(), "module": f"{cls.__module__}:{cls.__qualname__}"})
+            out[key].append(
+                {
+                    "type": name,
+                    "summary": cls.summary(),
+                    "module": f"{cls.__module__}:{cls.__qualname__}",
+                }
+            )
     return out
 
 
@@ -179,7 +215,9 @@ def processors_markdown(registry: Registry, *, builtin_only: bool = True) -> str
             classes.append(cls)
         lines += [f"## {title}", ""]
         for cls in sorted(classes, key=lambda c: c.type_name()):
-            lines.append(f"- [{cls.type_name()}](#{cls.type_name().lower()}) — {_md_escape(cls.summary())}")
+            lines.append(
+                f"- [{cls.type_name()}](#{cls.type_name().lower()}) — {_md_escape(cls.summary())}"
+            )
         lines.append("")
         for cls in sorted(classes, key=lambda c: c.type_name()):
             lines += _markdown_type(describe_type(cls))
@@ -190,9 +228,15 @@ def _markdown_type(info: dict[str, Any]) -> list[str]:
     lines = [f"### {info['type']}", "", info["description"] or info["summary"], ""]
     if info["kind"] == "processor":
         ds = info["default_schedule"]
-        lines += [f"Input: **{info['input_requirement']}** · default schedule: {ds['strategy']} every {ds['period']}, batch {ds['batch_size']}", ""]
+        lines += [
+            f"Input: **{info['input_requirement']}** · default schedule: {ds['strategy']} every {ds['period']}, batch {ds['batch_size']}",
+            "",
+        ]
     if info["properties"]:
-        lines += ["| Property | NiFi name | Default | Notes | Description |", "|---|---|---|---|---|"]
+        lines += [
+            "| Property | NiFi name | Default | Notes | Description |",
+            "|---|---|---|---|---|",
+        ]
         for p in info["properties"]:
             notes = []
             if p["required"]:
@@ -204,7 +248,10 @@ def _markdown_type(info: dict[str, Any]) -> list[str]:
             if p.get("service"):
                 notes.append(f"service: {p['service']}")
             if p.get("allowable_values"):
-                notes.append("one of: " + ", ".join(f"`{a['value']}`" for a in p["allowable_values"]))
+                notes.append(
+                    "one of: "
+                    + ", ".join(f"`{a['value']}`" for a in p["allowable_values"])
+                )
             default = "" if p["default"] is None else f"`{p['default']}`"
             lines.append(
                 f"| `{p['name']}` | {_md_escape(p['display_name'])} | {_md_escape(default)} | {_md_escape('; '.join(notes))} | {_md_escape(p['description'])} |"
@@ -212,13 +259,33 @@ def _markdown_type(info: dict[str, Any]) -> list[str]:
         lines.append("")
     dyn = info.get("dynamic_properties")
     if dyn:
-        lines += [f"Dynamic properties: *{dyn['name']}* → *{dyn['value']}*. {dyn['description']}", ""]
+        lines += [
+            f"Dynamic properties: *{dyn['name']}* → *{dyn['value']}*. {dyn['description']}",
+            "",
+        ]
     if info["kind"] == "processor":
-        lines += ["Relationships: " + ", ".join(f"`{r['name']}` ({_md_escape(r['description'])})" for r in info["relationships"]) if info["relationships"] else "Relationships: configured by dynamic properties", ""]
+        lines += [
+            "Relationships: "
+            + ", ".join(
+                f"`{r['name']}` ({_md_escape(r['description'])})"
+                for r in info["relationships"]
+            )
+            if info["relationships"]
+            else "Relationships: configured by dynamic properties",
+            "",
+        ]
         if info["writes_attributes"]:
-            lines += ["Writes attributes: " + ", ".join(f"`{k}`" for k in info["writes_attributes"]), ""]
+            lines += [
+                "Writes attributes: "
+                + ", ".join(f"`{k}`" for k in info["writes_attributes"]),
+                "",
+            ]
         if info["reads_attributes"]:
-            lines += ["Reads attributes: " + ", ".join(f"`{k}`" for k in info["reads_attributes"]), ""]
+            lines += [
+                "Reads attributes: "
+                + ", ".join(f"`{k}`" for k in info["reads_attributes"]),
+                "",
+            ]
         if info.get("example"):
             lines += ["```yaml", info["example"].rstrip(), "```", ""]
     return lines

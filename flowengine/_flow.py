@@ -7,6 +7,7 @@ one process; each run gets fresh repositories unless a state directory is given.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,7 +90,9 @@ class RunResult:
 
     def _repo(self) -> ContentRepository:
         if self._content is None:
-            raise FlowEngineError("this result is closed: its output content was released")
+            raise FlowEngineError(
+                "this result is closed: its output content was released"
+            )
         return self._content
 
     def read(self, flowfile: FlowFile) -> bytes:
@@ -111,7 +114,12 @@ class RunResult:
         repo, self._content = self._content, None
         if repo is None:
             return
-        claims = [ff.claim for ffs in self.outputs.values() for ff in ffs if ff.claim is not None]
+        claims = [
+            ff.claim
+            for ffs in self.outputs.values()
+            for ff in ffs
+            if ff.claim is not None
+        ]
         if claims:
             repo.decref_many(claims)
         repo.close()
@@ -123,10 +131,8 @@ class RunResult:
         self.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:  # noqa: S110 - never raise from a finalizer
-            pass
 
     def __repr__(self) -> str:
         outs = {k: len(v) for k, v in self.outputs.items()}
@@ -160,14 +166,20 @@ class Flow(ProcessGroup):
         return merged
 
     # -- validation --------------------------------------------------------------------
-    def validate(self, parameters: Mapping[str, str] | None = None) -> list[FlowProblem]:
+    def validate(
+        self, parameters: Mapping[str, str] | None = None
+    ) -> list[FlowProblem]:
         """Every problem of the flow (empty when it is valid). Nothing runs."""
-        _, problems = plan_flow(self, self.registry or default_registry(), self._overrides(parameters))
+        _, problems = plan_flow(
+            self, self.registry or default_registry(), self._overrides(parameters)
+        )
         return problems
 
     def plan(self, parameters: Mapping[str, str] | None = None) -> Plan:
         """The validated plan, or ValidationError listing every problem."""
-        plan, problems = plan_flow(self, self.registry or default_registry(), self._overrides(parameters))
+        plan, problems = plan_flow(
+            self, self.registry or default_registry(), self._overrides(parameters)
+        )
         if plan is None:
             raise ValidationError([str(p) for p in problems])
         return plan
@@ -181,7 +193,7 @@ class Flow(ProcessGroup):
         self,
         *,
         until_drained: bool = True,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the embedding API's documented timeout
         inputs: Mapping[str, Sequence[Any]] | None = None,
         parameters: Mapping[str, str] | None = None,
         durable: bool = False,
@@ -226,7 +238,13 @@ class Flow(ProcessGroup):
             from ._units import parse_duration
 
             administrative_yield = parse_duration(self.settings["administrative_yield"])
-        repos = open_repositories(durable=durable, state_dir=state_dir, provenance=provenance, flow=self.name, settings=self.settings)
+        repos = open_repositories(
+            durable=durable,
+            state_dir=state_dir,
+            provenance=provenance,
+            flow=self.name,
+            settings=self.settings,
+        )
         runtime = FlowRuntime(
             plan,
             content=repos.content,
@@ -236,7 +254,9 @@ class Flow(ProcessGroup):
             until_drained=until_drained,
             inputs=inputs,
             collect_outputs=collect_outputs,
-            administrative_yield=30.0 if administrative_yield is None else administrative_yield,
+            administrative_yield=30.0
+            if administrative_yield is None
+            else administrative_yield,
         )
         if on_start is not None:
             on_start(runtime)

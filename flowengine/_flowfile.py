@@ -195,7 +195,9 @@ class FlowFile:
         return new
 
     @classmethod
-    def _fresh(cls, attrs: dict[str, str], entry_date: int, lineage_start_date: int) -> FlowFile:
+    def _fresh(
+        cls, attrs: dict[str, str], entry_date: int, lineage_start_date: int
+    ) -> FlowFile:
         # Hot path of session.create(): no content, no keyword handling.
         new = cls.__new__(cls)
         new._attrs = attrs

@@ -22,8 +22,21 @@ def status_tables(status: FlowStatus, failures: list[Any] | None = None) -> Any:
     from rich.table import Table
 
     procs = Table(title=f"flow {status.flow}", title_justify="left", expand=False)
-    for col in ("processor", "type", "state", "in", "out", "bytes in", "bytes out", "tasks", "errors"):
-        procs.add_column(col, justify="right" if col not in ("processor", "type", "state") else "left")
+    for col in (
+        "processor",
+        "type",
+        "state",
+        "in",
+        "out",
+        "bytes in",
+        "bytes out",
+        "tasks",
+        "errors",
+    ):
+        procs.add_column(
+            col,
+            justify="right" if col not in ("processor", "type", "state") else "left",
+        )
     for p in status.processors:
         if p.type.startswith("_") or p.name.startswith("_"):
             continue
@@ -57,7 +70,9 @@ def status_tables(status: FlowStatus, failures: list[Any] | None = None) -> Any:
         for col in ("processor", "relationship", "count", "last error"):
             fails.add_column(col)
         for f in failures:
-            fails.add_row(f.processor, f.relationship, f"{f.count:,}", f.last_error or "")
+            fails.add_row(
+                f.processor, f.relationship, f"{f.count:,}", f.last_error or ""
+            )
         parts.append(fails)
     return Group(*parts)
 
@@ -70,10 +85,16 @@ async def live_status(holder: dict[str, Any], refresh: float = 0.5) -> None:
     from rich.live import Live
 
     console = Console(file=sys.stderr)
-    while "runtime" not in holder:
+    while "runtime" not in holder:  # noqa: ASYNC110 - waits for the runtime to be built; runs once
         await anyio.sleep(0.05)
     runtime = holder["runtime"]
-    with Live(status_tables(runtime.status()), console=console, refresh_per_second=4, redirect_stderr=True, transient=True) as live:
+    with Live(
+        status_tables(runtime.status()),
+        console=console,
+        refresh_per_second=4,
+        redirect_stderr=True,
+        transient=True,
+    ) as live:
         while True:
             await anyio.sleep(refresh)
             live.update(status_tables(runtime.status()))
@@ -83,4 +104,6 @@ def print_summary(status: FlowStatus, failures: list[Any], file: IO[str]) -> Non
     """The final summary table of a run."""
     from rich.console import Console
 
-    Console(file=file, width=120 if not file.isatty() else None).print(status_tables(status, failures))
+    Console(file=file, width=120 if not file.isatty() else None).print(
+        status_tables(status, failures)
+    )

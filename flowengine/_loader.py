@@ -41,7 +41,15 @@ ROOT_KEYS = (
 GROUP_KEYS = tuple(k for k in ROOT_KEYS if k not in ("flow", "version", "settings"))
 PROCESSOR_KEYS = ("type", "properties", "schedule", "auto_terminate", "comment")
 SERVICE_KEYS = ("type", "properties", "comment")
-CONNECTION_KEYS = ("from", "to", "relationships", "back_pressure", "prioritizers", "expiration", "name")
+CONNECTION_KEYS = (
+    "from",
+    "to",
+    "relationships",
+    "back_pressure",
+    "prioritizers",
+    "expiration",
+    "name",
+)
 PARAMETER_KEYS = ("value", "env", "sensitive", "description")
 SETTINGS_KEYS = ("provenance", "administrative_yield", "sync", "max_threads")
 
@@ -81,7 +89,11 @@ class _Reader:
     def text(self, node: YNode | None, what: str) -> str | None:
         if node is None:
             return None
-        if not isinstance(node, YScalar) or isinstance(node.value, bool) or node.value is None:
+        if (
+            not isinstance(node, YScalar)
+            or isinstance(node.value, bool)
+            or node.value is None
+        ):
             self.problem(node.loc, f"{what} must be a string")
             return None
         return str(node.value)
@@ -98,7 +110,10 @@ class _Reader:
     def check_keys(self, m: YMap, allowed: tuple[str, ...], what: str) -> None:
         for key in m.items:
             if key not in allowed:
-                self.problem(m.key_loc(key), f"unknown key {key!r} in {what}{did_you_mean(key, allowed)}")
+                self.problem(
+                    m.key_loc(key),
+                    f"unknown key {key!r} in {what}{did_you_mean(key, allowed)}",
+                )
 
     # -- file ----------------------------------------------------------------------------
     def read_file(self, path: Path) -> YMap | None:
@@ -119,11 +134,17 @@ class _Reader:
         for yp in yproblems:
             self.problem(yp.location, yp.message)
         if node is None:
-            self.problem(Location(name, 1, 1), "the flow file is empty (expected a mapping with at least 'flow: NAME')")
+            self.problem(
+                Location(name, 1, 1),
+                "the flow file is empty (expected a mapping with at least 'flow: NAME')",
+            )
             return None
         if not isinstance(node, YMap):
             kind = "a list" if isinstance(node, YSeq) else "a single value"
-            self.problem(node.loc, f"a flow file must be a mapping (flow: NAME, processors: ...), not {kind}")
+            self.problem(
+                node.loc,
+                f"a flow file must be a mapping (flow: NAME, processors: ...), not {kind}",
+            )
             return None
         return node
 
@@ -136,8 +157,13 @@ class _Reader:
         if root.get("flow") is None:
             self.problem(root.loc, "missing required key 'flow' (the flow's name)")
         version = root.get("version")
-        if version is not None and not (isinstance(version, YScalar) and version.value == 1):
-            self.problem(version.loc, "unsupported flow format version (this engine reads version 1)")
+        if version is not None and not (
+            isinstance(version, YScalar) and version.value == 1
+        ):
+            self.problem(
+                version.loc,
+                "unsupported flow format version (this engine reads version 1)",
+            )
         flow = Flow(name or path.stem, registry=self.registry)
         flow.source_file = str(path)
         flow.description = self.text(root.get("description"), "'description'") or ""
@@ -163,7 +189,11 @@ class _Reader:
         self.parameters(group, m.get("parameters"))
         self.services(group, m.get("services"))
         self.processors(group, m.get("processors"))
-        for key, adder in (("input_ports", group.add_input_port), ("output_ports", group.add_output_port), ("funnels", group.add_funnel)):
+        for key, adder in (
+            ("input_ports", group.add_input_port),
+            ("output_ports", group.add_output_port),
+            ("funnels", group.add_funnel),
+        ):
             for name, loc in self.names(m.get(key), f"'{key}'"):
                 adder(name)
                 group.locations[f"name.{name}"] = loc
@@ -180,7 +210,9 @@ class _Reader:
             if gm is None:
                 continue
             if gm.get("file") is not None:
-                self.check_keys(gm, ("file", "parameters"), f"group {name!r} (from a file)")
+                self.check_keys(
+                    gm, ("file", "parameters"), f"group {name!r} (from a file)"
+                )
                 group = self.group_file(name, gm, path)
                 if group is None:
                     continue
@@ -199,10 +231,15 @@ class _Reader:
         floc = gm.get("file").loc  # type: ignore[union-attr]
         if target in self._stack:
             chain = " -> ".join(p.name for p in [*self._stack, target])
-            self.problem(floc, f"group {name!r}: flow files include each other in a cycle ({chain})")
+            self.problem(
+                floc,
+                f"group {name!r}: flow files include each other in a cycle ({chain})",
+            )
             return None
         if not target.exists():
-            self.problem(floc, f"group {name!r}: no such file {ref!r} (looked for {target})")
+            self.problem(
+                floc, f"group {name!r}: no such file {ref!r} (looked for {target})"
+            )
             return None
         root = self.read_file(target)
         if root is None:
@@ -226,29 +263,53 @@ class _Reader:
             if isinstance(v, YMap):
                 self.check_keys(v, PARAMETER_KEYS, f"parameter {name!r}")
                 value = v.get("value")
-                env = self.text(v.get("env"), f"parameter {name!r} env") if v.get("env") is not None else None
+                env = (
+                    self.text(v.get("env"), f"parameter {name!r} env")
+                    if v.get("env") is not None
+                    else None
+                )
                 sens = v.get("sensitive")
                 sensitive = False
                 if sens is not None:
-                    if not isinstance(sens, YScalar) or not isinstance(sens.value, bool):
-                        self.problem(sens.loc, f"parameter {name!r}: 'sensitive' must be true or false")
+                    if not isinstance(sens, YScalar) or not isinstance(
+                        sens.value, bool
+                    ):
+                        self.problem(
+                            sens.loc,
+                            f"parameter {name!r}: 'sensitive' must be true or false",
+                        )
                     else:
                         sensitive = sens.value
                 text = None
                 if value is not None:
                     if not isinstance(value, YScalar):
-                        self.problem(value.loc, f"parameter {name!r}: value must be a scalar")
+                        self.problem(
+                            value.loc, f"parameter {name!r}: value must be a scalar"
+                        )
                     elif value.value is not None:
                         text = _scalar_text(value.value)
                 if env is None and value is None:
                     self.problem(kloc, f"parameter {name!r} needs 'value' or 'env'")
                 group.set_parameter(name, Parameter(text, sensitive, env, kloc))
             elif isinstance(v, YScalar):
-                group.set_parameter(name, Parameter(None if v.value is None else _scalar_text(v.value), False, None, kloc))
+                group.set_parameter(
+                    name,
+                    Parameter(
+                        None if v.value is None else _scalar_text(v.value),
+                        False,
+                        None,
+                        kloc,
+                    ),
+                )
             else:
-                self.problem(v.loc, f"parameter {name!r} must be a value or a mapping with value/env/sensitive")
+                self.problem(
+                    v.loc,
+                    f"parameter {name!r} must be a value or a mapping with value/env/sensitive",
+                )
 
-    def component_properties(self, m: YMap, locs: dict[str, Location], what: str) -> dict[str, Any]:
+    def component_properties(
+        self, m: YMap, locs: dict[str, Location], what: str
+    ) -> dict[str, Any]:
         props = self.mapping(m.get("properties"), f"{what} properties")
         out: dict[str, Any] = {}
         if props is None:
@@ -259,11 +320,17 @@ class _Reader:
             if isinstance(v, YScalar):
                 locs[f"properties.{key}="] = v.value_loc
                 if v.value is None:
-                    self.problem(v.loc, f"{what}: property {key!r} has no value (remove it to use the default)")
+                    self.problem(
+                        v.loc,
+                        f"{what}: property {key!r} has no value (remove it to use the default)",
+                    )
                     continue
                 out[key] = v.value
             else:
-                self.problem(v.loc, f"{what}: property {key!r} must be a single value, not a {'list' if isinstance(v, YSeq) else 'mapping'}")
+                self.problem(
+                    v.loc,
+                    f"{what}: property {key!r} must be a single value, not a {'list' if isinstance(v, YSeq) else 'mapping'}",
+                )
         return out
 
     def services(self, group: ProcessGroup, node: YNode | None) -> None:
@@ -314,18 +381,24 @@ class _Reader:
                     if isinstance(v, YScalar):
                         schedule[key] = v.value
                     else:
-                        self.problem(v.loc, f"{what}: schedule {key!r} must be a single value")
+                        self.problem(
+                            v.loc, f"{what}: schedule {key!r} must be a single value"
+                        )
             auto: list[str] = []
             an = pm.get("auto_terminate")
             if an is not None:
                 locs["auto_terminate"] = an.loc
                 if isinstance(an, YScalar) and isinstance(an.value, str):
                     an = YSeq([an], an.loc)
-                for i, (rel, rloc) in enumerate(self.names(an, f"{what} auto_terminate")):
+                for i, (rel, rloc) in enumerate(
+                    self.names(an, f"{what} auto_terminate")
+                ):
                     auto.append(rel)
                     locs[f"auto_terminate.{i}"] = rloc
             if type_name is not None:
-                pdef = group.add_processor(name, type_name, props, schedule=schedule, auto_terminate=auto)
+                pdef = group.add_processor(
+                    name, type_name, props, schedule=schedule, auto_terminate=auto
+                )
                 pdef.locations = locs
                 pdef.comment = self.text(pm.get("comment"), f"{what} comment") or ""
 
@@ -340,15 +413,28 @@ class _Reader:
         if isinstance(item, YScalar) and isinstance(item.value, str):
             m = _ARROW.match(item.value)
             if not m:
-                self.problem(item.loc, f"connection {item.value!r}: expected 'source -> destination' or 'source:rel1,rel2 -> destination'")
+                self.problem(
+                    item.loc,
+                    f"connection {item.value!r}: expected 'source -> destination' or 'source:rel1,rel2 -> destination'",
+                )
                 return None
             src, rels, dst = m.group(1), m.group(2), m.group(3)
-            rel_list = [r.strip() for r in rels.split(",") if r.strip()] if rels else None
+            rel_list = (
+                [r.strip() for r in rels.split(",") if r.strip()] if rels else None
+            )
             c = ConnectionDef(src, dst, rel_list)
-            c.locations = {"": item.loc, "source": item.value_loc, "destination": item.value_loc, "relationships": item.value_loc}
+            c.locations = {
+                "": item.loc,
+                "source": item.value_loc,
+                "destination": item.value_loc,
+                "relationships": item.value_loc,
+            }
             return c
         if not isinstance(item, YMap):
-            self.problem(item.loc, "a connection is 'a -> b', 'a:rel -> b' or a mapping with from/to")
+            self.problem(
+                item.loc,
+                "a connection is 'a -> b', 'a:rel -> b' or a mapping with from/to",
+            )
             return None
         self.check_keys(item, CONNECTION_KEYS, "connection")
         src = self.text(item.get("from"), "connection 'from'")
@@ -358,7 +444,11 @@ class _Reader:
             return None
         if src is None or dst is None:
             return None
-        locs = {"": item.loc, "source": item.get("from").loc, "destination": item.get("to").loc}  # type: ignore[union-attr]
+        locs = {
+            "": item.loc,
+            "source": item.get("from").loc,
+            "destination": item.get("to").loc,
+        }  # type: ignore[union-attr]
         rels = None
         rn = item.get("relationships")
         if rn is not None:
@@ -373,24 +463,45 @@ class _Reader:
             obj = bp.get("objects")
             if obj is not None:
                 locs["back_pressure.objects"] = obj.loc
-                if isinstance(obj, YScalar) and isinstance(obj.value, int) and not isinstance(obj.value, bool):
+                if (
+                    isinstance(obj, YScalar)
+                    and isinstance(obj.value, int)
+                    and not isinstance(obj.value, bool)
+                ):
                     c.back_pressure_objects = obj.value
                 else:
-                    self.problem(obj.loc, "back_pressure objects must be a whole number (0 disables)")
+                    self.problem(
+                        obj.loc,
+                        "back_pressure objects must be a whole number (0 disables)",
+                    )
             size = bp.get("size")
             if size is not None:
                 locs["back_pressure.size"] = size.loc
                 if isinstance(size, YScalar) and not isinstance(size.value, bool):
-                    c.back_pressure_size = size.value if isinstance(size.value, int) else str(size.value)
+                    c.back_pressure_size = (
+                        size.value if isinstance(size.value, int) else str(size.value)
+                    )
                 else:
-                    self.problem(size.loc, "back_pressure size must be a data size like '1 GB' (0 disables)")
+                    self.problem(
+                        size.loc,
+                        "back_pressure size must be a data size like '1 GB' (0 disables)",
+                    )
         exp = item.get("expiration")
         if exp is not None:
             locs["expiration"] = exp.loc
-            if isinstance(exp, YScalar) and exp.value is not None and not isinstance(exp.value, bool):
-                c.expiration = exp.value if isinstance(exp.value, int | float) else str(exp.value)
+            if (
+                isinstance(exp, YScalar)
+                and exp.value is not None
+                and not isinstance(exp.value, bool)
+            ):
+                c.expiration = (
+                    exp.value if isinstance(exp.value, int | float) else str(exp.value)
+                )
             else:
-                self.problem(exp.loc, "expiration must be a time period like '1 hour' (0 = never)")
+                self.problem(
+                    exp.loc,
+                    "expiration must be a time period like '1 hour' (0 = never)",
+                )
         pn = item.get("prioritizers")
         if pn is not None:
             locs["prioritizers"] = pn.loc
@@ -406,7 +517,9 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def read_flow(path: str | os.PathLike[str], registry: Registry | None = None) -> tuple[Flow | None, list[FlowProblem]]:
+def read_flow(
+    path: str | os.PathLike[str], registry: Registry | None = None
+) -> tuple[Flow | None, list[FlowProblem]]:
     """Read a flow file's structure; returns the flow (None if unreadable) and the
     structural problems. Component-level checks happen in :meth:`Flow.validate`."""
     reader = _Reader(registry)

@@ -65,7 +65,9 @@ class RootInputPort(Processor):
             ff = session.create()
             ff = session.write(ff, data)
             if attrs:
-                ff = session.put_attributes(ff, {str(k): str(v) for k, v in attrs.items()})
+                ff = session.put_attributes(
+                    ff, {str(k): str(v) for k, v in attrs.items()}
+                )
             session.provenance.receive(ff, f"flowengine://input-port/{context.name}")
             session.transfer(ff, self.SUCCESS)
         self._pos = end
@@ -93,7 +95,7 @@ class RootOutputPort(Processor):
             return
         if self._collect is not None:
             self._collect(flowfiles)
-        out = []
-        for ff in flowfiles:
-            out.append(session.put_attribute(ff, "discard.reason", f"Delivered to output port '{context.name}'"))
-        session.remove(out)
+        reason = f"Delivered to output port '{context.name}'"
+        session.remove(
+            [session.put_attribute(ff, "discard.reason", reason) for ff in flowfiles]
+        )

@@ -90,7 +90,9 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if self.strategy not in ("timer", "cron", "event"):
-            raise ValueError(f"unknown scheduling strategy {self.strategy!r} (timer, cron, event)")
+            raise ValueError(
+                f"unknown scheduling strategy {self.strategy!r} (timer, cron, event)"
+            )
         if self.strategy == "cron" and not self.cron:
             raise ValueError("the cron strategy needs a cron expression")
         if self.concurrent_tasks < 1:
@@ -156,16 +158,18 @@ class Processor(ConfigurableComponent):
         """Cross-property checks, run only when every property is valid on its own."""
         return []
 
-    def on_scheduled(self, context: ProcessContext) -> None:  # noqa: B027 - optional hook
+    def on_scheduled(self, context: ProcessContext) -> None:
         """Called once before the first trigger (NiFi @OnScheduled)."""
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> Any:
         """Do one unit of work. The framework commits the session afterwards; an
         exception rolls it back (inputs penalized) and is reported as a bulletin."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement on_trigger")
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement on_trigger"
+        )
 
-    def on_unscheduled(self, context: ProcessContext) -> None:  # noqa: B027 - optional hook
+    def on_unscheduled(self, context: ProcessContext) -> None:
         """Called when stopping begins, while triggers may still run (NiFi @OnUnscheduled)."""
 
-    def on_stopped(self, context: ProcessContext) -> None:  # noqa: B027 - optional hook
+    def on_stopped(self, context: ProcessContext) -> None:
         """Called once every trigger has finished (NiFi @OnStopped)."""

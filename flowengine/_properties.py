@@ -111,7 +111,7 @@ def _non_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
 
-class validators:  # noqa: N801 - a namespace, reads like NiFi's StandardValidators
+class validators:
     """Standard validators (NiFi's ``StandardValidators``)."""
 
     NON_EMPTY = Validator("non-empty string", _non_empty)

@@ -138,7 +138,7 @@ class ProvenanceRepository:
         related |= down
         return [e for e in events if e.flowfile_uuid in related]
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Flush and release resources."""
 
 

@@ -51,7 +51,9 @@ class Registry:
     def register(self, kind: str, cls: type[Any], name: str | None = None) -> None:
         """Add a class directly (tests, programmatic flows)."""
         n = name or cls.__name__
-        self._entries[kind][n] = _Entry(n, f"{cls.__module__}:{cls.__qualname__}", None, cls)
+        self._entries[kind][n] = _Entry(
+            n, f"{cls.__module__}:{cls.__qualname__}", None, cls
+        )
 
     def clone(self) -> Registry:
         self._discover()
@@ -107,7 +109,9 @@ class Registry:
         entry.loaded = obj
         return obj
 
-    def iter_loaded(self, kind: str) -> Iterator[tuple[str, type[Any] | None, str | None]]:
+    def iter_loaded(
+        self, kind: str
+    ) -> Iterator[tuple[str, type[Any] | None, str | None]]:
         """(name, class or None, error or None) for every registered type, loading each."""
         for name in self.names(kind):
             entry = self._entries[kind][name]

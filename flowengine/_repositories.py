@@ -8,7 +8,11 @@ from typing import Any
 
 from ._content import ContentRepository, InMemoryContentRepository
 from ._errors import FlowEngineError
-from ._provenance import InMemoryProvenanceRepository, NoProvenance, ProvenanceRepository
+from ._provenance import (
+    InMemoryProvenanceRepository,
+    NoProvenance,
+    ProvenanceRepository,
+)
 from ._repository import FlowFileRepository, InMemoryFlowFileRepository
 
 __all__ = ["Repositories", "open_repositories"]
@@ -44,9 +48,13 @@ def open_repositories(
         raise FlowEngineError("durable repositories need a state directory (state_dir)")
     try:
         from ._durable import open_durable_repositories
-    except ImportError as exc:  # pragma: no cover - only while the durable layer is absent
+    except (
+        ImportError
+    ) as exc:  # pragma: no cover - only while the durable layer is absent
         raise FlowEngineError(
             "durable repositories are not available in this build; run in memory "
             "(--in-memory / durable=False)"
         ) from exc
-    return open_durable_repositories(state_dir, flow=flow, provenance=provenance, settings=settings or {})  # type: ignore[no-any-return]
+    return open_durable_repositories(
+        state_dir, flow=flow, provenance=provenance, settings=settings or {}
+    )  # type: ignore[no-any-return]

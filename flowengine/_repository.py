@@ -56,14 +56,16 @@ class FlowFileRepository:
         """
         return None
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Flush and release resources."""
 
 
 class InMemoryFlowFileRepository(FlowFileRepository):
     """Nothing survives a restart; component state lives in memory for the run."""
 
-    def __init__(self, initial_state: Mapping[str, Mapping[str, str]] | None = None) -> None:
+    def __init__(
+        self, initial_state: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
         self._state: dict[str, dict[str, str]] = {
             k: dict(v) for k, v in (initial_state or {}).items()
         }

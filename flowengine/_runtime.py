@@ -97,12 +97,14 @@ class FlowRuntime:
         self.connections: list[Connection] = []
         self.services: dict[str, ControllerService] = {}
         self.service_states: dict[str, ServiceState] = {}
-        self.outputs: dict[str, list[FlowFile]] = {p: [] for p in plan.root_output_ports}
+        self.outputs: dict[str, list[FlowFile]] = {
+            p: [] for p in plan.root_output_ports
+        }
         self._inputs = dict(inputs or {})
         self._drained: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
         self._crons: dict[str, CronSchedule] = {}
-        self._group_running: dict[str, bool] = {g: True for g in plan.groups}
+        self._group_running: dict[str, bool] = dict.fromkeys(plan.groups, True)
         self._tg: Any = None
         self._build(processor_factory)
 
@@ -115,20 +117,33 @@ class FlowRuntime:
                 if sid in self.services:
                     state = self.service_states.get(sid)
                     if state is not ServiceState.ENABLED:
-                        raise ServiceError(f"controller service {sid!r} is not enabled ({state.value if state else 'unknown'})")
+                        raise ServiceError(
+                            f"controller service {sid!r} is not enabled ({state.value if state else 'unknown'})"
+                        )
                     return self.services[sid]
                 if not path:
-                    raise ServiceError(f"no controller service named {name!r} is visible from group {group or 'root'!r}")
+                    raise ServiceError(
+                        f"no controller service named {name!r} is visible from group {group or 'root'!r}"
+                    )
                 path = path.rpartition(".")[0]
 
         return lookup
 
-    def _values(self, comp: PlannedComponent, lookup: Callable[[str], Any]) -> tuple[dict[str, PropertyValue], dict[str, PropertyValue]]:
-        declared = {d.name: PropertyValue(d, comp.declared.get(d.name), lookup) for d in comp.cls.property_descriptors}
+    def _values(
+        self, comp: PlannedComponent, lookup: Callable[[str], Any]
+    ) -> tuple[dict[str, PropertyValue], dict[str, PropertyValue]]:
+        declared = {
+            d.name: PropertyValue(d, comp.declared.get(d.name), lookup)
+            for d in comp.cls.property_descriptors
+        }
         spec = comp.cls.dynamic_properties
         dynamic = {}
         for k, v in comp.dynamic.items():
-            d = spec.descriptor(k) if spec is not None else PropertyDescriptor(k, dynamic=True)
+            d = (
+                spec.descriptor(k)
+                if spec is not None
+                else PropertyDescriptor(k, dynamic=True)
+            )
             dynamic[k] = PropertyValue(d, v, lookup)
         return declared, dynamic
 
@@ -146,14 +161,18 @@ class FlowRuntime:
             elif pn.kind == "input_port" and not pn.group:
                 proc = RootInputPort(self._inputs.get(pn.name, ()))
             elif pn.kind == "output_port" and not pn.group:
-                proc = RootOutputPort(self._collector(pn.name) if self.collect_outputs else None)
+                proc = RootOutputPort(
+                    self._collector(pn.name) if self.collect_outputs else None
+                )
             elif pn.kind == "input_port":
                 proc = InputPort()
             elif pn.kind == "output_port":
                 proc = OutputPort()
             else:
                 proc = Funnel()
-            rels = pn.relationships if pn.kind == "processor" else type(proc).relationships
+            rels = (
+                pn.relationships if pn.kind == "processor" else type(proc).relationships
+            )
             node = Node(
                 id=nid,
                 name=pn.name,
@@ -167,7 +186,9 @@ class FlowRuntime:
             )
             self.nodes[nid] = node
             lookup = self._lookup_service(pn.group)
-            declared, dynamic = self._values(pn, lookup) if pn.kind == "processor" else ({}, {})
+            declared, dynamic = (
+                self._values(pn, lookup) if pn.kind == "processor" else ({}, {})
+            )
             node.context = self._context(node, declared, dynamic, lookup)
             if pn.schedule.strategy == "cron" and pn.schedule.cron:
                 self._crons[nid] = CronSchedule(pn.schedule.cron)
@@ -195,13 +216,21 @@ class FlowRuntime:
                 assert node.context is not None
                 try:
                     extra = node.processor.custom_validate(node.context)
-                except Exception as exc:  # a plugin bug must not hide the others' problems
+                except (
+                    Exception
+                ) as exc:  # a plugin bug must not hide the others' problems
                     extra = [f"custom validation failed: {type(exc).__name__}: {exc}"]
                 problems.extend(f"processor {node.id!r}: {m}" for m in extra)
         if problems:
             raise ValidationError(problems)
 
-    def _context(self, node: Node, declared: dict[str, PropertyValue], dynamic: dict[str, PropertyValue], lookup: Callable[[str], Any]) -> ProcessContext:
+    def _context(
+        self,
+        node: Node,
+        declared: dict[str, PropertyValue],
+        dynamic: dict[str, PropertyValue],
+        lookup: Callable[[str], Any],
+    ) -> ProcessContext:
         repo = self.flowfile_repository
 
         def store(state: dict[str, str]) -> None:
@@ -245,21 +274,23 @@ class FlowRuntime:
             self.flowfile_repository.commit(delta)
         if self.provenance.enabled:
             now = self.clock.time_ms()
-            self.provenance.register([
-                ProvenanceEvent(
-                    ProvenanceEventType.EXPIRE,
-                    ff._attrs["uuid"],
-                    conn.id,
-                    "Connection",
-                    timestamp_ms=now,
-                    attributes=ff._attrs,
-                    size=ff.size,
-                    lineage_start_date=ff.lineage_start_date,
-                    entry_date=ff.entry_date,
-                    details=f"Expiration Threshold = {conn.expiration:g} sec",
-                )
-                for ff in flowfiles
-            ])
+            self.provenance.register(
+                [
+                    ProvenanceEvent(
+                        ProvenanceEventType.EXPIRE,
+                        ff._attrs["uuid"],
+                        conn.id,
+                        "Connection",
+                        timestamp_ms=now,
+                        attributes=ff._attrs,
+                        size=ff.size,
+                        lineage_start_date=ff.lineage_start_date,
+                        entry_date=ff.entry_date,
+                        details=f"Expiration Threshold = {conn.expiration:g} sec",
+                    )
+                    for ff in flowfiles
+                ]
+            )
         self.content.decref_many([ff.claim for ff in flowfiles if ff.claim is not None])
         self.logger.debug("flowfiles_expired", connection=conn.id, count=len(flowfiles))
 
@@ -282,7 +313,10 @@ class FlowRuntime:
         nothing queued for it (what it holds in flight is its own)."""
         if not self.until_drained or self.active_triggers > 1:
             return False
-        if any(n.is_source and not n.finished and n is not node for n in self.nodes.values()):
+        if any(
+            n.is_source and not n.finished and n is not node
+            for n in self.nodes.values()
+        ):
             return False
         for c in self.connections:
             if c.destination is node:
@@ -305,7 +339,7 @@ class FlowRuntime:
                 return
         self._drained.set()
 
-    async def _wait(self, ev: asyncio.Event, timeout: float | None) -> None:
+    async def _wait(self, ev: asyncio.Event, timeout: float | None) -> None:  # noqa: ASYNC109 - an internal wait helper, not an API
         if timeout is None:
             await ev.wait()
             return
@@ -334,9 +368,13 @@ class FlowRuntime:
             if wait == 0.0:
                 before = node.commits
                 await node.trigger()
-                if node.commits == before and (node.is_source or node.trigger_when_empty):
+                if node.commits == before and (
+                    node.is_source or node.trigger_when_empty
+                ):
                     # Nothing happened: NiFi's "bored yield" keeps idle triggers cheap.
-                    node.next_run_at = max(node.next_run_at, clock.monotonic() + BORED_YIELD)
+                    node.next_run_at = max(
+                        node.next_run_at, clock.monotonic() + BORED_YIELD
+                    )
                 self.check_drained()
                 await anyio.lowlevel.checkpoint()
                 continue
@@ -353,13 +391,25 @@ class FlowRuntime:
             svc = self.services[sid]
             lookup = self._lookup_service(comp.group)
             declared, dynamic = self._values(comp, lookup)
-            ctx = ConfigurationContext(name=sid, properties=declared, dynamic_properties=dynamic, services=lookup, logger=self.logger.bind(service=sid))
+            ctx = ConfigurationContext(
+                name=sid,
+                properties=declared,
+                dynamic_properties=dynamic,
+                services=lookup,
+                logger=self.logger.bind(service=sid),
+            )
             self.service_states[sid] = transition(self.service_states[sid], "enable")
             try:
                 svc.on_enabled(ctx)
             except Exception as exc:
-                self.logger.error("service_enable_failed", service=sid, error=f"{type(exc).__name__}: {exc}")
-                raise ServiceError(f"controller service {sid!r} could not be enabled: {type(exc).__name__}: {exc}") from exc
+                self.logger.error(
+                    "service_enable_failed",
+                    service=sid,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                raise ServiceError(
+                    f"controller service {sid!r} could not be enabled: {type(exc).__name__}: {exc}"
+                ) from exc
             self.service_states[sid] = transition(self.service_states[sid], "enabled")
             self.logger.debug("service_enabled", service=sid)
 
@@ -371,7 +421,11 @@ class FlowRuntime:
             try:
                 self.services[sid].on_disabled()
             except Exception as exc:
-                self.logger.warning("service_disable_failed", service=sid, error=f"{type(exc).__name__}: {exc}")
+                self.logger.warning(
+                    "service_disable_failed",
+                    service=sid,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
             self.service_states[sid] = transition(self.service_states[sid], "disabled")
 
     def _restore(self) -> int:
@@ -387,9 +441,15 @@ class FlowRuntime:
         for qid, ffs in pending.items():
             by_id[qid].offer(ffs)
         if pending:
-            self.logger.info("flowfiles_restored", count=sum(len(v) for v in pending.values()))
+            self.logger.info(
+                "flowfiles_restored", count=sum(len(v) for v in pending.values())
+            )
         if orphans:
-            self.logger.warning("orphaned_flowfiles_kept", count=orphans, hint="their queue is no longer in the flow; they stay in the repository")
+            self.logger.warning(
+                "orphaned_flowfiles_kept",
+                count=orphans,
+                hint="their queue is no longer in the flow; they stay in the repository",
+            )
         return orphans
 
     def _schedule_node(self, node: Node) -> bool:
@@ -414,7 +474,11 @@ class FlowRuntime:
             try:
                 hook(node.context)
             except Exception as exc:
-                self.logger.warning("processor_stop_hook_failed", processor=node.id, error=f"{type(exc).__name__}: {exc}")
+                self.logger.warning(
+                    "processor_stop_hook_failed",
+                    processor=node.id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
 
     async def _run_node(self, node: Node) -> None:
         """Schedule (retrying ``on_scheduled`` after the administrative yield, as NiFi
@@ -448,7 +512,9 @@ class FlowRuntime:
             if g == path or g.startswith(path + "."):
                 self._group_running[g] = True
         for node in self.nodes.values():
-            if (node.group == path or node.group.startswith(path + ".")) and not node.running:
+            if (
+                node.group == path or node.group.startswith(path + ".")
+            ) and not node.running:
                 node.running = True
                 self._tg.start_soon(self._run_node, node)
 
@@ -469,7 +535,7 @@ class FlowRuntime:
                 c.sweep_expired()
             self.check_drained()
 
-    async def run(self, timeout: float | None = None) -> RunOutcome:
+    async def run(self, timeout: float | None = None) -> RunOutcome:  # noqa: ASYNC109 - run()'s documented timeout
         """Run until drained (if asked), until ``timeout`` seconds, or until stopped."""
         self.loop = asyncio.get_running_loop()
         self.loop_thread = threading.get_ident()
@@ -487,7 +553,10 @@ class FlowRuntime:
                     node.running = True
                 for node in self.nodes.values():
                     tg.start_soon(self._run_node, node)
-                if any(c.expiration > 0 for c in self.connections) or self.until_drained:
+                if (
+                    any(c.expiration > 0 for c in self.connections)
+                    or self.until_drained
+                ):
                     tg.start_soon(self._sweeper)
                 self.check_drained()
                 deadline = math.inf if timeout is None else timeout
@@ -504,14 +573,16 @@ class FlowRuntime:
                     node.notify()
                 # Graceful stop: loops finish their current trigger; then the rest is cancelled.
                 with anyio.move_on_after(STOP_GRACE):
-                    while any(n.active for n in self.nodes.values()):
+                    while any(n.active for n in self.nodes.values()):  # noqa: ASYNC110 - bounded grace-period poll of trigger counters
                         await anyio.sleep(0.005)
                 tg.cancel_scope.cancel()
         finally:
             for node in self.nodes.values():
                 self._stop_node(node)
             self._disable_services()
-            self.logger.debug("flow_stopped", seconds=round(time.monotonic() - started, 3))
+            self.logger.debug(
+                "flow_stopped", seconds=round(time.monotonic() - started, 3)
+            )
         return outcome
 
     def status(self) -> FlowStatus:
@@ -533,4 +604,3 @@ async def _first(waits: list[Any]) -> None:
 
         for w in waits:
             tg.start_soon(one, w)
-

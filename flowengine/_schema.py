@@ -19,8 +19,14 @@ __all__ = ["flow_schema"]
 SCHEMA_ID = "https://flowengine.dev/schema/flow-v1.json"
 
 _SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
-_DURATION = {"type": ["string", "number"], "description": "a time period such as '30 sec', '5 min' (a number is seconds)"}
-_SIZE = {"type": ["string", "integer"], "description": "a data size such as '1 GB' (0 disables)"}
+_DURATION = {
+    "type": ["string", "number"],
+    "description": "a time period such as '30 sec', '5 min' (a number is seconds)",
+}
+_SIZE = {
+    "type": ["string", "integer"],
+    "description": "a data size such as '1 GB' (0 disables)",
+}
 
 
 def _property_schema(cls: type[ConfigurableComponent]) -> dict[str, Any]:
@@ -28,7 +34,10 @@ def _property_schema(cls: type[ConfigurableComponent]) -> dict[str, Any]:
     for d in cls.property_descriptors:
         s: dict[str, Any] = {"description": d.description}
         if d.allowable_values:
-            values: list[Any] = sorted({a.value for a in d.allowable_values} | {a.display_name for a in d.allowable_values if a.display_name})
+            values: list[Any] = sorted(
+                {a.value for a in d.allowable_values}
+                | {a.display_name for a in d.allowable_values if a.display_name}
+            )
             # YAML writes true/false and numbers natively; the loader accepts them as text.
             values += [v == "true" for v in values if v in ("true", "false")]
             values += [int(v) for v in values if isinstance(v, str) and v.isdigit()]
@@ -41,11 +50,15 @@ def _property_schema(cls: type[ConfigurableComponent]) -> dict[str, Any]:
         if d.display_name and d.display_name != d.name:
             props[d.display_name] = {"$comment": f"NiFi name of {d.name}", **s}
     out: dict[str, Any] = {"type": "object", "properties": props}
-    out["additionalProperties"] = _SCALAR if cls.dynamic_properties is not None else False
+    out["additionalProperties"] = (
+        _SCALAR if cls.dynamic_properties is not None else False
+    )
     return out
 
 
-def _component_defs(classes: list[type[ConfigurableComponent]], kind: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _component_defs(
+    classes: list[type[ConfigurableComponent]], kind: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     defs: dict[str, Any] = {}
     rules: list[dict[str, Any]] = []
     for cls in classes:
@@ -53,7 +66,10 @@ def _component_defs(classes: list[type[ConfigurableComponent]], kind: str) -> tu
         defs[key] = _property_schema(cls)
         rules.append(
             {
-                "if": {"properties": {"type": {"const": cls.type_name()}}, "required": ["type"]},
+                "if": {
+                    "properties": {"type": {"const": cls.type_name()}},
+                    "required": ["type"],
+                },
                 "then": {"properties": {"properties": {"$ref": f"#/$defs/{key}"}}},
             }
         )
@@ -66,17 +82,40 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
     services: list[type[ConfigurableComponent]] = []
     for kind, bucket in (("processor", procs), ("service", services)):
         for _name, cls, _err in registry.iter_loaded(kind):
-            if cls is None or (builtin_only and not cls.__module__.startswith("flowengine.")):
+            if cls is None or (
+                builtin_only and not cls.__module__.startswith("flowengine.")
+            ):
                 continue
             bucket.append(cls)
     procs.sort(key=lambda c: c.type_name())
     services.sort(key=lambda c: c.type_name())
     pdefs, prules = _component_defs(procs, "processor")
     sdefs, srules = _component_defs(services, "service")
-    rel_names = sorted({r.name for c in procs if issubclass(c, Processor) for r in c.relationships})
-    type_ref = {"type": "string", "description": "a type name, or package.module:ClassName for a plugin", "anyOf": [{"enum": [c.type_name() for c in procs]}, {"pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*$"}, {"pattern": "^[A-Za-z_]\\w*$"}]}
-    service_type = {"type": "string", "anyOf": [{"enum": [c.type_name() for c in services]}, {"pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*$"}, {"pattern": "^[A-Za-z_]\\w*$"}]}
-    names = {"type": "array", "items": {"type": "string", "pattern": "^[^.\\s]+$"}, "uniqueItems": True}
+    rel_names = sorted(
+        {r.name for c in procs if issubclass(c, Processor) for r in c.relationships}
+    )
+    type_ref = {
+        "type": "string",
+        "description": "a type name, or package.module:ClassName for a plugin",
+        "anyOf": [
+            {"enum": [c.type_name() for c in procs]},
+            {"pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*$"},
+            {"pattern": "^[A-Za-z_]\\w*$"},
+        ],
+    }
+    service_type = {
+        "type": "string",
+        "anyOf": [
+            {"enum": [c.type_name() for c in services]},
+            {"pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*$"},
+            {"pattern": "^[A-Za-z_]\\w*$"},
+        ],
+    }
+    names = {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[^.\\s]+$"},
+        "uniqueItems": True,
+    }
     defs: dict[str, Any] = {
         "parameter": {
             "anyOf": [
@@ -87,21 +126,30 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                     "additionalProperties": False,
                     "properties": {
                         "value": _SCALAR,
-                        "env": {"type": "string", "description": "read from this environment variable"},
+                        "env": {
+                            "type": "string",
+                            "description": "read from this environment variable",
+                        },
                         "sensitive": {"type": "boolean"},
                         "description": {"type": "string"},
                     },
                 },
             ]
         },
-        "parameters": {"type": "object", "additionalProperties": {"$ref": "#/$defs/parameter"}},
+        "parameters": {
+            "type": "object",
+            "additionalProperties": {"$ref": "#/$defs/parameter"},
+        },
         "schedule": {
             "type": "object",
             "additionalProperties": False,
             "properties": {
                 "strategy": {"enum": ["timer", "cron", "event"]},
                 "period": _DURATION,
-                "cron": {"type": "string", "description": "6 fields: sec min hour day-of-month month day-of-week"},
+                "cron": {
+                    "type": "string",
+                    "description": "6 fields: sec min hour day-of-month month day-of-week",
+                },
                 "concurrent_tasks": {"type": "integer", "minimum": 1},
                 "batch_size": {"type": "integer", "minimum": 1},
                 "max_triggers": {"type": "integer", "minimum": 0},
@@ -117,7 +165,10 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                 "type": type_ref,
                 "properties": {"type": "object"},
                 "schedule": {"$ref": "#/$defs/schedule"},
-                "auto_terminate": {"type": "array", "items": {"type": "string", "examples": rel_names}},
+                "auto_terminate": {
+                    "type": "array",
+                    "items": {"type": "string", "examples": rel_names},
+                },
                 "comment": {"type": "string"},
             },
             "allOf": prules,
@@ -126,12 +177,20 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
             "type": "object",
             "additionalProperties": False,
             "required": ["type"],
-            "properties": {"type": service_type, "properties": {"type": "object"}, "comment": {"type": "string"}},
+            "properties": {
+                "type": service_type,
+                "properties": {"type": "object"},
+                "comment": {"type": "string"},
+            },
             "allOf": srules,
         },
         "connection": {
             "anyOf": [
-                {"type": "string", "pattern": "^\\s*[^\\s:]+(:\\s*[^\\s].*?)?\\s*->\\s*\\S+\\s*$", "description": "'a -> b' or 'a:rel1,rel2 -> b'"},
+                {
+                    "type": "string",
+                    "pattern": "^\\s*[^\\s:]+(:\\s*[^\\s].*?)?\\s*->\\s*\\S+\\s*$",
+                    "description": "'a -> b' or 'a:rel1,rel2 -> b'",
+                },
                 {
                     "type": "object",
                     "additionalProperties": False,
@@ -139,13 +198,31 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                     "properties": {
                         "from": {"type": "string"},
                         "to": {"type": "string"},
-                        "relationships": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "relationships": {
+                            "anyOf": [
+                                {"type": "string"},
+                                {"type": "array", "items": {"type": "string"}},
+                            ]
+                        },
                         "back_pressure": {
                             "type": "object",
                             "additionalProperties": False,
-                            "properties": {"objects": {"type": "integer", "minimum": 0}, "size": _SIZE},
+                            "properties": {
+                                "objects": {"type": "integer", "minimum": 0},
+                                "size": _SIZE,
+                            },
                         },
-                        "prioritizers": {"type": "array", "items": {"enum": ["FirstInFirstOut", "OldestFlowFileFirst", "NewestFlowFileFirst", "PriorityAttribute"]}},
+                        "prioritizers": {
+                            "type": "array",
+                            "items": {
+                                "enum": [
+                                    "FirstInFirstOut",
+                                    "OldestFlowFileFirst",
+                                    "NewestFlowFileFirst",
+                                    "PriorityAttribute",
+                                ]
+                            },
+                        },
                         "expiration": _DURATION,
                         "name": {"type": "string"},
                     },
@@ -155,10 +232,19 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
         "group_body": {
             "description": {"type": "string"},
             "parameters": {"$ref": "#/$defs/parameters"},
-            "services": {"type": "object", "additionalProperties": {"$ref": "#/$defs/service"}},
-            "processors": {"type": "object", "additionalProperties": {"$ref": "#/$defs/processor"}},
+            "services": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/service"},
+            },
+            "processors": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/processor"},
+            },
             "connections": {"type": "array", "items": {"$ref": "#/$defs/connection"}},
-            "groups": {"type": "object", "additionalProperties": {"$ref": "#/$defs/group"}},
+            "groups": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/$defs/group"},
+            },
             "input_ports": names,
             "output_ports": names,
             "funnels": names,
@@ -171,7 +257,10 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["file"],
-                "properties": {"file": {"type": "string"}, "parameters": {"$ref": "#/$defs/parameters"}},
+                "properties": {
+                    "file": {"type": "string"},
+                    "parameters": {"$ref": "#/$defs/parameters"},
+                },
             },
             {"type": "object", "additionalProperties": False, "properties": body},
         ]

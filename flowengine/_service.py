@@ -94,10 +94,10 @@ class ControllerService(ConfigurableComponent):
     :meth:`on_disabled`.
     """
 
-    def on_enabled(self, context: ConfigurationContext) -> None:  # noqa: B027 - optional hook
+    def on_enabled(self, context: ConfigurationContext) -> None:
         """Acquire resources; raising keeps the service disabled (and the flow from starting)."""
 
-    def on_disabled(self) -> None:  # noqa: B027 - optional hook
+    def on_disabled(self) -> None:
         """Release resources."""
 
     @classmethod

@@ -72,7 +72,9 @@ class _Record:
         self.rel: str | None = None
         self.removed = False
         self.parents: tuple[str, ...] = ()  # uuids, for FORK/JOIN/CLONE events
-        self.kind = "pulled" if original is not None else "created"  # or "child", "clone"
+        self.kind = (
+            "pulled" if original is not None else "created"
+        )  # or "child", "clone"
         self.event_reported = False
         self.content_reported = False
 
@@ -113,23 +115,57 @@ class ProvenanceReporter:
     def create(self, ff: FlowFile, details: str | None = None) -> None:
         self._report(ProvenanceEventType.CREATE, ff, details=details)
 
-    def receive(self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1) -> None:
-        self._report(ProvenanceEventType.RECEIVE, ff, uri=uri, details=details, duration_ms=duration_ms)
+    def receive(
+        self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1
+    ) -> None:
+        self._report(
+            ProvenanceEventType.RECEIVE,
+            ff,
+            uri=uri,
+            details=details,
+            duration_ms=duration_ms,
+        )
 
-    def fetch(self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1) -> None:
-        self._report(ProvenanceEventType.FETCH, ff, uri=uri, details=details, duration_ms=duration_ms)
+    def fetch(
+        self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1
+    ) -> None:
+        self._report(
+            ProvenanceEventType.FETCH,
+            ff,
+            uri=uri,
+            details=details,
+            duration_ms=duration_ms,
+        )
 
-    def send(self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1) -> None:
-        self._report(ProvenanceEventType.SEND, ff, uri=uri, details=details, duration_ms=duration_ms)
+    def send(
+        self, ff: FlowFile, uri: str, details: str | None = None, duration_ms: int = -1
+    ) -> None:
+        self._report(
+            ProvenanceEventType.SEND,
+            ff,
+            uri=uri,
+            details=details,
+            duration_ms=duration_ms,
+        )
 
     def upload(self, ff: FlowFile, uri: str, details: str | None = None) -> None:
         self._report(ProvenanceEventType.UPLOAD, ff, uri=uri, details=details)
 
-    def remote_invocation(self, ff: FlowFile, uri: str, details: str | None = None) -> None:
-        self._report(ProvenanceEventType.REMOTE_INVOCATION, ff, uri=uri, details=details)
+    def remote_invocation(
+        self, ff: FlowFile, uri: str, details: str | None = None
+    ) -> None:
+        self._report(
+            ProvenanceEventType.REMOTE_INVOCATION, ff, uri=uri, details=details
+        )
 
-    def route(self, ff: FlowFile, relationship: Relationship | str, details: str | None = None) -> None:
-        rel = relationship.name if isinstance(relationship, Relationship) else relationship
+    def route(
+        self, ff: FlowFile, relationship: Relationship | str, details: str | None = None
+    ) -> None:
+        rel = (
+            relationship.name
+            if isinstance(relationship, Relationship)
+            else relationship
+        )
         self._report(ProvenanceEventType.ROUTE, ff, relationship=rel, details=details)
 
     def modify_content(self, ff: FlowFile, details: str | None = None) -> None:
@@ -158,7 +194,9 @@ class ProcessSession:
         self._prov_enabled = flow.provenance.enabled
         self._records: dict[int, _Record] = {}
         self._polled: dict[Connection, list[FlowFile]] = {}
-        self._owned: dict[int, ContentClaim] = {}  # id -> claim the session holds for it
+        self._owned: dict[
+            int, ContentClaim
+        ] = {}  # id -> claim the session holds for it
         self._reported: list[tuple[Any, ...]] = []
         self._state: dict[str, str] | None = None
         self._bytes_read = 0
@@ -173,11 +211,17 @@ class ProcessSession:
             raise FlowFileHandlingError(f"{ff!r} is not known in this session")
         if rec.removed or rec.rel is not None:
             self.rollback()
-            raise FlowFileHandlingError(f"{ff!r} has already been transferred or removed")
+            raise FlowFileHandlingError(
+                f"{ff!r} has already been transferred or removed"
+            )
         return rec
 
     def _rel_name(self, relationship: Relationship | str) -> str:
-        return relationship.name if isinstance(relationship, Relationship) else relationship
+        return (
+            relationship.name
+            if isinstance(relationship, Relationship)
+            else relationship
+        )
 
     # -- getting FlowFiles -------------------------------------------------------------
     def get(self, max_count: int | None = None) -> Any:
@@ -235,7 +279,9 @@ class ProcessSession:
         else:
             first = currents[0]._attrs
             attrs = {
-                k: v for k, v in first.items() if all(c._attrs.get(k) == v for c in currents[1:])
+                k: v
+                for k, v in first.items()
+                if all(c._attrs.get(k) == v for c in currents[1:])
             }
         attrs.pop("alternate.identifier", None)
         attrs.pop("discard.reason", None)
@@ -250,7 +296,9 @@ class ProcessSession:
         self._records[ff.id] = rec
         return ff
 
-    def clone(self, ff: FlowFile, offset: int | None = None, length: int | None = None) -> FlowFile:
+    def clone(
+        self, ff: FlowFile, offset: int | None = None, length: int | None = None
+    ) -> FlowFile:
         """An exact copy (new uuid) sharing the content, or a byte range of it."""
         cur = self._record(ff).current
         claim = cur.claim
@@ -258,7 +306,9 @@ class ProcessSession:
             off = offset or 0
             ln = claim.length - off if length is None else length
             if off < 0 or ln < 0 or off + ln > claim.length:
-                raise ValueError(f"range {off}+{ln} outside content of {claim.length} bytes")
+                raise ValueError(
+                    f"range {off}+{ln} outside content of {claim.length} bytes"
+                )
             claim = ContentClaim(claim.resource, claim.offset + off, ln)
         attrs = dict(cur._attrs)
         attrs["uuid"] = new_uuid()
@@ -304,7 +354,9 @@ class ProcessSession:
         """Remove one attribute (``uuid``, ``filename``, ``path`` are kept)."""
         return self.remove_attributes(ff, [key])
 
-    def remove_attributes(self, ff: FlowFile, keys: Iterable[str] | re.Pattern[str]) -> FlowFile:
+    def remove_attributes(
+        self, ff: FlowFile, keys: Iterable[str] | re.Pattern[str]
+    ) -> FlowFile:
         """Remove attributes by name or by a compiled regex (fully matched)."""
         rec = self._record(ff)
         attrs = dict(rec.current._attrs)
@@ -361,7 +413,9 @@ class ProcessSession:
             claim = repo.write_chunks(data)
         return self._set_claim(rec, claim)
 
-    def rewrite(self, ff: FlowFile, callback: Callable[[BinaryIO, BinaryIO], Any]) -> FlowFile:
+    def rewrite(
+        self, ff: FlowFile, callback: Callable[[BinaryIO, BinaryIO], Any]
+    ) -> FlowFile:
         """Stream the old content through ``callback(input, output)`` into new content."""
         rec = self._record(ff)
         w = self._repo.writer()
@@ -423,7 +477,9 @@ class ProcessSession:
         """A context manager yielding a readable binary stream over the content."""
         return self._open_current(self._record(ff))
 
-    def import_from(self, source: str | PathLike[str] | BinaryIO, ff: FlowFile | None = None) -> FlowFile:
+    def import_from(
+        self, source: str | PathLike[str] | BinaryIO, ff: FlowFile | None = None
+    ) -> FlowFile:
         """Stream a file (path) or binary stream into the content of ``ff`` (or a new one)."""
         target = ff if ff is not None else self.create()
         if isinstance(source, str | PathLike):
@@ -431,7 +487,9 @@ class ProcessSession:
                 return self.write(target, iter(lambda: f.read(1 << 20), b""))
         return self.write(target, iter(lambda: source.read(1 << 20), b""))
 
-    def export_to(self, ff: FlowFile, destination: str | PathLike[str] | BinaryIO) -> int:
+    def export_to(
+        self, ff: FlowFile, destination: str | PathLike[str] | BinaryIO
+    ) -> int:
         """Stream the content to a path or binary stream; returns bytes written."""
         n = 0
         with self.open(ff) as src:
@@ -453,13 +511,21 @@ class ProcessSession:
         rec.current = new
         return new
 
-    def transfer(self, ff: FlowFile | Sequence[FlowFile], relationship: Relationship | str | None = None) -> None:
+    def transfer(
+        self,
+        ff: FlowFile | Sequence[FlowFile],
+        relationship: Relationship | str | None = None,
+    ) -> None:
         """Route FlowFile(s) to a relationship at commit; without one, back to the queue
         they came from (transfer to self; illegal for FlowFiles created here)."""
         if relationship is None:
             name = _SELF
         else:
-            name = relationship.name if isinstance(relationship, Relationship) else relationship
+            name = (
+                relationship.name
+                if isinstance(relationship, Relationship)
+                else relationship
+            )
             if name not in self._node.relationship_names:
                 self.rollback()
                 raise FlowFileHandlingError(
@@ -489,7 +555,9 @@ class ProcessSession:
         processor, which then commits or rolls them back (NiFi's ``migrate``): how a
         binning processor keeps FlowFiles in per-bin sessions across triggers."""
         if target._node is not self._node:
-            raise FlowFileHandlingError("FlowFiles can only migrate between sessions of one processor")
+            raise FlowFileHandlingError(
+                "FlowFiles can only migrate between sessions of one processor"
+            )
         ids = set()
         for ff in flowfiles:
             rec = self._record(ff)
@@ -559,12 +627,20 @@ class ProcessSession:
             cur = rec.current
             orig = rec.original
             # The queued original's reference is released when content changed or it left.
-            if orig is not None and orig.claim is not None and (rec.removed or orig.claim is not cur.claim):
+            if (
+                orig is not None
+                and orig.claim is not None
+                and (rec.removed or orig.claim is not cur.claim)
+            ):
                 release.append(orig.claim)
             if owned:
-                owned.pop(cur.id, None)  # ownership moves to the queue (or is released below)
+                owned.pop(
+                    cur.id, None
+                )  # ownership moves to the queue (or is released below)
             if rec.removed:
-                if cur.claim is not None and (orig is None or orig.claim is not cur.claim):
+                if cur.claim is not None and (
+                    orig is None or orig.claim is not cur.claim
+                ):
                     release.append(cur.claim)
                 if orig is not None:  # created-and-removed here: as if it never existed
                     reason = cur._attrs.get("discard.reason") or "Removed by processor"
@@ -617,16 +693,20 @@ class ProcessSession:
             release.extend(owned.values())
             owned.clear()
 
-        events = self._build_events(now_ms, dropped, fanout) if self._prov_enabled else None
-        delta = CommitDelta()
-        for conn, ffs in placements.items():
-            cid = conn.id
-            delta.placed.extend((cid, f) for f in ffs)
-        delta.dropped = [f for f, _ in dropped]
-        if self._state is not None:
-            delta.state[node.id] = self._state
-        if runtime.flowfile_repository.durable or delta.state:
-            runtime.flowfile_repository.commit(delta)
+        events = (
+            self._build_events(now_ms, dropped, fanout) if self._prov_enabled else None
+        )
+        ffrepo = runtime.flowfile_repository
+        if ffrepo.durable or self._state is not None:
+            delta = CommitDelta()
+            if ffrepo.durable:
+                for conn, ffs in placements.items():
+                    cid = conn.id
+                    delta.placed.extend((cid, f) for f in ffs)
+                delta.dropped = [f for f, _ in dropped]
+            if self._state is not None:
+                delta.state[node.id] = self._state
+            ffrepo.commit(delta)
         if events:
             runtime.provenance.register(events)
         for conn, ffs in placements.items():
@@ -655,7 +735,10 @@ class ProcessSession:
         self._reset()
 
     def _build_events(
-        self, now_ms: int, dropped: list[tuple[FlowFile, str]], fanout: list[tuple[FlowFile, FlowFile]]
+        self,
+        now_ms: int,
+        dropped: list[tuple[FlowFile, str]],
+        fanout: list[tuple[FlowFile, FlowFile]],
     ) -> list[ProvenanceEvent]:
         node = self._node
         cid, ctype = node.id, node.type_name
@@ -673,7 +756,9 @@ class ProcessSession:
                 size=ff.size,
                 lineage_start_date=ff.lineage_start_date,
                 entry_date=ff.entry_date,
-                content_claim=None if ff.claim is None else f"{ff.claim.resource}:{ff.claim.offset}:{ff.claim.length}",
+                content_claim=None
+                if ff.claim is None
+                else f"{ff.claim.resource}:{ff.claim.offset}:{ff.claim.length}",
                 **kw,
             )
 
@@ -683,8 +768,14 @@ class ProcessSession:
             if rec is None:
                 continue
             events.append(
-                ev(etype, rec.current, transit_uri=uri, details=details,
-                   relationship=rel, duration_ms=dur)
+                ev(
+                    etype,
+                    rec.current,
+                    transit_uri=uri,
+                    details=details,
+                    relationship=rel,
+                    duration_ms=dur,
+                )
             )
         forks: dict[tuple[str, str], list[str]] = {}  # (kind, parent uuid) -> children
         for rec in records.values():
@@ -701,7 +792,11 @@ class ProcessSession:
                 if orig.claim is not cur.claim:
                     if not rec.content_reported:
                         events.append(ev(E.CONTENT_MODIFIED, cur))
-                elif not rec.event_reported and orig._attrs is not cur._attrs and orig._attrs != cur._attrs:
+                elif (
+                    not rec.event_reported
+                    and orig._attrs is not cur._attrs
+                    and orig._attrs != cur._attrs
+                ):
                     events.append(ev(E.ATTRIBUTES_MODIFIED, cur))
             elif len(rec.parents) > 1:
                 events.append(ev(E.JOIN, cur, parent_uuids=rec.parents))
@@ -727,7 +822,9 @@ class ProcessSession:
         content written here is released, reported events and state changes vanish."""
         if self._owned:
             self._repo.decref_many(list(self._owned.values()))
-        penalty = self._clock.monotonic() + self._node.penalty_duration if penalize else 0.0
+        penalty = (
+            self._clock.monotonic() + self._node.penalty_duration if penalize else 0.0
+        )
         for conn, ffs in self._polled.items():
             if penalize:
                 ffs = [f._evolve(penalty_until=penalty) for f in ffs]

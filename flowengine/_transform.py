@@ -56,7 +56,9 @@ class TransformProcessor(Processor):
     wants_content: bool = True
     wants_context: bool = False
 
-    def transform_one(self, context: ProcessContext, flowfile: FlowFile, content: bytes | None) -> Any:
+    def transform_one(
+        self, context: ProcessContext, flowfile: FlowFile, content: bytes | None
+    ) -> Any:
         raise NotImplementedError
 
     def _apply(self, session: ProcessSession, ff: FlowFile, result: Any) -> None:
@@ -69,7 +71,9 @@ class TransformProcessor(Processor):
             if result.content is not None:
                 ff = session.write(ff, result.content)
             if result.attributes:
-                ff = session.put_attributes(ff, {str(k): str(v) for k, v in result.attributes.items()})
+                ff = session.put_attributes(
+                    ff, {str(k): str(v) for k, v in result.attributes.items()}
+                )
             rel = result.relationship
         elif isinstance(result, Mapping):
             ff = session.put_attributes(ff, {str(k): str(v) for k, v in result.items()})
@@ -79,9 +83,19 @@ class TransformProcessor(Processor):
             )
         session.transfer(ff, rel)
 
-    def _fail(self, context: ProcessContext, session: ProcessSession, ff: FlowFile, exc: Exception) -> None:
-        ff = session.put_attributes(ff, {"error.message": str(exc), "error.type": type(exc).__name__})
-        context.logger.debug("transform_failed", flowfile=ff.get("uuid"), error=str(exc))
+    def _fail(
+        self,
+        context: ProcessContext,
+        session: ProcessSession,
+        ff: FlowFile,
+        exc: Exception,
+    ) -> None:
+        ff = session.put_attributes(
+            ff, {"error.message": str(exc), "error.type": type(exc).__name__}
+        )
+        context.logger.debug(
+            "transform_failed", flowfile=ff.get("uuid"), error=str(exc)
+        )
         session.transfer(ff, FAILURE)
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
@@ -95,10 +109,14 @@ class TransformProcessor(Processor):
 
 
 class _AsyncTransformProcessor(TransformProcessor):
-    async def transform_one_async(self, context: ProcessContext, flowfile: FlowFile, content: bytes | None) -> Any:
+    async def transform_one_async(
+        self, context: ProcessContext, flowfile: FlowFile, content: bytes | None
+    ) -> Any:
         raise NotImplementedError
 
-    async def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:  # type: ignore[override]
+    async def on_trigger(
+        self, context: ProcessContext, session: ProcessSession
+    ) -> None:  # type: ignore[override]
         for ff in session.get(context.batch_size):
             try:
                 content = session.read(ff) if self.wants_content else None
@@ -134,9 +152,13 @@ def transform(
         wants_content = "content" in params
         wants_context = "context" in params
         is_async = inspect.iscoroutinefunction(func)
-        type_name = name or "".join(p[:1].upper() + p[1:] for p in func.__name__.split("_"))
+        type_name = name or "".join(
+            p[:1].upper() + p[1:] for p in func.__name__.split("_")
+        )
         ns: dict[str, Any] = {
-            "__doc__": description or func.__doc__ or f"Applies {func.__name__} to each FlowFile.",
+            "__doc__": description
+            or func.__doc__
+            or f"Applies {func.__name__} to each FlowFile.",
             "__module__": func.__module__,
             "__qualname__": type_name,
             "wants_content": wants_content,
@@ -153,7 +175,9 @@ def transform(
         for i, r in enumerate(relationships):
             ns[f"_RELATIONSHIP_{i}"] = r
 
-        def call_args(self: Any, context: ProcessContext, ff: FlowFile, content: bytes | None) -> dict[str, Any]:
+        def call_args(
+            self: Any, context: ProcessContext, ff: FlowFile, content: bytes | None
+        ) -> dict[str, Any]:
             kwargs: dict[str, Any] = {}
             if wants_content:
                 kwargs["content"] = content
@@ -163,14 +187,18 @@ def transform(
 
         if is_async:
 
-            async def transform_one_async(self: Any, context: ProcessContext, ff: FlowFile, content: bytes | None) -> Any:
+            async def transform_one_async(
+                self: Any, context: ProcessContext, ff: FlowFile, content: bytes | None
+            ) -> Any:
                 return await func(ff, **call_args(self, context, ff, content))
 
             ns["transform_one_async"] = transform_one_async
             base: type[TransformProcessor] = _AsyncTransformProcessor
         else:
 
-            def transform_one(self: Any, context: ProcessContext, ff: FlowFile, content: bytes | None) -> Any:
+            def transform_one(
+                self: Any, context: ProcessContext, ff: FlowFile, content: bytes | None
+            ) -> Any:
                 return func(ff, **call_args(self, context, ff, content))
 
             ns["transform_one"] = transform_one

@@ -50,7 +50,9 @@ def parse_duration(text: str | float | int) -> float:
         return float(text)
     m = _DURATION.match(text)
     if not m:
-        raise ValueError(f"not a time period: {text!r} (expected e.g. '30 sec', '5 min')")
+        raise ValueError(
+            f"not a time period: {text!r} (expected e.g. '30 sec', '5 min')"
+        )
     unit = m.group(2).lower()
     if unit == "":
         return float(m.group(1))
@@ -72,7 +74,9 @@ def parse_data_size(text: str | int) -> int:
         return text
     m = _SIZE.match(text)
     if not m or m.group(2).lower() not in _SIZE_UNITS:
-        raise ValueError(f"not a data size: {text!r} (expected e.g. '0 B', '64 KB', '1 GB')")
+        raise ValueError(
+            f"not a data size: {text!r} (expected e.g. '0 B', '64 KB', '1 GB')"
+        )
     return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
 
 
@@ -92,6 +96,8 @@ def format_size(n: float) -> str:
     """A short human form: ``512 B``, ``1.5 KB``, ``1 GB``."""
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" or n == int(n) else f"{n:.1f} {unit}"
+            return (
+                f"{n:.0f} {unit}" if unit == "B" or n == int(n) else f"{n:.1f} {unit}"
+            )
         n /= 1024
     return f"{n} TB"

@@ -100,7 +100,9 @@ def _loc(locs: Mapping[str, Location], *keys: str) -> Location | None:
 
 
 class _Planner:
-    def __init__(self, flow: ProcessGroup, registry: Registry, overrides: Mapping[str, str]) -> None:
+    def __init__(
+        self, flow: ProcessGroup, registry: Registry, overrides: Mapping[str, str]
+    ) -> None:
         self.flow = flow
         self.registry = registry
         self.overrides = dict(overrides)
@@ -119,7 +121,9 @@ class _Planner:
         self.problems.append(FlowProblem(loc, msg))
 
     # -- parameters ----------------------------------------------------------------------
-    def effective_parameters(self, path: str, group: ProcessGroup) -> dict[str, Parameter]:
+    def effective_parameters(
+        self, path: str, group: ProcessGroup
+    ) -> dict[str, Parameter]:
         parent = path.rpartition(".")[0] if "." in path else ("" if path else None)
         base = dict(self.params_by_group.get(parent, {})) if parent is not None else {}
         base.update(group.parameters)
@@ -148,32 +152,52 @@ class _Planner:
             p = params.get(name)
             where = _shift(loc, start)
             if p is None:
-                self.problem(where, f"{what}: parameter #{{{name}}} is not defined{did_you_mean(name, params)}")
+                self.problem(
+                    where,
+                    f"{what}: parameter #{{{name}}} is not defined{did_you_mean(name, params)}",
+                )
                 ok = False
                 continue
             if p.sensitive and not sensitive_target:
-                self.problem(where, f"{what}: sensitive parameter #{{{name}}} cannot be used in a non-sensitive property")
+                self.problem(
+                    where,
+                    f"{what}: sensitive parameter #{{{name}}} cannot be used in a non-sensitive property",
+                )
                 ok = False
             if not p.sensitive and sensitive_target:
-                self.problem(where, f"{what}: a sensitive property can only reference sensitive parameters (#{{{name}}} is not sensitive)")
+                self.problem(
+                    where,
+                    f"{what}: a sensitive property can only reference sensitive parameters (#{{{name}}} is not sensitive)",
+                )
                 ok = False
             if _param_value(p) is None:
                 env = f" (environment variable {p.env} is not set)" if p.env else ""
                 self.problem(where, f"{what}: parameter #{{{name}}} has no value{env}")
                 ok = False
-        if sensitive_target and ok and (len(refs) != 1 or refs[0][1] != 0 or refs[0][2] != len(text)):
-            self.problem(loc, f"{what}: a sensitive property must be exactly one parameter reference, like #{{secret}}")
+        if (
+            sensitive_target
+            and ok
+            and (len(refs) != 1 or refs[0][1] != 0 or refs[0][2] != len(text))
+        ):
+            self.problem(
+                loc,
+                f"{what}: a sensitive property must be exactly one parameter reference, like #{{secret}}",
+            )
             ok = False
         if not ok:
             return None
         try:
-            return expression.substitute_parameters(text, lambda n: _param_value(params[n]) if n in params else None)
+            return expression.substitute_parameters(
+                text, lambda n: _param_value(params[n]) if n in params else None
+            )
         except expression.ExpressionError as exc:
             self.problem(_shift(loc, exc.position), f"{what}: {exc}")
             return None
 
     # -- components ----------------------------------------------------------------------
-    def resolve_type(self, kind: str, type_ref: str | type, loc: Location | None, what: str) -> type[Any] | None:
+    def resolve_type(
+        self, kind: str, type_ref: str | type, loc: Location | None, what: str
+    ) -> type[Any] | None:
         try:
             cls = self.registry.resolve(kind, type_ref)
         except PluginError as exc:
@@ -199,7 +223,9 @@ class _Planner:
 
         declared_raw, dynamic_raw, problems = cls.resolve_property_names(raw)
         for p in problems:
-            self.problem(_loc(locs, f"properties.{p.key}", "properties"), f"{what}: {p.message}")
+            self.problem(
+                _loc(locs, f"properties.{p.key}", "properties"), f"{what}: {p.message}"
+            )
         values: dict[str, str | None] = {}
         keys_by_name = {}
         for key in raw:
@@ -208,7 +234,7 @@ class _Planner:
                 keys_by_name[d.name] = key
         for d in cls.property_descriptors:
             key = keys_by_name.get(d.name, d.name)
-            kloc = _loc(locs, f"properties.{key}", "properties")
+            _loc(locs, f"properties.{key}", "properties")
             vloc = _loc(locs, f"properties.{key}=", f"properties.{key}", "properties")
             pwhat = f"{what}: property {d.name!r}"
             given = declared_raw.get(d.name)
@@ -216,7 +242,9 @@ class _Planner:
             if given is None:
                 value = d.default
             else:
-                value = self.substitute(to_text(given), params, vloc, pwhat, d.sensitive)
+                value = self.substitute(
+                    to_text(given), params, vloc, pwhat, d.sensitive
+                )
                 if value is None:
                     values[d.name] = None
                     continue
@@ -230,14 +258,21 @@ class _Planner:
                 continue
             if value is None:
                 if d.required and d.name not in declared_raw:
-                    self.problem(_loc(locs, "properties", ""), f"{pwhat} is required{_hint(d)}")
+                    self.problem(
+                        _loc(locs, "properties", ""), f"{pwhat} is required{_hint(d)}"
+                    )
                 continue
             if d.allowable_values:
                 norm = d.normalize(value)
                 if norm is None:
-                    values[d.name] = d.default  # judge the rest as if it were the default
+                    values[d.name] = (
+                        d.default
+                    )  # judge the rest as if it were the default
                     allowed = ", ".join(repr(a.value) for a in d.allowable_values)
-                    self.problem(vloc, f"{pwhat}: {value!r} is not one of {allowed}{did_you_mean(value, [a.value for a in d.allowable_values] + [a.display_name for a in d.allowable_values if a.display_name])}")
+                    self.problem(
+                        vloc,
+                        f"{pwhat}: {value!r} is not one of {allowed}{did_you_mean(value, [a.value for a in d.allowable_values] + [a.display_name for a in d.allowable_values if a.display_name])}",
+                    )
                     continue
                 values[d.name] = value = norm
             has_el = "${" in value
@@ -282,16 +317,24 @@ class _Planner:
         return values, dyn
 
     # -- services ------------------------------------------------------------------------
-    def plan_services(self, path: str, group: ProcessGroup, params: Mapping[str, Parameter]) -> None:
+    def plan_services(
+        self, path: str, group: ProcessGroup, params: Mapping[str, Parameter]
+    ) -> None:
         for name, sdef in group.services.items():
             sid = _join(path, name)
             what = f"service {sid!r}"
-            cls = self.resolve_type("service", sdef.type, _loc(sdef.locations, "type"), what)
+            cls = self.resolve_type(
+                "service", sdef.type, _loc(sdef.locations, "type"), what
+            )
             if cls is None:
                 continue
             refs: list[tuple[str, PropertyDescriptor, Location | None]] = []
-            declared, dynamic = self.resolve_properties(cls, sdef.properties, sdef.locations, params, what, path, refs)
-            self.services[sid] = PlannedComponent(sid, name, path, cls, declared, dynamic)
+            declared, dynamic = self.resolve_properties(
+                cls, sdef.properties, sdef.locations, params, what, path, refs
+            )
+            self.services[sid] = PlannedComponent(
+                sid, name, path, cls, declared, dynamic
+            )
             self.service_defs[sid] = (path, refs)
 
     def find_service(self, group: str, name: str) -> str | None:
@@ -305,20 +348,39 @@ class _Planner:
                 return None
             path = path.rpartition(".")[0]
 
-    def check_service_ref(self, group: str, value: str, d: PropertyDescriptor, loc: Location | None, what: str) -> str | None:
+    def check_service_ref(
+        self,
+        group: str,
+        value: str,
+        d: PropertyDescriptor,
+        loc: Location | None,
+        what: str,
+    ) -> str | None:
         sid = self.find_service(group, value)
         if sid is None:
-            visible = [s.name for s in self.services.values() if group == s.group or group.startswith(s.group + ".") or not s.group]
-            self.problem(loc, f"{what}: property {d.name!r}: no controller service named {value!r} is visible here{did_you_mean(value, visible)}")
+            visible = [
+                s.name
+                for s in self.services.values()
+                if group == s.group or group.startswith(s.group + ".") or not s.group
+            ]
+            self.problem(
+                loc,
+                f"{what}: property {d.name!r}: no controller service named {value!r} is visible here{did_you_mean(value, visible)}",
+            )
             return None
         svc = self.services[sid]
         if d.service is not None and not issubclass(svc.cls, d.service):
-            self.problem(loc, f"{what}: property {d.name!r}: service {value!r} is a {svc.cls.__name__}, which does not implement {d.service.__name__}")
+            self.problem(
+                loc,
+                f"{what}: property {d.name!r}: service {value!r} is a {svc.cls.__name__}, which does not implement {d.service.__name__}",
+            )
             return None
         return sid
 
     # -- processors ----------------------------------------------------------------------
-    def plan_schedule(self, cls: type[Processor], pdef: ProcessorDef, what: str) -> Schedule:
+    def plan_schedule(
+        self, cls: type[Processor], pdef: ProcessorDef, what: str
+    ) -> Schedule:
         merged: dict[str, Any] = dict(cls.default_schedule)
         merged.update(pdef.schedule)
         kwargs: dict[str, Any] = {}
@@ -334,8 +396,20 @@ class _Planner:
                 elif key in ("strategy", "cron"):
                     kwargs[key] = str(raw)
                 else:
-                    opts = ["strategy", "period", "cron", "concurrent_tasks", "batch_size", "max_triggers", "yield_duration", "penalty_duration"]
-                    self.problem(loc, f"{what}: unknown schedule setting {key!r}{did_you_mean(key, opts)}")
+                    opts = [
+                        "strategy",
+                        "period",
+                        "cron",
+                        "concurrent_tasks",
+                        "batch_size",
+                        "max_triggers",
+                        "yield_duration",
+                        "penalty_duration",
+                    ]
+                    self.problem(
+                        loc,
+                        f"{what}: unknown schedule setting {key!r}{did_you_mean(key, opts)}",
+                    )
             except ValueError as exc:
                 self.problem(loc, f"{what}: schedule {key}: {exc}")
         if "cron" in kwargs and "strategy" not in kwargs:
@@ -344,7 +418,10 @@ class _Planner:
             try:
                 _check_cron(kwargs["cron"])
             except ValueError as exc:
-                self.problem(_loc(pdef.locations, "schedule.cron", "schedule"), f"{what}: schedule cron: {exc}")
+                self.problem(
+                    _loc(pdef.locations, "schedule.cron", "schedule"),
+                    f"{what}: schedule cron: {exc}",
+                )
                 kwargs.pop("cron")
                 kwargs["strategy"] = "timer"
         if cls.trigger_serially:
@@ -359,23 +436,39 @@ class _Planner:
         params = self.effective_parameters(path, group)
         self.plan_services(path, group, params)
         seen: dict[str, str] = {}
-        for kind, names in (("processor", list(group.processors)), ("input port", group.input_ports), ("output port", group.output_ports), ("funnel", group.funnels), ("group", list(group.groups))):
+        for kind, names in (
+            ("processor", list(group.processors)),
+            ("input port", group.input_ports),
+            ("output port", group.output_ports),
+            ("funnel", group.funnels),
+            ("group", list(group.groups)),
+        ):
             for n in names:
                 if n in seen:
-                    self.problem(group.locations.get(f"name.{n}"), f"group {path or 'root'!r}: {kind} {n!r} has the same name as a {seen[n]}")
+                    self.problem(
+                        group.locations.get(f"name.{n}"),
+                        f"group {path or 'root'!r}: {kind} {n!r} has the same name as a {seen[n]}",
+                    )
                 seen[n] = kind
                 if "." in n:
-                    self.problem(group.locations.get(f"name.{n}"), f"{kind} name {n!r} must not contain '.'")
+                    self.problem(
+                        group.locations.get(f"name.{n}"),
+                        f"{kind} name {n!r} must not contain '.'",
+                    )
         for name, pdef in group.processors.items():
             nid = _join(path, name)
             what = f"processor {nid!r}"
-            cls = self.resolve_type("processor", pdef.type, _loc(pdef.locations, "type"), what)
+            cls = self.resolve_type(
+                "processor", pdef.type, _loc(pdef.locations, "type"), what
+            )
             if cls is None:
                 self.tainted.add(nid)
                 continue
             refs: list[tuple[str, PropertyDescriptor, Location | None]] = []
             before = len(self.problems)
-            declared, dynamic = self.resolve_properties(cls, pdef.properties, pdef.locations, params, what, path, refs)
+            declared, dynamic = self.resolve_properties(
+                cls, pdef.properties, pdef.locations, params, what, path, refs
+            )
             for value, d, loc in refs:
                 self.check_service_ref(path, value, d, loc, what)
             if len(self.problems) != before:
@@ -385,49 +478,101 @@ class _Planner:
             auto: set[str] = {r.name for r in rels if r.auto_terminate_default}
             for i, r in enumerate(pdef.auto_terminate):
                 if r not in rel_names:
-                    self.problem(_loc(pdef.locations, f"auto_terminate.{i}", "auto_terminate"), f"{what}: cannot auto-terminate unknown relationship {r!r}{did_you_mean(r, rel_names)}")
+                    self.problem(
+                        _loc(pdef.locations, f"auto_terminate.{i}", "auto_terminate"),
+                        f"{what}: cannot auto-terminate unknown relationship {r!r}{did_you_mean(r, rel_names)}",
+                    )
                 auto.add(r)
             schedule = self.plan_schedule(cls, pdef, what)
-            self.nodes[nid] = PlannedNode(nid, name, path, cls, declared, dynamic, kind="processor", relationships=rels, auto_terminated=auto, schedule=schedule)
+            self.nodes[nid] = PlannedNode(
+                nid,
+                name,
+                path,
+                cls,
+                declared,
+                dynamic,
+                kind="processor",
+                relationships=rels,
+                auto_terminated=auto,
+                schedule=schedule,
+            )
             self._locs[nid] = pdef.locations
-        for kind, names in (("input_port", group.input_ports), ("output_port", group.output_ports), ("funnel", group.funnels)):
+        for kind, names in (
+            ("input_port", group.input_ports),
+            ("output_port", group.output_ports),
+            ("funnel", group.funnels),
+        ):
             for n in names:
                 nid = _join(path, n)
-                self.nodes[nid] = PlannedNode(nid, n, path, object, {}, {}, kind=kind, relationships=(Relationship(PORT_RELATIONSHIP),), schedule=Schedule(batch_size=1000))
+                self.nodes[nid] = PlannedNode(
+                    nid,
+                    n,
+                    path,
+                    object,
+                    {},
+                    {},
+                    kind=kind,
+                    relationships=(Relationship(PORT_RELATIONSHIP),),
+                    schedule=Schedule(batch_size=1000),
+                )
         for child_name, child in group.groups.items():
             self.plan_group(_join(path, child_name), child)
 
     _locs: dict[str, dict[str, Location]]
 
-    def endpoint(self, path: str, group: ProcessGroup, ref: str, role: str, loc: Location | None) -> str | None:
+    def endpoint(
+        self, path: str, group: ProcessGroup, ref: str, role: str, loc: Location | None
+    ) -> str | None:
         """Resolve a connection endpoint name to a node id, enforcing port rules."""
         names = group.local_names()
         if "." in ref:
             child, _, port = ref.partition(".")
             g = group.groups.get(child)
             if g is None:
-                self.problem(loc, f"connection {role} {ref!r}: no child group {child!r}{did_you_mean(child, group.groups)}")
+                self.problem(
+                    loc,
+                    f"connection {role} {ref!r}: no child group {child!r}{did_you_mean(child, group.groups)}",
+                )
                 return None
             ports = g.input_ports if role == "destination" else g.output_ports
             if port not in ports:
                 kind = "input" if role == "destination" else "output"
                 other = g.output_ports if role == "destination" else g.input_ports
-                extra = f" ({port!r} is an {'output' if role == 'destination' else 'input'} port)" if port in other else did_you_mean(port, ports)
-                self.problem(loc, f"connection {role} {ref!r}: group {child!r} has no {kind} port {port!r}{extra}")
+                extra = (
+                    f" ({port!r} is an {'output' if role == 'destination' else 'input'} port)"
+                    if port in other
+                    else did_you_mean(port, ports)
+                )
+                self.problem(
+                    loc,
+                    f"connection {role} {ref!r}: group {child!r} has no {kind} port {port!r}{extra}",
+                )
                 return None
             return _join(_join(path, child), port)
         kind = names.get(ref)
         if kind is None:
-            self.problem(loc, f"connection {role} {ref!r}: nothing named {ref!r} in group {path or 'root'!r}{did_you_mean(ref, names)}")
+            self.problem(
+                loc,
+                f"connection {role} {ref!r}: nothing named {ref!r} in group {path or 'root'!r}{did_you_mean(ref, names)}",
+            )
             return None
         if kind == "group":
-            self.problem(loc, f"connection {role} {ref!r} is a group: connect to one of its ports, like {ref}.<port>")
+            self.problem(
+                loc,
+                f"connection {role} {ref!r} is a group: connect to one of its ports, like {ref}.<port>",
+            )
             return None
         if role == "source" and kind == "output port":
-            self.problem(loc, f"connection source {ref!r} is this group's output port: it can only receive")
+            self.problem(
+                loc,
+                f"connection source {ref!r} is this group's output port: it can only receive",
+            )
             return None
         if role == "destination" and kind == "input port":
-            self.problem(loc, f"connection destination {ref!r} is this group's input port: it can only send")
+            self.problem(
+                loc,
+                f"connection destination {ref!r} is this group's input port: it can only send",
+            )
             return None
         return _join(path, ref)
 
@@ -437,65 +582,113 @@ class _Planner:
         for child_name, child in group.groups.items():
             self.plan_connections(_join(path, child_name), child)
 
-    def plan_connection(self, path: str, group: ProcessGroup, index: int, c: ConnectionDef) -> None:
+    def plan_connection(
+        self, path: str, group: ProcessGroup, index: int, c: ConnectionDef
+    ) -> None:
         before = len(self.problems)
         self._plan_connection(path, group, c)
         if len(self.problems) != before or any(
-            _join(path, ref.partition(".")[0] if "." in ref and ref.partition(".")[0] in group.groups else ref) in self.tainted
+            _join(
+                path,
+                ref.partition(".")[0]
+                if "." in ref and ref.partition(".")[0] in group.groups
+                else ref,
+            )
+            in self.tainted
             for ref in (c.source, c.destination)
         ):
             for ref in (c.source, c.destination):
                 self.tainted.add(_join(path, ref))
 
-    def _plan_connection(self, path: str, group: ProcessGroup, c: ConnectionDef) -> None:
+    def _plan_connection(
+        self, path: str, group: ProcessGroup, c: ConnectionDef
+    ) -> None:
         loc = c.locations.get("")
-        src = self.endpoint(path, group, c.source, "source", _loc(c.locations, "source"))
-        dst = self.endpoint(path, group, c.destination, "destination", _loc(c.locations, "destination"))
+        src = self.endpoint(
+            path, group, c.source, "source", _loc(c.locations, "source")
+        )
+        dst = self.endpoint(
+            path, group, c.destination, "destination", _loc(c.locations, "destination")
+        )
         if src is None or dst is None:
             return
         snode = self.nodes.get(src)
         if snode is None or dst not in self.nodes:
             return  # the component itself was invalid; already reported
         rel_names = [r.name for r in snode.relationships]
-        rels = c.relationships if c.relationships is not None else [PORT_RELATIONSHIP if snode.kind != "processor" else "success"]
+        rels = (
+            c.relationships
+            if c.relationships is not None
+            else [PORT_RELATIONSHIP if snode.kind != "processor" else "success"]
+        )
         if snode.kind != "processor" and c.relationships is not None:
             rels = [PORT_RELATIONSHIP]
         good = []
         for r in rels:
             if r not in rel_names:
-                self.problem(_loc(c.locations, "relationships", ""), f"connection {c.source} -> {c.destination}: {c.source!r} has no relationship {r!r}{did_you_mean(r, rel_names)} (it has: {', '.join(rel_names) or 'none'})")
+                self.problem(
+                    _loc(c.locations, "relationships", ""),
+                    f"connection {c.source} -> {c.destination}: {c.source!r} has no relationship {r!r}{did_you_mean(r, rel_names)} (it has: {', '.join(rel_names) or 'none'})",
+                )
             else:
                 good.append(r)
         if not good:
             return
         try:
-            bpo = DEFAULT_BACK_PRESSURE_OBJECTS if c.back_pressure_objects is None else int(c.back_pressure_objects)
+            bpo = (
+                DEFAULT_BACK_PRESSURE_OBJECTS
+                if c.back_pressure_objects is None
+                else int(c.back_pressure_objects)
+            )
             if bpo < 0:
                 raise ValueError("must not be negative")
         except (TypeError, ValueError) as exc:
-            self.problem(_loc(c.locations, "back_pressure.objects", ""), f"connection {c.source} -> {c.destination}: back_pressure objects: {exc}")
+            self.problem(
+                _loc(c.locations, "back_pressure.objects", ""),
+                f"connection {c.source} -> {c.destination}: back_pressure objects: {exc}",
+            )
             bpo = DEFAULT_BACK_PRESSURE_OBJECTS
         try:
-            bps = DEFAULT_BACK_PRESSURE_SIZE if c.back_pressure_size is None else parse_data_size(c.back_pressure_size)
+            bps = (
+                DEFAULT_BACK_PRESSURE_SIZE
+                if c.back_pressure_size is None
+                else parse_data_size(c.back_pressure_size)
+            )
         except ValueError as exc:
-            self.problem(_loc(c.locations, "back_pressure.size", ""), f"connection {c.source} -> {c.destination}: back_pressure size: {exc}")
+            self.problem(
+                _loc(c.locations, "back_pressure.size", ""),
+                f"connection {c.source} -> {c.destination}: back_pressure size: {exc}",
+            )
             bps = DEFAULT_BACK_PRESSURE_SIZE
         try:
             exp = 0.0 if c.expiration is None else parse_duration(c.expiration)
         except ValueError as exc:
-            self.problem(_loc(c.locations, "expiration", ""), f"connection {c.source} -> {c.destination}: expiration: {exc}")
+            self.problem(
+                _loc(c.locations, "expiration", ""),
+                f"connection {c.source} -> {c.destination}: expiration: {exc}",
+            )
             exp = 0.0
         prios = []
         for p in c.prioritizers:
             try:
                 prios.append(resolve_prioritizer(p)[0])
             except KeyError:
-                self.problem(_loc(c.locations, "prioritizers", ""), f"connection {c.source} -> {c.destination}: unknown prioritizer {p!r}{did_you_mean(p, PRIORITIZERS)}")
+                self.problem(
+                    _loc(c.locations, "prioritizers", ""),
+                    f"connection {c.source} -> {c.destination}: unknown prioritizer {p!r}{did_you_mean(p, PRIORITIZERS)}",
+                )
         cid = f"{src}:{','.join(good)}->{dst}"
         if any(pc.id == cid for pc in self.connections):
-            self.problem(loc, f"connection {c.source} -> {c.destination} ({', '.join(good)}) is defined twice")
+            self.problem(
+                loc,
+                f"connection {c.source} -> {c.destination} ({', '.join(good)}) is defined twice",
+            )
             return
-        self.connections.append(PlannedConnection(cid, src, tuple(good), dst, bpo, bps, exp, tuple(prios), c.name))
+        self.connections.append(
+            PlannedConnection(
+                cid, src, tuple(good), dst, bpo, bps, exp, tuple(prios), c.name
+            )
+        )
 
     # -- whole-graph checks ----------------------------------------------------------------
     def check_graph(self) -> None:
@@ -512,20 +705,38 @@ class _Planner:
             connected = {r for c in outgoing[nid] for r in c.relationships}
             for r in node.relationships:
                 if r.name not in connected and r.name not in node.auto_terminated:
-                    self.problem(_loc(locs, ""), f"{what}: relationship {r.name!r} is not connected to any component and is not auto-terminated (add it to auto_terminate or connect it)")
+                    self.problem(
+                        _loc(locs, ""),
+                        f"{what}: relationship {r.name!r} is not connected to any component and is not auto-terminated (add it to auto_terminate or connect it)",
+                    )
             for r in connected:
-                node.auto_terminated.discard(r)  # connecting clears auto-termination (NiFi)
+                node.auto_terminated.discard(
+                    r
+                )  # connecting clears auto-termination (NiFi)
             non_loop = [c for c in incoming[nid] if c.source != nid]
             req = node.cls.input_requirement
             if req is InputRequirement.REQUIRED and not non_loop:
-                self.problem(_loc(locs, ""), f"{what}: {node.cls.__name__} requires an incoming connection")
+                self.problem(
+                    _loc(locs, ""),
+                    f"{what}: {node.cls.__name__} requires an incoming connection",
+                )
             if req is InputRequirement.FORBIDDEN and non_loop:
-                self.problem(_loc(locs, ""), f"{what}: {node.cls.__name__} does not accept incoming connections")
+                self.problem(
+                    _loc(locs, ""),
+                    f"{what}: {node.cls.__name__} does not accept incoming connections",
+                )
             if node.schedule.strategy == "event" and not non_loop:
-                self.problem(_loc(locs, "schedule.strategy", "schedule"), f"{what}: the event strategy needs an incoming connection (a source has nothing to wake it)")
+                self.problem(
+                    _loc(locs, "schedule.strategy", "schedule"),
+                    f"{what}: the event strategy needs an incoming connection (a source has nothing to wake it)",
+                )
         self.check_cycles(incoming, outgoing)
 
-    def check_cycles(self, incoming: dict[str, list[PlannedConnection]], outgoing: dict[str, list[PlannedConnection]]) -> None:
+    def check_cycles(
+        self,
+        incoming: dict[str, list[PlannedConnection]],
+        outgoing: dict[str, list[PlannedConnection]],
+    ) -> None:
         """Report cycles no FlowFile can ever enter (no source reaches them)."""
         sources = [n for n in self.nodes if all(c.source == n for c in incoming[n])]
         reach: set[str] = set()
@@ -549,14 +760,19 @@ class _Planner:
             seen = {start: 0}
             cur = start
             while True:
-                nxt = next((c.destination for c in outgoing[cur] if c.destination in un), None)
+                nxt = next(
+                    (c.destination for c in outgoing[cur] if c.destination in un), None
+                )
                 if nxt is None:
                     break
                 if nxt in seen:
-                    cycle = path[seen[nxt]:] + [nxt]
+                    cycle = [*path[seen[nxt] :], nxt]
                     reported.update(cycle)
                     loc = _loc(self._locs.get(cycle[0], {}), "")
-                    self.problem(loc, f"cycle {' -> '.join(cycle)} has no source: nothing can ever enter it")
+                    self.problem(
+                        loc,
+                        f"cycle {' -> '.join(cycle)} has no source: nothing can ever enter it",
+                    )
                     break
                 seen[nxt] = len(path)
                 path.append(nxt)
@@ -569,7 +785,9 @@ class _Planner:
         for sid, (group, refs) in self.service_defs.items():
             deps[sid] = []
             for value, d, loc in refs:
-                target = self.check_service_ref(group, value, d, loc, f"service {sid!r}")
+                target = self.check_service_ref(
+                    group, value, d, loc, f"service {sid!r}"
+                )
                 if target is not None:
                     deps[sid].append(target)
         order: list[str] = []
@@ -580,7 +798,10 @@ class _Planner:
             if st == 2:
                 return
             if st == 1:
-                self.problem(None, f"controller services reference each other in a cycle: {' -> '.join([*trail, s])}")
+                self.problem(
+                    None,
+                    f"controller services reference each other in a cycle: {' -> '.join([*trail, s])}",
+                )
                 return
             state[s] = 1
             for d in deps.get(s, []):
@@ -593,7 +814,11 @@ class _Planner:
         return order
 
 
-def plan_flow(flow: ProcessGroup, registry: Registry, parameter_overrides: Mapping[str, str] | None = None) -> tuple[Plan | None, list[FlowProblem]]:
+def plan_flow(
+    flow: ProcessGroup,
+    registry: Registry,
+    parameter_overrides: Mapping[str, str] | None = None,
+) -> tuple[Plan | None, list[FlowProblem]]:
     """Check the whole flow; return a plan when there is no problem, and every problem."""
     p = _Planner(flow, registry, parameter_overrides or {})
     p._locs = {}

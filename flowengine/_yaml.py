@@ -48,7 +48,9 @@ class YScalar:
     @property
     def value_loc(self) -> Location:
         """Where the text of the value starts (after an opening quote)."""
-        return Location(self.loc.file, self.loc.line, self.loc.col + (1 if self.quoted else 0))
+        return Location(
+            self.loc.file, self.loc.line, self.loc.col + (1 if self.quoted else 0)
+        )
 
     def plain(self) -> Any:
         return self.value
@@ -122,7 +124,11 @@ def parse_yaml(text: str, filename: str) -> tuple[YNode | None, list[YAMLProblem
 def _convert(node: yaml.Node, filename: str, problems: list[YAMLProblem]) -> YNode:
     loc = _loc(filename, node.start_mark)
     if node.tag not in _STANDARD_TAGS:
-        problems.append(YAMLProblem(loc, f"YAML tag {node.tag!r} is not allowed (flow files use plain YAML)"))
+        problems.append(
+            YAMLProblem(
+                loc, f"YAML tag {node.tag!r} is not allowed (flow files use plain YAML)"
+            )
+        )
         return YScalar(None, loc)
     if isinstance(node, yaml.ScalarNode):
         loader = _Loader("")
@@ -140,7 +146,11 @@ def _convert(node: yaml.Node, filename: str, problems: list[YAMLProblem]) -> YNo
     for knode, vnode in node.value:
         kloc = _loc(filename, knode.start_mark)
         if knode.tag == "tag:yaml.org,2002:merge":
-            problems.append(YAMLProblem(kloc, "YAML merge keys (<<) are not supported in flow files"))
+            problems.append(
+                YAMLProblem(
+                    kloc, "YAML merge keys (<<) are not supported in flow files"
+                )
+            )
             continue
         if not isinstance(knode, yaml.ScalarNode):
             problems.append(YAMLProblem(kloc, "mapping keys must be plain strings"))
@@ -148,7 +158,11 @@ def _convert(node: yaml.Node, filename: str, problems: list[YAMLProblem]) -> YNo
         key = str(_convert(knode, filename, problems).plain())
         if key in out.items:
             first = out.items[key][0]
-            problems.append(YAMLProblem(kloc, f"duplicate key {key!r} (first defined at line {first.line})"))
+            problems.append(
+                YAMLProblem(
+                    kloc, f"duplicate key {key!r} (first defined at line {first.line})"
+                )
+            )
             continue
         out.items[key] = (kloc, _convert(vnode, filename, problems))
     return out

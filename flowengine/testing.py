@@ -74,14 +74,20 @@ class MockFlowFile:
         assert actual == value, f"attribute {key!r} is {actual!r}, expected {value!r}"
 
     def assert_attribute_exists(self, key: str) -> None:
-        assert key in self.attributes, f"attribute {key!r} is missing (have {sorted(self.attributes)})"
+        assert key in self.attributes, (
+            f"attribute {key!r} is missing (have {sorted(self.attributes)})"
+        )
 
     def assert_attribute_not_exists(self, key: str) -> None:
-        assert key not in self.attributes, f"attribute {key!r} exists: {self.attributes[key]!r}"
+        assert key not in self.attributes, (
+            f"attribute {key!r} exists: {self.attributes[key]!r}"
+        )
 
     def assert_content_equals(self, expected: bytes | str) -> None:
         exp = expected.encode("utf-8") if isinstance(expected, str) else expected
-        assert self.content == exp, f"content is {self.content[:200]!r}, expected {exp[:200]!r}"
+        assert self.content == exp, (
+            f"content is {self.content[:200]!r}, expected {exp[:200]!r}"
+        )
 
 
 class TestRunner:
@@ -142,7 +148,12 @@ class TestRunner:
         self._invalidate()
         return self
 
-    def add_service(self, name: str, service: type[Any] | str, properties: Mapping[str, Any] | None = None) -> TestRunner:
+    def add_service(
+        self,
+        name: str,
+        service: type[Any] | str,
+        properties: Mapping[str, Any] | None = None,
+    ) -> TestRunner:
         """Add a controller service the processor can reference by ``name``."""
         self._services.append((name, service, dict(properties or {})))
         self._invalidate()
@@ -161,7 +172,9 @@ class TestRunner:
         flow.add_processor(_UNDER_TEST, cls, self.properties, schedule=self.schedule)
         if cls.input_requirement is not InputRequirement.FORBIDDEN:
             flow.add_funnel(_INPUT)
-            flow.connect(_INPUT, _UNDER_TEST, back_pressure_objects=0, back_pressure_size=0)
+            flow.connect(
+                _INPUT, _UNDER_TEST, back_pressure_objects=0, back_pressure_size=0
+            )
         return flow
 
     def validate(self) -> list[str]:
@@ -193,21 +206,27 @@ class TestRunner:
         for rel in probe:
             sink = f"_sink_{re.sub(r'[^A-Za-z0-9_]', '_', rel)}"
             flow.add_funnel(sink)
-            flow.connect(_UNDER_TEST, sink, [rel], back_pressure_objects=0, back_pressure_size=0)
+            flow.connect(
+                _UNDER_TEST, sink, [rel], back_pressure_objects=0, back_pressure_size=0
+            )
         plan, problems = plan_flow(flow, self.registry)
         if plan is None:
             return [str(p) for p in problems]
         return plan
 
     def _build(self, plan: Any) -> FlowRuntime:
-        repos = open_repositories(durable=False, state_dir=None, provenance=True, flow="test")
+        repos = open_repositories(
+            durable=False, state_dir=None, provenance=True, flow="test"
+        )
         runtime = FlowRuntime(
             plan,
             content=repos.content,
             flowfile_repository=repos.flowfiles,
             provenance=self.provenance,
             clock=self.clock,
-            processor_factory=lambda cls: self.processor if cls is self.processor_class else cls(),
+            processor_factory=lambda cls: (
+                self.processor if cls is self.processor_class else cls()
+            ),
         )
         return runtime
 
@@ -224,10 +243,14 @@ class TestRunner:
         return self._runtime, self._node
 
     # -- input -------------------------------------------------------------------------
-    def enqueue(self, content: bytes | str = b"", attributes: Mapping[str, str] | None = None) -> None:
+    def enqueue(
+        self, content: bytes | str = b"", attributes: Mapping[str, str] | None = None
+    ) -> None:
         """Queue a FlowFile for the processor."""
         data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-        self._pending.append((data, {str(k): str(v) for k, v in (attributes or {}).items()}))
+        self._pending.append(
+            (data, {str(k): str(v) for k, v in (attributes or {}).items()})
+        )
 
     def _flush_pending(self, runtime: FlowRuntime) -> None:
         if not self._pending:
@@ -247,7 +270,13 @@ class TestRunner:
         conn.offer(ffs)
 
     # -- running -----------------------------------------------------------------------
-    def run(self, iterations: int = 1, *, stop_on_finish: bool = True, initialize: bool = True) -> None:
+    def run(
+        self,
+        iterations: int = 1,
+        *,
+        stop_on_finish: bool = True,
+        initialize: bool = True,
+    ) -> None:
         """Trigger the processor ``iterations`` times (``on_scheduled`` before the first
         run, ``on_stopped`` after when ``stop_on_finish``)."""
         runtime, node = self._ensure()
@@ -262,7 +291,9 @@ class TestRunner:
             if not self._scheduled and initialize:
                 runtime._enable_services()
                 if not runtime._schedule_node(node):
-                    raise AssertionError(f"on_scheduled failed: {node.bulletins[-1].message}")
+                    raise AssertionError(
+                        f"on_scheduled failed: {node.bulletins[-1].message}"
+                    )
                 self._scheduled = True
             self._flush_pending(runtime)
             node.running = True
@@ -309,12 +340,16 @@ class TestRunner:
 
     def assert_transfer_count(self, relationship: str, count: int) -> None:
         n = self.transfer_count(relationship)
-        assert n == count, f"{n} FlowFile(s) transferred to {relationship!r}, expected {count}; all: {self.transfer_counts()}"
+        assert n == count, (
+            f"{n} FlowFile(s) transferred to {relationship!r}, expected {count}; all: {self.transfer_counts()}"
+        )
 
     def transfer_counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self._collected.items() if v}
 
-    def assert_all_transferred(self, relationship: str, count: int | None = None) -> None:
+    def assert_all_transferred(
+        self, relationship: str, count: int | None = None
+    ) -> None:
         others = {k: v for k, v in self.transfer_counts().items() if k != relationship}
         assert not others, f"FlowFiles went to other relationships: {others}"
         if count is not None:
@@ -334,7 +369,11 @@ class TestRunner:
 
     def penalized_count(self) -> int:
         runtime, _ = self._ensure()
-        return sum(c.statistics().penalized_count for c in runtime.connections if c.destination.id == _UNDER_TEST)
+        return sum(
+            c.statistics().penalized_count
+            for c in runtime.connections
+            if c.destination.id == _UNDER_TEST
+        )
 
     @property
     def bulletins(self) -> list[Any]:
@@ -362,7 +401,9 @@ class TestRunner:
         self._collected = {}
 
 
-def _relationships_of(flow: ProcessGroup, registry: Registry) -> tuple[list[str], list[str]]:
+def _relationships_of(
+    flow: ProcessGroup, registry: Registry
+) -> tuple[list[str], list[str]]:
     """The relationship names of the processor under test, as configured."""
     pdef = flow.processors[_UNDER_TEST]
     try:
@@ -371,9 +412,16 @@ def _relationships_of(flow: ProcessGroup, registry: Registry) -> tuple[list[str]
         return [], [str(exc)]
     declared, dynamic, problems = cls.resolve_property_names(pdef.properties)
     values = {
-        d.name: (d.normalize(str(declared[d.name])) or str(declared[d.name]) if d.name in declared else d.default)
+        d.name: (
+            d.normalize(str(declared[d.name])) or str(declared[d.name])
+            if d.name in declared
+            else d.default
+        )
         for d in cls.property_descriptors
     }
     if problems:
         return [], [str(p) for p in problems]
-    return [r.name for r in cls.relationships_for(values, {k: str(v) for k, v in dynamic.items()})], []
+    return [
+        r.name
+        for r in cls.relationships_for(values, {k: str(v) for k, v in dynamic.items()})
+    ], []

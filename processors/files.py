@@ -14,7 +14,7 @@ import re
 import stat
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flowengine import (
@@ -38,10 +38,12 @@ LISTING_LAG = 0.1
 
 
 def _fmt_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime(_TS)
+    return datetime.fromtimestamp(epoch, UTC).strftime(_TS)
 
 
-def _file_attributes(path: Path, root: Path, st: os.stat_result, detailed: bool) -> dict[str, str]:
+def _file_attributes(
+    path: Path, root: Path, st: os.stat_result, detailed: bool
+) -> dict[str, str]:
     rel_dir = path.parent.relative_to(root).as_posix()
     attrs = {
         "filename": path.name,
@@ -54,7 +56,9 @@ def _file_attributes(path: Path, root: Path, st: os.stat_result, detailed: bool)
             {
                 "file.lastModifiedTime": _fmt_time(st.st_mtime),
                 "file.lastAccessTime": _fmt_time(st.st_atime),
-                "file.creationTime": _fmt_time(getattr(st, "st_birthtime", st.st_ctime)),
+                "file.creationTime": _fmt_time(
+                    getattr(st, "st_birthtime", st.st_ctime)
+                ),
                 "file.permissions": stat.filemode(st.st_mode)[1:],
             }
         )
@@ -142,7 +146,11 @@ class _Scanner:
     """Walks a directory with the filters shared by ListFile and GetFile."""
 
     def __init__(self, context: ProcessContext) -> None:
-        self.root = Path(context.property(INPUT_DIRECTORY).evaluate().value or ".").expanduser().absolute()
+        self.root = (
+            Path(context.property(INPUT_DIRECTORY).evaluate().value or ".")
+            .expanduser()
+            .absolute()
+        )
         self.recurse = bool(context.property(RECURSE).as_bool())
         self.file_filter = re.compile(context.property(FILE_FILTER).value or ".*")
         pf = context.property(PATH_FILTER).value
@@ -163,7 +171,11 @@ class _Scanner:
             if not self.recurse:
                 dirnames[:] = []
             rel = d.relative_to(self.root).as_posix()
-            if self.path_filter is not None and rel not in ("", ".") and not self.path_filter.fullmatch(rel):
+            if (
+                self.path_filter is not None
+                and rel not in ("", ".")
+                and not self.path_filter.fullmatch(rel)
+            ):
                 continue
             for name in sorted(filenames):
                 if self.ignore_hidden and name.startswith("."):
@@ -178,9 +190,13 @@ class _Scanner:
                 if not stat.S_ISREG(st.st_mode):
                     continue
                 age = now - st.st_mtime
-                if age < self.min_age or (self.max_age is not None and age > self.max_age):
+                if age < self.min_age or (
+                    self.max_age is not None and age > self.max_age
+                ):
                     continue
-                if st.st_size < self.min_size or (self.max_size is not None and st.st_size > self.max_size):
+                if st.st_size < self.min_size or (
+                    self.max_size is not None and st.st_size > self.max_size
+                ):
                     continue
                 yield p, st
 
@@ -267,13 +283,18 @@ list:
         new.sort()
         for _mt, _key, p, st in new:
             ff = session.create()
-            ff = session.put_attributes(ff, _file_attributes(p, scanner.root, st, detailed))
+            ff = session.put_attributes(
+                ff, _file_attributes(p, scanner.root, st, detailed)
+            )
             session.transfer(ff, self.SUCCESS)
         newest = new[-1][0]
         ids = [k for mt, k, _, _ in new if mt == newest]
         if newest == last:
             ids = sorted(seen_at_last | set(ids))
-        new_state = {"listing.timestamp": repr(newest), "processed.timestamp": repr(now)}
+        new_state = {
+            "listing.timestamp": repr(newest),
+            "processed.timestamp": repr(now),
+        }
         new_state.update({f"id.{i}": k for i, k in enumerate(ids)})
         session.set_state(new_state)
         if context.is_draining:
@@ -304,7 +325,11 @@ class FetchFile(Processor):
         display_name="Completion Strategy",
         default="None",
         required=True,
-        allowable_values=(AllowableValue("None"), AllowableValue("Move File"), AllowableValue("Delete File")),
+        allowable_values=(
+            AllowableValue("None"),
+            AllowableValue("Move File"),
+            AllowableValue("Delete File"),
+        ),
     )
     MOVE_DESTINATION = PropertyDescriptor(
         "move_destination_directory",
@@ -320,17 +345,31 @@ class FetchFile(Processor):
         display_name="Move Conflict Strategy",
         default="Rename",
         required=True,
-        allowable_values=(AllowableValue("Rename"), AllowableValue("Replace File"), AllowableValue("Keep Existing"), AllowableValue("Fail")),
+        allowable_values=(
+            AllowableValue("Rename"),
+            AllowableValue("Replace File"),
+            AllowableValue("Keep Existing"),
+            AllowableValue("Fail"),
+        ),
     )
     SUCCESS = Relationship("success", "The file was read")
     NOT_FOUND = Relationship("not.found", "The file does not exist")
-    PERMISSION_DENIED = Relationship("permission.denied", "The file could not be read for lack of permission")
+    PERMISSION_DENIED = Relationship(
+        "permission.denied", "The file could not be read for lack of permission"
+    )
     FAILURE = Relationship("failure", "Any other error reading the file")
-    writes_attributes = {"fetch.failure.reason": "why a FlowFile went to a failure relationship"}
+    writes_attributes = {
+        "fetch.failure.reason": "why a FlowFile went to a failure relationship"
+    }
 
     def custom_validate(self, context: ProcessContext) -> list[str]:
-        if context.property(self.COMPLETION_STRATEGY).value == "Move File" and not context.property(self.MOVE_DESTINATION).is_set:
-            return ["move_destination_directory is required with Completion Strategy 'Move File'"]
+        if (
+            context.property(self.COMPLETION_STRATEGY).value == "Move File"
+            and not context.property(self.MOVE_DESTINATION).is_set
+        ):
+            return [
+                "move_destination_directory is required with Completion Strategy 'Move File'"
+            ]
         return []
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
@@ -340,17 +379,27 @@ class FetchFile(Processor):
             try:
                 ff = session.import_from(path, ff)
             except FileNotFoundError:
-                context.logger.error("file_not_found", flowfile=ff.get("uuid"), path=str(path))
-                ff = session.put_attribute(ff, "fetch.failure.reason", f"file not found: {path}")
+                context.logger.error(
+                    "file_not_found", flowfile=ff.get("uuid"), path=str(path)
+                )
+                ff = session.put_attribute(
+                    ff, "fetch.failure.reason", f"file not found: {path}"
+                )
                 session.transfer(session.penalize(ff), self.NOT_FOUND)
                 continue
             except PermissionError:
-                context.logger.error("file_permission_denied", flowfile=ff.get("uuid"), path=str(path))
-                ff = session.put_attribute(ff, "fetch.failure.reason", f"permission denied: {path}")
+                context.logger.error(
+                    "file_permission_denied", flowfile=ff.get("uuid"), path=str(path)
+                )
+                ff = session.put_attribute(
+                    ff, "fetch.failure.reason", f"permission denied: {path}"
+                )
                 session.transfer(session.penalize(ff), self.PERMISSION_DENIED)
                 continue
             except OSError as exc:
-                ff = session.put_attribute(ff, "fetch.failure.reason", f"{type(exc).__name__}: {exc}")
+                ff = session.put_attribute(
+                    ff, "fetch.failure.reason", f"{type(exc).__name__}: {exc}"
+                )
                 session.transfer(session.penalize(ff), self.FAILURE)
                 continue
             session.provenance.fetch(ff, path.absolute().as_uri())
@@ -367,10 +416,14 @@ class FetchFile(Processor):
                 else:
                     self._move(context, path, ff)
             except OSError as exc:
-                context.bulletin("warning", f"could not complete {strategy} of {path}: {exc}", ff)
+                context.bulletin(
+                    "warning", f"could not complete {strategy} of {path}: {exc}", ff
+                )
 
     def _move(self, context: ProcessContext, path: Path, ff: FlowFile) -> None:
-        dest_dir = Path(context.property(self.MOVE_DESTINATION).evaluate(ff).value or "")
+        dest_dir = Path(
+            context.property(self.MOVE_DESTINATION).evaluate(ff).value or ""
+        )
         dest_dir.mkdir(parents=True, exist_ok=True)
         dest = dest_dir / path.name
         if dest.exists():
@@ -379,7 +432,9 @@ class FetchFile(Processor):
                 path.unlink(missing_ok=True)
                 return
             if conflict == "Fail":
-                context.bulletin("warning", f"{dest} exists; source {path} left in place", ff)
+                context.bulletin(
+                    "warning", f"{dest} exists; source {path} left in place", ff
+                )
                 return
             if conflict == "Rename":
                 dest = dest_dir / f"{int(time.time() * 1000)}-{path.name}"
@@ -493,7 +548,11 @@ class PutFile(Processor):
         display_name="Conflict Resolution Strategy",
         default="fail",
         required=True,
-        allowable_values=(AllowableValue("replace"), AllowableValue("ignore"), AllowableValue("fail")),
+        allowable_values=(
+            AllowableValue("replace"),
+            AllowableValue("ignore"),
+            AllowableValue("fail"),
+        ),
     )
     CREATE_DIRS = PropertyDescriptor(
         "create_missing_directories",
@@ -522,7 +581,9 @@ class PutFile(Processor):
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     SUCCESS = Relationship("success", "Files written (or ignored as conflicts)")
-    FAILURE = Relationship("failure", "Files that could not be written; see putfile.failure.reason")
+    FAILURE = Relationship(
+        "failure", "Files that could not be written; see putfile.failure.reason"
+    )
     reads_attributes = {"filename": "the name of the file to write"}
     writes_attributes = {"putfile.failure.reason": "why the FlowFile went to failure"}
 
@@ -534,11 +595,15 @@ class PutFile(Processor):
                 outcome = self._write(context, session, ff, target)
             except _Refused as exc:
                 ff = session.put_attribute(ff, "putfile.failure.reason", str(exc))
-                context.logger.warning("putfile_refused", flowfile=ff.get("uuid"), reason=str(exc))
+                context.logger.warning(
+                    "putfile_refused", flowfile=ff.get("uuid"), reason=str(exc)
+                )
                 session.transfer(session.penalize(ff), self.FAILURE)
                 continue
             except OSError as exc:
-                ff = session.put_attribute(ff, "putfile.failure.reason", f"{type(exc).__name__}: {exc}")
+                ff = session.put_attribute(
+                    ff, "putfile.failure.reason", f"{type(exc).__name__}: {exc}"
+                )
                 session.transfer(session.penalize(ff), self.FAILURE)
                 continue
             if outcome == "wait":
@@ -548,7 +613,13 @@ class PutFile(Processor):
                 session.provenance.send(ff, target.as_uri())
             session.transfer(ff, self.SUCCESS)
 
-    def _write(self, context: ProcessContext, session: ProcessSession, ff: FlowFile, target: Path) -> str:
+    def _write(
+        self,
+        context: ProcessContext,
+        session: ProcessSession,
+        ff: FlowFile,
+        target: Path,
+    ) -> str:
         root = target.parent
         if not root.exists():
             if not context.property(self.CREATE_DIRS).as_bool():
@@ -594,15 +665,21 @@ def _safe_target(directory: Path, filename: str) -> Path:
         raise _Refused(f"invalid filename {filename!r}")
     name = Path(filename)
     if name.is_absolute() or filename.startswith(("/", "\\")):
-        raise _Refused(f"filename {filename!r} is an absolute path; PutFile writes only inside {directory}")
+        raise _Refused(
+            f"filename {filename!r} is an absolute path; PutFile writes only inside {directory}"
+        )
     if any(part == ".." for part in name.parts):
-        raise _Refused(f"filename {filename!r} contains '..'; PutFile writes only inside {directory}")
+        raise _Refused(
+            f"filename {filename!r} contains '..'; PutFile writes only inside {directory}"
+        )
     root = directory.expanduser().absolute()
     target = root / name
     real_root = Path(os.path.realpath(root))
     real_parent = Path(os.path.realpath(target.parent))
     if real_parent != real_root and real_root not in real_parent.parents:
-        raise _Refused(f"filename {filename!r} resolves outside {directory} (through a symbolic link)")
+        raise _Refused(
+            f"filename {filename!r} resolves outside {directory} (through a symbolic link)"
+        )
     return target
 
 
@@ -616,5 +693,6 @@ def _parse_permissions(text: str) -> int:
             if ch != "-":
                 mode |= 1 << (8 - i)
         return mode
-    raise ValueError(f"permissions {text!r}: use rwxr-x--- or an octal number like 0750")
-
+    raise ValueError(
+        f"permissions {text!r}: use rwxr-x--- or an octal number like 0750"
+    )

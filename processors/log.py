@@ -106,21 +106,32 @@ class LogAttribute(Processor):
         "Kept for NiFi compatibility: structured logs always carry attributes as one mapping.",
         display_name="Output Format",
         default="Line per Attribute",
-        allowable_values=(AllowableValue("Line per Attribute"), AllowableValue("Single Line")),
+        allowable_values=(
+            AllowableValue("Line per Attribute"),
+            AllowableValue("Single Line"),
+        ),
     )
     SUCCESS = Relationship("success", "All FlowFiles after logging")
 
     def on_scheduled(self, context: ProcessContext) -> None:
         names = context.property(self.ATTRIBUTES_TO_LOG).value
         ignore = context.property(self.ATTRIBUTES_TO_IGNORE).value
-        self._names = {n.strip() for n in names.split(",") if n.strip()} if names else None
-        self._ignore = {n.strip() for n in ignore.split(",") if n.strip()} if ignore else set()
-        self._regex = re.compile(context.property(self.ATTRIBUTES_TO_LOG_REGEX).value or ".*")
+        self._names = (
+            {n.strip() for n in names.split(",") if n.strip()} if names else None
+        )
+        self._ignore = (
+            {n.strip() for n in ignore.split(",") if n.strip()} if ignore else set()
+        )
+        self._regex = re.compile(
+            context.property(self.ATTRIBUTES_TO_LOG_REGEX).value or ".*"
+        )
         ig = context.property(self.ATTRIBUTES_TO_IGNORE_REGEX).value
         self._ignore_regex = re.compile(ig) if ig else None
 
     def _selected(self, name: str) -> bool:
-        if name in self._ignore or (self._ignore_regex and self._ignore_regex.fullmatch(name)):
+        if name in self._ignore or (
+            self._ignore_regex and self._ignore_regex.fullmatch(name)
+        ):
             return False
         if self._names is not None:
             return name in self._names
@@ -138,7 +149,11 @@ class LogAttribute(Processor):
             if prefix:
                 kw["prefix"] = prefix
             if props:
-                kw.update(size=ff.size, entry_date=ff.entry_date, lineage_start_date=ff.lineage_start_date)
+                kw.update(
+                    size=ff.size,
+                    entry_date=ff.entry_date,
+                    lineage_start_date=ff.lineage_start_date,
+                )
             if payload:
                 kw["payload"] = session.read(ff).decode(charset, errors="replace")
             _log(context, level, "flowfile_attributes", **kw)
@@ -166,5 +181,11 @@ class LogMessage(Processor):
         for ff in session.get(context.batch_size):
             message = context.property(self.LOG_MESSAGE).evaluate(ff).value or ""
             prefix = context.property(self.LOG_PREFIX).evaluate(ff).value
-            _log(context, level, "log_message", message=(prefix or "") + message, flowfile=ff.get("uuid"))
+            _log(
+                context,
+                level,
+                "log_message",
+                message=(prefix or "") + message,
+                flowfile=ff.get("uuid"),
+            )
             session.transfer(ff, self.SUCCESS)

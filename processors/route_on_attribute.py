@@ -54,8 +54,16 @@ route:
         required=True,
         allowable_values=(
             AllowableValue(BY_NAME, BY_NAME, "One relationship per condition"),
-            AllowableValue(ALL_MATCH, "Route to 'matched' if all match", "matched when every condition holds"),
-            AllowableValue(ANY_MATCH, "Route to 'matched' if any matches", "matched when any condition holds"),
+            AllowableValue(
+                ALL_MATCH,
+                "Route to 'matched' if all match",
+                "matched when every condition holds",
+            ),
+            AllowableValue(
+                ANY_MATCH,
+                "Route to 'matched' if any matches",
+                "matched when any condition holds",
+            ),
         ),
     )
     dynamic_properties = DynamicProperties(
@@ -64,7 +72,9 @@ route:
         value="A boolean Expression Language condition",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
-    writes_attributes = {"RouteOnAttribute.Route": "the relationship the FlowFile went to"}
+    writes_attributes = {
+        "RouteOnAttribute.Route": "the relationship the FlowFile went to"
+    }
 
     UNMATCHED = Relationship("unmatched", "FlowFiles that match no condition")
     MATCHED = Relationship("matched", "FlowFiles that match (all/any strategies)")
@@ -74,7 +84,10 @@ route:
         cls, properties: Mapping[str, str | None], dynamic: Mapping[str, str]
     ) -> Sequence[Relationship]:
         if properties.get("routing_strategy", BY_NAME) == BY_NAME:
-            return [cls.UNMATCHED, *(Relationship(n, f"FlowFiles matching {n}") for n in dynamic)]
+            return [
+                cls.UNMATCHED,
+                *(Relationship(n, f"FlowFiles matching {n}") for n in dynamic),
+            ]
         return [cls.MATCHED, cls.UNMATCHED]
 
     def custom_validate(self, context: ProcessContext) -> list[str]:
@@ -95,9 +108,13 @@ route:
         routed: dict[str, list[Any]] = {}
         for ff in session.get(context.batch_size):
             if self._strategy == BY_NAME:
-                matched = [name for name, expr in conds if expr.evaluate_boolean(ff)] or ["unmatched"]
+                matched = [
+                    name for name, expr in conds if expr.evaluate_boolean(ff)
+                ] or ["unmatched"]
                 for extra in matched[1:]:
-                    routed.setdefault(extra, []).append(put(session.clone(ff), ROUTE_ATTRIBUTE, extra))
+                    routed.setdefault(extra, []).append(
+                        put(session.clone(ff), ROUTE_ATTRIBUTE, extra)
+                    )
                 rel = matched[0]
             else:
                 results = (expr.evaluate_boolean(ff) for _, expr in conds)

@@ -54,7 +54,9 @@ tag:
         value="Its new value (Expression Language)",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
-    SUCCESS = Relationship("success", "All FlowFiles after their attributes are updated")
+    SUCCESS = Relationship(
+        "success", "All FlowFiles after their attributes are updated"
+    )
 
     def on_scheduled(self, context: ProcessContext) -> None:
         self._literal: dict[str, str] = {}

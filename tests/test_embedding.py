@@ -40,7 +40,16 @@ def flow(tmp_path: Path) -> flowengine.Flow:
 
 def test_inputs_in_outputs_out_with_content(flow: flowengine.Flow) -> None:
     """Root input ports take bytes or (bytes, attrs); outputs carry readable content."""
-    with flow.run(inputs={"in": [b"abc", (b"", {"filename": "empty"}), ("text", {"filename": "t.txt"})]}, timeout=30) as res:
+    with flow.run(
+        inputs={
+            "in": [
+                b"abc",
+                (b"", {"filename": "empty"}),
+                ("text", {"filename": "t.txt"}),
+            ]
+        },
+        timeout=30,
+    ) as res:
         assert res.ok and res.drained
         out = sorted(res.outputs["out"], key=lambda f: f["length"])
         assert [res.read(f) for f in out] == [b"abc", b"text"]
@@ -62,7 +71,9 @@ def test_result_content_is_released_on_close(flow: flowengine.Flow) -> None:
 
 def test_unknown_input_port_is_an_error(flow: flowengine.Flow) -> None:
     """Feeding a port that does not exist fails before anything runs."""
-    with pytest.raises(flowengine.FlowEngineError, match="no root input port named 'nope'"):
+    with pytest.raises(
+        flowengine.FlowEngineError, match="no root input port named 'nope'"
+    ):
         flow.run(inputs={"nope": [b"x"]})
 
 
@@ -88,7 +99,6 @@ def test_run_100_times_in_one_process_without_growing(flow: flowengine.Flow) -> 
 
 def test_run_async_inside_an_event_loop(flow: flowengine.Flow) -> None:
     """run_async works for callers that already have an event loop."""
-
 
     async def main2() -> list[bytes]:
         res = await flow.run_async(inputs={"in": [b"a", b"b"]}, timeout=30)
@@ -122,7 +132,9 @@ def test_status_snapshot_and_bulletins(tmp_path: Path) -> None:
         """
     )
     (tmp_path / "st.yaml").write_text(text)
-    with flowengine.load(tmp_path / "st.yaml").run(inputs={"in": [b"a", b"b"]}, timeout=30) as res:
+    with flowengine.load(tmp_path / "st.yaml").run(
+        inputs={"in": [b"a", b"b"]}, timeout=30
+    ) as res:
         st = res.status.processor("fetch")
         assert (st.flowfiles_in, st.relationship_counts["not.found"]) == (2, 2)
         assert res.status.connections[0].flowfiles_in == 2

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _broken_package(tmp_path: Path) -> Path:
     pkg = tmp_path / "broken"
     (pkg / "src" / "broken_plugin").mkdir(parents=True)
-    (pkg / "src" / "broken_plugin" / "__init__.py").write_text("raise ImportError('needs libfoo 9, which is not installed')\n")
+    (pkg / "src" / "broken_plugin" / "__init__.py").write_text(
+        "raise ImportError('needs libfoo 9, which is not installed')\n"
+    )
     (pkg / "pyproject.toml").write_text(
         textwrap.dedent(
             """\
@@ -50,7 +52,17 @@ def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = env_dir / "bin" / "python"
     for src in (ROOT / "examples" / "plugin", _broken_package(tmp)):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(env_dir), str(src)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--prefix",
+                str(env_dir),
+                str(src),
+            ],
             check=True,
             capture_output=True,
         )
@@ -85,7 +97,13 @@ def test_plugin_types_are_found_by_name(plugin_env: Path, tmp_path: Path) -> Non
             print(r.counts["count"].relationship_counts["success"], r.counts["count"].relationship_counts["long"], r.ok)
         """
     )
-    out = subprocess.run([str(plugin_env), "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    out = subprocess.run(
+        [str(plugin_env), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "1", "True"]
     assert (tmp_path / "out" / "a").read_bytes() == b"owt eno"
@@ -93,7 +111,12 @@ def test_plugin_types_are_found_by_name(plugin_env: Path, tmp_path: Path) -> Non
 
 def test_broken_plugin_is_reported_and_does_not_break_others(plugin_env: Path) -> None:
     """`processors` lists the good types and names the broken package."""
-    r = subprocess.run([str(plugin_env), "-m", "flowengine", "processors", "--json"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [str(plugin_env), "-m", "flowengine", "processors", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     names = {p["type"] for p in data["processors"]}
@@ -102,7 +125,9 @@ def test_broken_plugin_is_reported_and_does_not_break_others(plugin_env: Path) -
     assert "broken-plugin" in err["error"] and "needs libfoo 9" in err["error"]
 
 
-def test_module_class_reference_without_packaging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_module_class_reference_without_packaging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`type: package.module:ClassName` loads a processor that is not installed."""
     (tmp_path / "myprocs.py").write_text(
         textwrap.dedent(

@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 FLOWS = ROOT / "flows"
 
 
-def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
@@ -38,7 +43,14 @@ def write(tmp_path: Path, text: str, name: str = "flow.yaml") -> Path:
 
 def test_hello_until_drained_writes_the_files_and_exits_0(tmp_path: Path) -> None:
     """The README's hello flow writes 5 English and 5 French greetings and exits 0."""
-    r = cli("run", str(FLOWS / "hello.yaml"), "--until-drained", "--state-dir", str(tmp_path / "state"), cwd=tmp_path)
+    r = cli(
+        "run",
+        str(FLOWS / "hello.yaml"),
+        "--until-drained",
+        "--state-dir",
+        str(tmp_path / "state"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     en = sorted((tmp_path / "out" / "en").iterdir())
     fr = sorted((tmp_path / "out" / "fr").iterdir())
@@ -50,8 +62,14 @@ def test_hello_until_drained_writes_the_files_and_exits_0(tmp_path: Path) -> Non
 
 def test_logs_are_json_lines_on_stderr_when_not_a_tty(tmp_path: Path) -> None:
     """Without a TTY every log line on stderr is JSON."""
-    r = cli("run", str(FLOWS / "hello.yaml"), "--until-drained", "--in-memory", cwd=tmp_path)
-    events = [json.loads(line)["event"] for line in r.stderr.splitlines() if line.startswith("{")]
+    r = cli(
+        "run", str(FLOWS / "hello.yaml"), "--until-drained", "--in-memory", cwd=tmp_path
+    )
+    events = [
+        json.loads(line)["event"]
+        for line in r.stderr.splitlines()
+        if line.startswith("{")
+    ]
     assert "flow_starting" in events and "flow_finished" in events
 
 
@@ -79,7 +97,9 @@ def test_validate_reports_five_located_errors_and_exits_2(tmp_path: Path) -> Non
     located = [ln for ln in r.stderr.splitlines() if ln.startswith(f"{path}:")]
     errors = [ln for ln in located if not ln.endswith("problem(s)")]
     assert len(errors) == 5, r.stderr
-    assert all(ln.split(":")[1].isdigit() and ln.split(":")[2].isdigit() for ln in errors)
+    assert all(
+        ln.split(":")[1].isdigit() and ln.split(":")[2].isdigit() for ln in errors
+    )
     assert f"{FLOWS / 'hello.yaml'}: valid" in r.stderr
 
 
@@ -102,8 +122,17 @@ def test_unexpected_error_exits_1(tmp_path: Path) -> None:
             """
         )
     )
-    path = write(tmp_path, "flow: e\nservices:\n  db: {type: 'brokensvc:Broken'}\nprocessors:\n  gen: {type: GenerateFlowFile, auto_terminate: [success], schedule: {max_triggers: 1}}\n")
-    r = cli("run", str(path), "--until-drained", "--in-memory", env={"PYTHONPATH": str(tmp_path)})
+    path = write(
+        tmp_path,
+        "flow: e\nservices:\n  db: {type: 'brokensvc:Broken'}\nprocessors:\n  gen: {type: GenerateFlowFile, auto_terminate: [success], schedule: {max_triggers: 1}}\n",
+    )
+    r = cli(
+        "run",
+        str(path),
+        "--until-drained",
+        "--in-memory",
+        env={"PYTHONPATH": str(tmp_path)},
+    )
     assert r.returncode == 1, r.stderr
     assert "database unreachable" in r.stderr
 
@@ -130,7 +159,10 @@ def test_failures_auto_terminated_exit_3(tmp_path: Path) -> None:
 
 def test_timeout_exits_4(tmp_path: Path) -> None:
     """A flow that never drains is stopped by --timeout with exit code 4."""
-    path = write(tmp_path, "flow: t\nprocessors:\n  gen: {type: GenerateFlowFile, auto_terminate: [success], schedule: {period: 50 ms}}\n")
+    path = write(
+        tmp_path,
+        "flow: t\nprocessors:\n  gen: {type: GenerateFlowFile, auto_terminate: [success], schedule: {period: 50 ms}}\n",
+    )
     started = time.monotonic()
     r = cli("run", str(path), "--until-drained", "--timeout", "1", "--in-memory")
     assert r.returncode == 4, r.stderr
@@ -160,10 +192,12 @@ def test_sigterm_stops_a_service_cleanly(tmp_path: Path) -> None:
     while time.monotonic() < deadline and not list((tmp_path / "written").glob("*")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     events = [json.loads(ln) for ln in err.splitlines() if ln.startswith("{")]
-    assert any(e["event"] == "stop_requested" and e["signal"] == "SIGTERM" for e in events)
+    assert any(
+        e["event"] == "stop_requested" and e["signal"] == "SIGTERM" for e in events
+    )
     assert any(e["event"] == "flow_finished" for e in events)
     assert "Traceback" not in err
     assert not list((tmp_path / "written").glob(".*.tmp"))  # no half-written file
@@ -174,9 +208,18 @@ def test_processors_json_and_describe() -> None:
     r = cli("processors", "--json")
     data = json.loads(r.stdout)
     names = {p["type"] for p in data["processors"]}
-    assert {"GenerateFlowFile", "UpdateAttribute", "RouteOnAttribute", "ListFile", "PutFile"} <= names
+    assert {
+        "GenerateFlowFile",
+        "UpdateAttribute",
+        "RouteOnAttribute",
+        "ListFile",
+        "PutFile",
+    } <= names
     d = json.loads(cli("describe", "PutFile", "--json").stdout)
-    assert d["type"] == "PutFile" and {r["name"] for r in d["relationships"]} == {"success", "failure"}
+    assert d["type"] == "PutFile" and {r["name"] for r in d["relationships"]} == {
+        "success",
+        "failure",
+    }
     text = cli("describe", "UpdateAttribute").stdout
     assert "Delete Attributes Expression" in text
     bad = cli("describe", "PutFiel")
@@ -199,7 +242,16 @@ def test_describe_flow_and_logs_mask_sensitive_parameters(tmp_path: Path) -> Non
     d = cli("describe", str(path))
     assert d.returncode == 0, d.stderr
     assert "hunter2" not in d.stdout and "********" in d.stdout
-    r = cli("run", str(path), "--until-drained", "--in-memory", "--log-level", "debug", "--param", "token=hunter2-other")
+    r = cli(
+        "run",
+        str(path),
+        "--until-drained",
+        "--in-memory",
+        "--log-level",
+        "debug",
+        "--param",
+        "token=hunter2-other",
+    )
     assert r.returncode == 0, r.stderr
     assert "hunter2" not in r.stderr + r.stdout
     assert "visible-value" in r.stderr
@@ -211,13 +263,17 @@ def test_schema_is_json_and_checked_in_copy_is_current() -> None:
     schema = json.loads(r.stdout)
     assert schema["additionalProperties"] is False and schema["required"] == ["flow"]
     checked_in = json.loads((FLOWS / "flow.schema.json").read_text())
-    assert checked_in == schema, "regenerate: flowengine schema > flows/flow.schema.json"
+    assert checked_in == schema, (
+        "regenerate: flowengine schema > flows/flow.schema.json"
+    )
 
 
 def test_processors_doc_is_current() -> None:
     """docs/processors.md is generated from the declarations and up to date."""
     r = cli("docs")
-    assert (ROOT / "docs" / "processors.md").read_text() == r.stdout, "regenerate: flowengine docs --output docs/processors.md"
+    assert (ROOT / "docs" / "processors.md").read_text() == r.stdout, (
+        "regenerate: flowengine docs --output docs/processors.md"
+    )
 
 
 def test_example_flows_validate_against_the_schema() -> None:
@@ -226,13 +282,20 @@ def test_example_flows_validate_against_the_schema() -> None:
     import yaml
 
     schema = json.loads((FLOWS / "flow.schema.json").read_text())
-    for path in sorted(FLOWS.glob("*.yaml")) + sorted((FLOWS / "groups").glob("*.yaml")):
+    for path in sorted(FLOWS.glob("*.yaml")) + sorted(
+        (FLOWS / "groups").glob("*.yaml")
+    ):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
 
 
 def test_el_subcommand_prints_only_the_value() -> None:
     """flowengine el evaluates with --attr and prints the result alone."""
-    r = cli("el", "${filename:substringBeforeLast('.'):toUpper()}", "--attr", "filename=report.csv")
+    r = cli(
+        "el",
+        "${filename:substringBeforeLast('.'):toUpper()}",
+        "--attr",
+        "filename=report.csv",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "REPORT"
 
@@ -260,7 +323,16 @@ def test_watch_directory_flow_sorts_files(tmp_path: Path) -> None:
     old = time.time() - 10
     for p in inbox.iterdir():
         os.utime(p, (old, old))
-    r = cli("run", str(FLOWS / "watch_directory.yaml"), "--until-drained", "--in-memory", "--param", f"in_dir={inbox}", "--param", f"out_dir={tmp_path / 'sorted'}")
+    r = cli(
+        "run",
+        str(FLOWS / "watch_directory.yaml"),
+        "--until-drained",
+        "--in-memory",
+        "--param",
+        f"in_dir={inbox}",
+        "--param",
+        f"out_dir={tmp_path / 'sorted'}",
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "sorted" / "csv" / "a.csv").read_text() == "a.csv"
     assert (tmp_path / "sorted" / "json" / "b.JSON").exists()

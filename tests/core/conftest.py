@@ -24,7 +24,9 @@ class Source(Processor):
     """Emits ``count`` FlowFiles per trigger with content ``item-N``."""
 
     input_requirement = InputRequirement.FORBIDDEN
-    COUNT = PropertyDescriptor("count", default="1", validators=(validators.POSITIVE_INTEGER,))
+    COUNT = PropertyDescriptor(
+        "count", default="1", validators=(validators.POSITIVE_INTEGER,)
+    )
     SUCCESS = Relationship("success")
     default_schedule = {"period": 0.0}
 
@@ -56,7 +58,9 @@ class Sink(Processor):
     """Removes what it gets, remembering contents (optionally slowly)."""
 
     input_requirement = InputRequirement.REQUIRED
-    DELAY = PropertyDescriptor("delay", default="0 sec", validators=(validators.TIME_PERIOD,))
+    DELAY = PropertyDescriptor(
+        "delay", default="0 sec", validators=(validators.TIME_PERIOD,)
+    )
     seen: list[bytes]
 
     def on_scheduled(self, context: ProcessContext) -> None:
@@ -96,7 +100,9 @@ class RetryUntil(Processor):
     """Routes each FlowFile to a self-loop 'retry' (penalized) until it was seen N times."""
 
     input_requirement = InputRequirement.REQUIRED
-    TIMES = PropertyDescriptor("times", default="2", validators=(validators.POSITIVE_INTEGER,))
+    TIMES = PropertyDescriptor(
+        "times", default="2", validators=(validators.POSITIVE_INTEGER,)
+    )
     SUCCESS = Relationship("success")
     RETRY = Relationship("retry")
 
@@ -148,7 +154,9 @@ class Concurrency(Processor):
 class AsyncConcurrency(Concurrency):
     """The async twin: sleeps on the loop."""
 
-    async def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:  # type: ignore[override]
+    async def on_trigger(
+        self, context: ProcessContext, session: ProcessSession
+    ) -> None:  # type: ignore[override]
         import anyio
 
         ff = session.get()

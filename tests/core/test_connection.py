@@ -22,7 +22,13 @@ class _Node:
         self.wakes += 1
 
 
-def ff(attrs: dict[str, str] | None = None, *, lineage: int = 0, size: int = 0, entry: int | None = None) -> FlowFile:
+def ff(
+    attrs: dict[str, str] | None = None,
+    *,
+    lineage: int = 0,
+    size: int = 0,
+    entry: int | None = None,
+) -> FlowFile:
     from flowengine._content import ContentClaim
 
     base = {"uuid": new_uuid(), "filename": "f", "path": "./"}
@@ -32,7 +38,14 @@ def ff(attrs: dict[str, str] | None = None, *, lineage: int = 0, size: int = 0, 
 
 
 def conn(clock: VirtualClock | None = None, **kw: Any) -> Connection:
-    return Connection("c", _Node("src"), ["success"], _Node("dst"), clock=clock or VirtualClock(), **kw)  # type: ignore[arg-type]
+    return Connection(
+        "c",
+        _Node("src"),
+        ["success"],
+        _Node("dst"),
+        clock=clock or VirtualClock(),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_fifo_by_default() -> None:
@@ -55,14 +68,28 @@ def test_fifo_by_default() -> None:
 def test_lineage_prioritizers(prioritizer: str, expected: list[str]) -> None:
     """Oldest/Newest order by lineage start date; FIFO by queue order."""
     c = conn(prioritizers=[prioritizer])
-    c.offer([ff({"k": "a"}, lineage=300), ff({"k": "b"}, lineage=100), ff({"k": "c"}, lineage=200)])
+    c.offer(
+        [
+            ff({"k": "a"}, lineage=300),
+            ff({"k": "b"}, lineage=100),
+            ff({"k": "c"}, lineage=200),
+        ]
+    )
     assert [f.get("k") for f in c.poll(10)] == expected
 
 
 def test_priority_attribute_numbers_first_then_text_then_missing() -> None:
     """PriorityAttribute: numeric ascending, then lexicographic, then no attribute."""
     c = conn(prioritizers=["PriorityAttribute"])
-    c.offer([ff({"k": "none"}), ff({"k": "z", "priority": "zz"}), ff({"k": "ten", "priority": "10"}), ff({"k": "two", "priority": "2"}), ff({"k": "a", "priority": "aa"})])
+    c.offer(
+        [
+            ff({"k": "none"}),
+            ff({"k": "z", "priority": "zz"}),
+            ff({"k": "ten", "priority": "10"}),
+            ff({"k": "two", "priority": "2"}),
+            ff({"k": "a", "priority": "aa"}),
+        ]
+    )
     assert [f.get("k") for f in c.poll(10)] == ["two", "ten", "a", "z", "none"]
 
 
@@ -85,7 +112,12 @@ def test_expiration_drops_with_a_callback() -> None:
     c = conn(clock, expiration=60)
     dropped: list[FlowFile] = []
     c.on_expired = lambda _c, ffs: dropped.extend(ffs)
-    c.offer([ff({"k": "old"}, entry=clock.time_ms() - 120_000), ff({"k": "young"}, entry=clock.time_ms())])
+    c.offer(
+        [
+            ff({"k": "old"}, entry=clock.time_ms() - 120_000),
+            ff({"k": "young"}, entry=clock.time_ms()),
+        ]
+    )
     assert [f.get("k") for f in c.poll(10)] == ["young"]
     assert [f.get("k") for f in dropped] == ["old"]
     assert c.statistics().expired == 1
@@ -140,7 +172,12 @@ def test_statistics_snapshot_is_frozen() -> None:
     c = conn(back_pressure_objects=10)
     c.offer([ff(size=5), ff(size=5)])
     st = c.statistics()
-    assert (st.queued_count, st.queued_bytes, st.flowfiles_in, st.bytes_in) == (2, 10, 2, 10)
+    assert (st.queued_count, st.queued_bytes, st.flowfiles_in, st.bytes_in) == (
+        2,
+        10,
+        2,
+        10,
+    )
     assert st.fill_ratio == pytest.approx(0.2)
     with pytest.raises(AttributeError):
         st.queued_count = 5  # type: ignore[misc]

@@ -26,19 +26,41 @@ def test_builtins_import_only_public_names() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("flowengine"):
-                    if node.module.startswith(("flowengine.processors", "flowengine.controller_services")):
+                if (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module
+                    and node.module.startswith("flowengine")
+                ):
+                    if node.module.startswith(
+                        ("flowengine.processors", "flowengine.controller_services")
+                    ):
                         continue  # built-ins may share helpers among themselves
                     parts = node.module.split(".")
-                    if any(p.startswith("_") for p in parts) or (node.module == "flowengine" and any(a.name.startswith("_") for a in node.names)):
-                        offenders.append(f"{path.relative_to(ROOT)}: from {node.module} import ...")
+                    if any(p.startswith("_") for p in parts) or (
+                        node.module == "flowengine"
+                        and any(a.name.startswith("_") for a in node.names)
+                    ):
+                        offenders.append(
+                            f"{path.relative_to(ROOT)}: from {node.module} import ..."
+                        )
     assert offenders == []
 
 
 def test_import_is_lazy_and_help_is_fast() -> None:
     """Importing flowengine loads no engine modules (so the CLI starts fast)."""
     code = "import sys, flowengine; print(sorted(m for m in sys.modules if m.startswith('flowengine.')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
-    out = subprocess.run([sys.executable, "-c", "import sys, flowengine._cli; print('anyio' in sys.modules, 'pyarrow' in sys.modules)"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, flowengine._cli; print('anyio' in sys.modules, 'pyarrow' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "False False"

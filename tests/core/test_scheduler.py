@@ -91,7 +91,7 @@ def test_drain_with_self_loop_and_penalties(types) -> None:
     assert res.drained
     assert res.counts["s"].flowfiles_in == 4
     assert res.counts["retry"].relationship_counts["retry"] == 8
-    assert time.monotonic() - started < 10  # 2 × 30 s penalties, virtually
+    assert time.monotonic() - started < 10  # 2 x 30 s penalties, virtually
 
 
 def test_nested_groups_drain(types) -> None:
@@ -175,7 +175,12 @@ def test_exception_in_on_trigger_loses_nothing(types) -> None:
 def test_max_triggers_and_timer_period_in_virtual_time(types) -> None:
     """A 1-hour timer with max_triggers 3 finishes at once under a virtual clock."""
     f = flowengine.Flow("timer")
-    f.add_processor("a", types.Source, {"count": 1}, schedule={"period": "1 hour", "max_triggers": 3})
+    f.add_processor(
+        "a",
+        types.Source,
+        {"count": 1},
+        schedule={"period": "1 hour", "max_triggers": 3},
+    )
     f.add_processor("s", types.Sink)
     f.connect("a", "s")
     clock = VirtualClock()
@@ -189,7 +194,11 @@ def test_max_triggers_and_timer_period_in_virtual_time(types) -> None:
 def test_cron_schedule_in_virtual_time(types) -> None:
     """A cron source fires on the schedule (every 10 s) in virtual time."""
     f = flowengine.Flow("cron")
-    f.add_processor("a", types.Source, schedule={"strategy": "cron", "cron": "*/10 * * * * ?", "max_triggers": 3})
+    f.add_processor(
+        "a",
+        types.Source,
+        schedule={"strategy": "cron", "cron": "*/10 * * * * ?", "max_triggers": 3},
+    )
     f.add_processor("s", types.Sink)
     f.connect("a", "s")
     clock = VirtualClock()
@@ -212,6 +221,7 @@ def test_timeout_reports_not_drained(types) -> None:
 
 def test_failures_reaching_auto_terminated_failure_are_reported(types) -> None:
     """FlowFiles auto-terminated on a failure relationship make exit code 3."""
+
     @flowengine.transform
     def explode(flowfile: flowengine.FlowFile, content: bytes) -> bytes:
         raise ValueError("bad record")
@@ -223,7 +233,9 @@ def test_failures_reaching_auto_terminated_failure_are_reported(types) -> None:
     res = run(f)
     assert res.drained and not res.ok
     assert res.exit_code == 3
-    assert [(x.processor, x.relationship, x.count) for x in res.failures] == [("t", "failure", 2)]
+    assert [(x.processor, x.relationship, x.count) for x in res.failures] == [
+        ("t", "failure", 2)
+    ]
 
 
 def test_process_exception_does_not_yield_the_processor(types) -> None:

@@ -32,6 +32,9 @@ class Greeter(abc.ABC):
 class Other(abc.ABC):
     """An unrelated interface."""
 
+    @abc.abstractmethod
+    def other(self) -> None: ...
+
 
 class Events:
     log: ClassVar[list[str]] = []
@@ -59,6 +62,9 @@ class GreeterService(Greeter, ControllerService):
 class OtherService(Other, ControllerService):
     """Not a Greeter."""
 
+    def other(self) -> None:
+        return None
+
 
 class UsesGreeter(Processor):
     """Tags FlowFiles with the greeting of its service."""
@@ -70,7 +76,9 @@ class UsesGreeter(Processor):
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         g = context.property(self.GREETER).as_service(Greeter)
         for ff in session.get(context.batch_size):
-            session.transfer(session.put_attribute(ff, "greeting", g.greet()), self.SUCCESS)
+            session.transfer(
+                session.put_attribute(ff, "greeting", g.greet()), self.SUCCESS
+            )
 
 
 def test_lifecycle_table() -> None:
@@ -105,7 +113,10 @@ def test_service_shared_by_two_groups_enables_once_in_dependency_order() -> None
     """A service referenced from two groups is enabled once, after its dependency."""
     Events.log.clear()
     with _two_group_flow().run(inputs={"in": [b"x"]}, timeout=10) as res:
-        assert sorted(ff["greeting"] for ff in res.outputs["out"]) == ["hello+world", "hello+world"]
+        assert sorted(ff["greeting"] for ff in res.outputs["out"]) == [
+            "hello+world",
+            "hello+world",
+        ]
     assert Events.log == ["enable base", "enable g", "disable", "disable"]
 
 
@@ -117,11 +128,15 @@ def test_service_scope_is_the_group_and_its_children() -> None:
     a.add_service("private", GreeterService)
     b = f.add_group("b")
     b.add_input_port("in")
-    b.add_processor("use", UsesGreeter, {"greeter": "private"}, auto_terminate=["success"])
+    b.add_processor(
+        "use", UsesGreeter, {"greeter": "private"}, auto_terminate=["success"]
+    )
     b.connect("in", "use")
     f.connect("in", "b.in")
     problems = [str(p) for p in f.validate()]
-    assert any("no controller service named 'private' is visible here" in p for p in problems)
+    assert any(
+        "no controller service named 'private' is visible here" in p for p in problems
+    )
 
 
 def test_service_of_the_wrong_interface_is_rejected() -> None:
@@ -129,7 +144,9 @@ def test_service_of_the_wrong_interface_is_rejected() -> None:
     f = flowengine.Flow("iface")
     f.add_service("other", OtherService)
     f.add_input_port("in")
-    f.add_processor("use", UsesGreeter, {"greeter": "other"}, auto_terminate=["success"])
+    f.add_processor(
+        "use", UsesGreeter, {"greeter": "other"}, auto_terminate=["success"]
+    )
     f.connect("in", "use")
     problems = [str(p) for p in f.validate()]
     assert any("does not implement Greeter" in p for p in problems)
@@ -138,7 +155,12 @@ def test_service_of_the_wrong_interface_is_rejected() -> None:
 def test_group_stop_and_start_as_a_unit() -> None:
     """Stopping a group stops its components (FlowFiles wait); starting resumes them."""
     f = flowengine.Flow("stopgo")
-    f.add_processor("gen", "GenerateFlowFile", {"custom_text": "x", "batch_size": 5}, schedule={"max_triggers": 1})
+    f.add_processor(
+        "gen",
+        "GenerateFlowFile",
+        {"custom_text": "x", "batch_size": 5},
+        schedule={"max_triggers": 1},
+    )
     grp = f.add_group("g")
     grp.add_input_port("in")
     grp.add_output_port("out")
@@ -155,17 +177,21 @@ def test_group_stop_and_start_as_a_unit() -> None:
             holder: dict[str, Any] = {}
 
             async def controller() -> None:
-                while "rt" not in holder or holder["rt"].loop is None:
+                while "rt" not in holder or holder["rt"].loop is None:  # noqa: ASYNC110 - test polls for the runtime to start
                     await anyio.sleep(0.01)
                 rt = holder["rt"]
                 rt.stop_group("g")
                 await anyio.sleep(0.2)
-                observed["waiting"] = sum(c.queued_count for c in rt.connections if c.destination.id == "g.in")
+                observed["waiting"] = sum(
+                    c.queued_count for c in rt.connections if c.destination.id == "g.in"
+                )
                 observed["tagged"] = rt.nodes["g.tag"].flowfiles_in
                 rt.start_group("g")
 
             tg.start_soon(controller)
-            res = await f.run_async(timeout=10, on_start=lambda rt: holder.update(rt=rt))
+            res = await f.run_async(
+                timeout=10, on_start=lambda rt: holder.update(rt=rt)
+            )
         return res
 
     res = anyio.run(main)
@@ -191,5 +217,7 @@ def test_service_failing_to_enable_stops_the_run_before_anything_starts() -> Non
     f.add_input_port("in")
     f.add_processor("use", UsesGreeter, {"greeter": "g"}, auto_terminate=["success"])
     f.connect("in", "use")
-    with pytest.raises(flowengine.FlowEngineError, match="could not be enabled: OSError: no network"):
+    with pytest.raises(
+        flowengine.FlowEngineError, match="could not be enabled: OSError: no network"
+    ):
         f.run(inputs={"in": [b"x"]}, timeout=5)

@@ -115,7 +115,9 @@ def test_commit_requires_every_flowfile_transferred_or_removed() -> None:
     r.enqueue(b"x")
     s = r.session()
     s.get()
-    with pytest.raises(FlowFileHandlingError, match="transfer relationship not specified"):
+    with pytest.raises(
+        FlowFileHandlingError, match="transfer relationship not specified"
+    ):
         s.commit()
     assert r.queue_size() == 1  # rolled back, nothing lost
 
@@ -186,12 +188,21 @@ def test_auto_terminated_relationship_drops_with_a_reason() -> None:
     import flowengine
 
     f = flowengine.Flow("drop")
-    f.add_processor("gen", "GenerateFlowFile", {"custom_text": "x"}, schedule={"max_triggers": 1})
-    f.add_processor("route", "RouteOnAttribute", {"never": "${literal('false')}"}, auto_terminate=["never", "unmatched"])
+    f.add_processor(
+        "gen", "GenerateFlowFile", {"custom_text": "x"}, schedule={"max_triggers": 1}
+    )
+    f.add_processor(
+        "route",
+        "RouteOnAttribute",
+        {"never": "${literal('false')}"},
+        auto_terminate=["never", "unmatched"],
+    )
     f.connect("gen", "route")
     with f.run(timeout=10) as res:
         drops = [e for e in res.provenance.events() if e.event_type == E.DROP]
-        assert [d.details for d in drops] == ["Auto-Terminated by unmatched Relationship"]
+        assert [d.details for d in drops] == [
+            "Auto-Terminated by unmatched Relationship"
+        ]
         assert res.counts["route"].relationship_counts["unmatched"] == 1
 
 
@@ -231,7 +242,9 @@ def test_provenance_create_fork_join_clone_and_modifications() -> None:
     s.transfer([p1, p2, child, joined, copy, fresh], "success")
     s.commit()
     kinds = sorted(types_of(r))
-    assert kinds == sorted(["FORK", "JOIN", "CLONE", "CONTENT_MODIFIED", "ATTRIBUTES_MODIFIED", "CREATE"])
+    assert kinds == sorted(
+        ["FORK", "JOIN", "CLONE", "CONTENT_MODIFIED", "ATTRIBUTES_MODIFIED", "CREATE"]
+    )
     fork = next(e for e in r.provenance_events() if e.event_type == E.FORK)
     assert fork.child_uuids == (child.uuid,)
     join = next(e for e in r.provenance_events() if e.event_type == E.JOIN)
@@ -246,7 +259,10 @@ def test_child_inherits_attributes_except_identity() -> None:
     p = s.get()
     c = s.create(p)
     assert c.get("a") == "1" and c.uuid != p.uuid
-    assert "alternate.identifier" not in c.attributes and "discard.reason" not in c.attributes
+    assert (
+        "alternate.identifier" not in c.attributes
+        and "discard.reason" not in c.attributes
+    )
     assert c.lineage_start_date == p.lineage_start_date
     s.transfer([p, c], "success")
     s.commit()
@@ -286,7 +302,10 @@ def test_content_streams_write_rewrite_append_export(tmp_path) -> None:
     s.transfer([ff, ff2], "success")
     s.commit()
     r.collect()
-    assert sorted(f.content for f in r.flowfiles_for("success")) == [b"ABC-x", b"from file"]
+    assert sorted(f.content for f in r.flowfiles_for("success")) == [
+        b"ABC-x",
+        b"from file",
+    ]
 
 
 def test_claims_are_released_when_flowfiles_leave() -> None:

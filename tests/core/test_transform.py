@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 
 import flowengine
 from flowengine import FlowFile, PropertyDescriptor, Relationship, TransformResult
@@ -19,18 +20,22 @@ SUFFIX = PropertyDescriptor("suffix", default="!")
 
 
 @flowengine.transform(properties=[SUFFIX], relationships=[Relationship("empty")])
-def classify(flowfile: FlowFile, content: bytes, context: flowengine.ProcessContext) -> TransformResult:
+def classify(
+    flowfile: FlowFile, content: bytes, context: flowengine.ProcessContext
+) -> TransformResult:
     """Routes empty content to 'empty', else appends a suffix and tags the length."""
     if not content:
         return TransformResult(relationship="empty")
     suffix = context.property(SUFFIX).value or ""
-    return TransformResult(content=content + suffix.encode(), attributes={"length": str(len(content))})
+    return TransformResult(
+        content=content + suffix.encode(), attributes={"length": str(len(content))}
+    )
 
 
 @flowengine.transform
 async def slow_tag(flowfile: FlowFile) -> dict[str, str]:
     """An async transform that only sets an attribute (content not read)."""
-    await anyio.sleep(0)
+    await anyio.lowlevel.checkpoint()
     return {"tagged": flowfile.get("filename") or ""}
 
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 import pytest
 
 import flowengine
-from flowengine import InputRequirement, Processor, PropertyDescriptor, Relationship, validators
+from flowengine import (
+    InputRequirement,
+    Processor,
+    PropertyDescriptor,
+    Relationship,
+    validators,
+)
 
 
 class Typed(Processor):
     """A processor with typed properties."""
 
     input_requirement = InputRequirement.FORBIDDEN
-    COUNT = PropertyDescriptor("count", required=True, validators=(validators.POSITIVE_INTEGER,))
-    MODE = PropertyDescriptor("mode", display_name="Mode", default="fast", allowable_values=("fast", "slow"))
-    WAIT = PropertyDescriptor("wait", display_name="Wait Time", validators=(validators.TIME_PERIOD,))
+    COUNT = PropertyDescriptor(
+        "count", required=True, validators=(validators.POSITIVE_INTEGER,)
+    )
+    MODE = PropertyDescriptor(
+        "mode", display_name="Mode", default="fast", allowable_values=("fast", "slow")
+    )
+    WAIT = PropertyDescriptor(
+        "wait", display_name="Wait Time", validators=(validators.TIME_PERIOD,)
+    )
     SECRET = PropertyDescriptor("secret", sensitive=True)
     OUT = Relationship("success")
 
@@ -26,7 +38,11 @@ def problems(flow: flowengine.Flow, **params: str) -> list[str]:
 def test_every_problem_is_listed_at_once() -> None:
     """Bad values, unknown names, relationships and endpoints: all reported together."""
     f = flowengine.Flow("many")
-    f.add_processor("t", Typed, {"count": "zero", "mode": "medium", "Wait Time": "soon", "colour": "red"})
+    f.add_processor(
+        "t",
+        Typed,
+        {"count": "zero", "mode": "medium", "Wait Time": "soon", "colour": "red"},
+    )
     f.add_processor("s", "LogAttribute")
     f.connect("t", "s", ["succes"])
     f.connect("t", "nowhere")
@@ -35,7 +51,9 @@ def test_every_problem_is_listed_at_once() -> None:
     assert any("'medium' is not one of 'fast', 'slow'" in p for p in got)
     assert any("not a time period: 'soon'" in p for p in got)
     assert any("unknown property 'colour'" in p for p in got)
-    assert any("has no relationship 'succes' (did you mean 'success'?)" in p for p in got)
+    assert any(
+        "has no relationship 'succes' (did you mean 'success'?)" in p for p in got
+    )
     assert any("nothing named 'nowhere'" in p for p in got)
     assert len(got) >= 6
 
@@ -54,10 +72,18 @@ def test_routing_strategy_accepts_nifi_display_name() -> None:
     """An allowable value may be written as its NiFi display name."""
     f = flowengine.Flow("alias")
     f.add_input_port("in")
-    f.add_processor("r", "RouteOnAttribute", {"Routing Strategy": "Route to 'matched' if all match", "x": "${a:isEmpty()}"}, auto_terminate=["matched", "unmatched"])
+    f.add_processor(
+        "r",
+        "RouteOnAttribute",
+        {"Routing Strategy": "Route to 'matched' if all match", "x": "${a:isEmpty()}"},
+        auto_terminate=["matched", "unmatched"],
+    )
     f.connect("in", "r")
     assert problems(f) == []
-    assert f.plan().nodes["r"].declared["routing_strategy"] == "Route to 'match' if all match"
+    assert (
+        f.plan().nodes["r"].declared["routing_strategy"]
+        == "Route to 'match' if all match"
+    )
 
 
 def test_unconnected_relationship_is_an_error_unless_auto_terminated() -> None:
@@ -102,7 +128,9 @@ def test_input_requirement_and_cross_group_rules() -> None:
     f.connect("gen", "g.inner")
     got = problems(f)
     assert any("UpdateAttribute requires an incoming connection" in p for p in got)
-    assert any("GenerateFlowFile does not accept incoming connections" in p for p in got)
+    assert any(
+        "GenerateFlowFile does not accept incoming connections" in p for p in got
+    )
     assert any("group 'g' has no input port 'inner'" in p for p in got)
 
 
@@ -110,12 +138,20 @@ def test_parameters_defined_sensitive_and_overridden() -> None:
     """#{} references must exist; sensitive ones only in sensitive properties."""
     f = flowengine.Flow("params", parameters={"n": 3})
     f.set_parameter("pw", "s3cret", sensitive=True)
-    f.add_processor("t", Typed, {"count": "#{n}", "secret": "#{pw}", "mode": "#{speed}"}, auto_terminate=["success"])
+    f.add_processor(
+        "t",
+        Typed,
+        {"count": "#{n}", "secret": "#{pw}", "mode": "#{speed}"},
+        auto_terminate=["success"],
+    )
     got = problems(f)
     assert got == [p for p in got if "#{speed} is not defined" in p] and len(got) == 1
     assert problems(f, speed="slow") == []
     f.processors["t"].properties["mode"] = "#{pw}"
-    assert any("sensitive parameter #{pw} cannot be used in a non-sensitive property" in p for p in problems(f))
+    assert any(
+        "sensitive parameter #{pw} cannot be used in a non-sensitive property" in p
+        for p in problems(f)
+    )
     f.processors["t"].properties["mode"] = "fast"
     f.processors["t"].properties["secret"] = "plain"
     assert problems(f) == []

@@ -33,8 +33,14 @@ def problems(path: Path, **params: str) -> list[str]:
         ("- a\n- b\n", "1:1: a flow file must be a mapping"),
         ("flow: x\nprocessors:\n\tgen: {}\n", "tab character"),
         ("flow: x\nflow: y\n", "2:1: duplicate key 'flow' (first defined at line 1)"),
-        ("flow: x\nprocesors: {}\n", "2:1: unknown key 'procesors' in the flow (did you mean 'processors'?)"),
-        ("flow: x\nparameters: !!python/object:os.system {}\n", "YAML tag 'tag:yaml.org,2002:python/object:os.system' is not allowed"),
+        (
+            "flow: x\nprocesors: {}\n",
+            "2:1: unknown key 'procesors' in the flow (did you mean 'processors'?)",
+        ),
+        (
+            "flow: x\nparameters: !!python/object:os.system {}\n",
+            "YAML tag 'tag:yaml.org,2002:python/object:os.system' is not allowed",
+        ),
         ("description: no name\n", "missing required key 'flow'"),
         ("flow: [a]\n", "'flow' (the flow's name) must be a string"),
         ("flow: x\nconnections: ['a => b']\n", "expected 'source -> destination'"),
@@ -77,20 +83,36 @@ def test_five_mistakes_five_located_errors(tmp_path: Path) -> None:
 
 def test_connection_to_missing_processor_names_it(tmp_path: Path) -> None:
     """A connection to an unknown component suggests the closest name."""
-    path = write(tmp_path, "flow: c\nprocessors:\n  upd: {type: UpdateAttribute, auto_terminate: [success]}\ninput_ports: [in]\nconnections:\n  - in -> udp\n")
+    path = write(
+        tmp_path,
+        "flow: c\nprocessors:\n  upd: {type: UpdateAttribute, auto_terminate: [success]}\ninput_ports: [in]\nconnections:\n  - in -> udp\n",
+    )
     got = problems(path)
-    assert any("6:5: connection destination 'udp': nothing named 'udp' in group 'root' (did you mean 'upd'?)" in p for p in got), got
+    assert any(
+        "6:5: connection destination 'udp': nothing named 'udp' in group 'root' (did you mean 'upd'?)"
+        in p
+        for p in got
+    ), got
 
 
 def test_parameter_never_defined_is_located_in_the_value(tmp_path: Path) -> None:
     """An undefined #{param} points at the reference inside the value."""
-    path = write(tmp_path, 'flow: p\nprocessors:\n  gen:\n    type: GenerateFlowFile\n    properties: {custom_text: "hi #{who}"}\n    auto_terminate: [success]\n')
+    path = write(
+        tmp_path,
+        'flow: p\nprocessors:\n  gen:\n    type: GenerateFlowFile\n    properties: {custom_text: "hi #{who}"}\n    auto_terminate: [success]\n',
+    )
     got = problems(path)
-    assert any(":5:35: processor 'gen': property 'custom_text': parameter #{who} is not defined" in p for p in got), got
+    assert any(
+        ":5:35: processor 'gen': property 'custom_text': parameter #{who} is not defined"
+        in p
+        for p in got
+    ), got
     assert problems(path, who="you") == []
 
 
-def test_parameters_from_env_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parameters_from_env_and_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """{env: NAME} reads the environment; load(parameters=) overrides the file."""
     monkeypatch.setenv("FE_TEST_GREETING", "from env")
     path = write(
@@ -114,7 +136,9 @@ def test_parameters_from_env_and_overrides(tmp_path: Path, monkeypatch: pytest.M
 
 def test_load_raises_with_every_problem(tmp_path: Path) -> None:
     """load() refuses an invalid file, listing all problems."""
-    path = write(tmp_path, "flow: x\nprocessors:\n  a: {type: Nope}\n  b: {type: Nope2}\n")
+    path = write(
+        tmp_path, "flow: x\nprocessors:\n  a: {type: Nope}\n  b: {type: Nope2}\n"
+    )
     with pytest.raises(flowengine.ValidationError) as exc:
         flowengine.load(path)
     assert len(exc.value.problems) == 2
@@ -122,9 +146,14 @@ def test_load_raises_with_every_problem(tmp_path: Path) -> None:
 
 def test_group_from_file_with_its_own_parameters() -> None:
     """A group file is reused like a function with call-site parameters."""
-    flow = flowengine.load(FLOWS / "nested_group.yaml", parameters={"out_dir": "/unused"})
+    flow = flowengine.load(
+        FLOWS / "nested_group.yaml", parameters={"out_dir": "/unused"}
+    )
     plan = flow.plan()
-    assert plan.nodes["clean.rename"].dynamic == {"filename": "report-${filename:toLower():replaceAll('[^a-z0-9.]+', '-')}", "stage": "cleaned"}
+    assert plan.nodes["clean.rename"].dynamic == {
+        "filename": "report-${filename:toLower():replaceAll('[^a-z0-9.]+', '-')}",
+        "stage": "cleaned",
+    }
 
 
 def test_group_file_cycle_is_reported(tmp_path: Path) -> None:
@@ -132,7 +161,9 @@ def test_group_file_cycle_is_reported(tmp_path: Path) -> None:
     write(tmp_path, "flow: a\ngroups:\n  b: {file: b.yaml}\n", "a.yaml")
     write(tmp_path, "flow: b\ngroups:\n  a: {file: a.yaml}\n", "b.yaml")
     got = problems(tmp_path / "a.yaml")
-    assert any("include each other in a cycle (a.yaml -> b.yaml -> a.yaml)" in p for p in got), got
+    assert any(
+        "include each other in a cycle (a.yaml -> b.yaml -> a.yaml)" in p for p in got
+    ), got
 
 
 def test_mapping_connection_with_options(tmp_path: Path) -> None:
@@ -150,7 +181,12 @@ def test_mapping_connection_with_options(tmp_path: Path) -> None:
         """,
     )
     c = flowengine.load(path).plan().connections[0]
-    assert (c.back_pressure_objects, c.back_pressure_size, c.expiration, c.prioritizers) == (5, 1024**2, 3600.0, ("OldestFlowFileFirst",))
+    assert (
+        c.back_pressure_objects,
+        c.back_pressure_size,
+        c.expiration,
+        c.prioritizers,
+    ) == (5, 1024**2, 3600.0, ("OldestFlowFileFirst",))
 
 
 def test_example_flows_are_valid() -> None:

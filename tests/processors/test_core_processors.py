@@ -17,7 +17,10 @@ def test_generate_custom_text_batch_and_attributes() -> None:
     r.run()
     out = r.flowfiles_for("success")
     assert [f.content for f in out] == [b"hi there"] * 3
-    assert all(f["mime.type"] == "text/plain" and f["name"] == "file-" + f["uuid"][:4] for f in out)
+    assert all(
+        f["mime.type"] == "text/plain" and f["name"] == "file-" + f["uuid"][:4]
+        for f in out
+    )
     assert [str(e.event_type) for e in r.provenance_events()] == ["CREATE"] * 3
 
 
@@ -102,7 +105,10 @@ def test_route_on_attribute_needs_a_condition() -> None:
 
 def test_log_attribute_and_log_message_pass_through() -> None:
     """Logging processors route everything to success, unchanged."""
-    for kind, props in (("LogAttribute", {"log_payload": "true", "attributes_to_ignore": "uuid"}), ("LogMessage", {"log_message": "saw ${filename}", "log_level": "debug"})):
+    for kind, props in (
+        ("LogAttribute", {"log_payload": "true", "attributes_to_ignore": "uuid"}),
+        ("LogMessage", {"log_message": "saw ${filename}", "log_level": "debug"}),
+    ):
         r = TestRunner(kind)
         for k, v in props.items():
             r.set_property(k, v)

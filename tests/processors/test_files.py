@@ -85,10 +85,14 @@ def test_fetch_file_reads_and_completes(tmp_path: Path) -> None:
     r.enqueue(b"", {"absolute.path": str(tmp_path / "in"), "filename": "missing.txt"})
     r.run()
     r.flowfiles_for("success")[0].assert_content_equals(b"content of a.txt")
-    assert (tmp_path / "done" / "a.txt").exists() and not (tmp_path / "in" / "a.txt").exists()
+    assert (tmp_path / "done" / "a.txt").exists() and not (
+        tmp_path / "in" / "a.txt"
+    ).exists()
     nf = r.flowfiles_for("not.found")[0]
     assert "missing.txt" in (nf.get("fetch.failure.reason") or "")
-    assert [str(e.event_type) for e in r.provenance_events() if str(e.event_type) == "FETCH"] == ["FETCH"]
+    assert [
+        str(e.event_type) for e in r.provenance_events() if str(e.event_type) == "FETCH"
+    ] == ["FETCH"]
 
 
 def test_fetch_file_delete_strategy(tmp_path: Path) -> None:
@@ -115,11 +119,16 @@ def test_get_file_picks_up_and_deletes(tmp_path: Path) -> None:
     r = TestRunner("GetFile")
     r.set_property("input_directory", str(tmp_path / "in"))
     r.run()
-    assert sorted(f.text for f in r.flowfiles_for("success")) == ["content of a.txt", "content of b.txt"]
+    assert sorted(f.text for f in r.flowfiles_for("success")) == [
+        "content of a.txt",
+        "content of b.txt",
+    ]
     assert list((tmp_path / "in").iterdir()) == []
 
 
-def put(tmp_path: Path, filename: str, content: bytes = b"data", **props: str) -> TestRunner:
+def put(
+    tmp_path: Path, filename: str, content: bytes = b"data", **props: str
+) -> TestRunner:
     r = TestRunner("PutFile")
     r.set_property("directory", str(tmp_path / "out"))
     for k, v in props.items():
@@ -136,16 +145,22 @@ def test_put_file_writes_and_resolves_conflicts(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "a.txt").read_bytes() == b"one"
     r = put(tmp_path, "a.txt", b"two")
     r.assert_all_transferred("failure", 1)
-    assert "already exists" in (r.flowfiles_for("failure")[0].get("putfile.failure.reason") or "")
+    assert "already exists" in (
+        r.flowfiles_for("failure")[0].get("putfile.failure.reason") or ""
+    )
     put(tmp_path, "a.txt", b"three", conflict_resolution_strategy="replace")
     assert (tmp_path / "out" / "a.txt").read_bytes() == b"three"
-    put(tmp_path, "a.txt", b"four", conflict_resolution_strategy="ignore").assert_all_transferred("success", 1)
+    put(
+        tmp_path, "a.txt", b"four", conflict_resolution_strategy="ignore"
+    ).assert_all_transferred("success", 1)
     assert (tmp_path / "out" / "a.txt").read_bytes() == b"three"
 
 
 def test_put_file_subdirectories_and_permissions(tmp_path: Path) -> None:
     """A relative subpath is created; permissions are applied."""
-    put(tmp_path, "sub/dir/x.txt", permissions="rw-r-----").assert_all_transferred("success", 1)
+    put(tmp_path, "sub/dir/x.txt", permissions="rw-r-----").assert_all_transferred(
+        "success", 1
+    )
     p = tmp_path / "out" / "sub" / "dir" / "x.txt"
     assert p.read_bytes() == b"data"
     assert oct(p.stat().st_mode & 0o777) == "0o640"
@@ -160,7 +175,9 @@ def test_put_file_subdirectories_and_permissions(tmp_path: Path) -> None:
         ("link/owned.txt", "through a symbolic link"),
     ],
 )
-def test_put_file_never_writes_outside_its_directory(tmp_path: Path, filename: str, reason: str) -> None:
+def test_put_file_never_writes_outside_its_directory(
+    tmp_path: Path, filename: str, reason: str
+) -> None:
     """Path traversal attempts go to failure with a reason; nothing is written outside."""
     out = tmp_path / "out"
     out.mkdir()
@@ -179,10 +196,22 @@ def test_list_fetch_put_flow_until_drained(tmp_path: Path) -> None:
     make(tmp_path / "in", ["a.txt", "b.txt", "deep/c.txt"])
     f = flowengine.Flow("copy")
     f.add_processor("list", "ListFile", {"input_directory": str(tmp_path / "in")})
-    f.add_processor("fetch", "FetchFile", auto_terminate=["not.found", "permission.denied", "failure"])
-    f.add_processor("put", "PutFile", {"directory": f"{tmp_path / 'out'}/${{path}}"}, auto_terminate=["success", "failure"])
+    f.add_processor(
+        "fetch",
+        "FetchFile",
+        auto_terminate=["not.found", "permission.denied", "failure"],
+    )
+    f.add_processor(
+        "put",
+        "PutFile",
+        {"directory": f"{tmp_path / 'out'}/${{path}}"},
+        auto_terminate=["success", "failure"],
+    )
     f.connect("list", "fetch")
     f.connect("fetch", "put")
     with f.run(timeout=30) as res:
         assert res.drained and res.ok
-    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt")) == ["a.txt", "b.txt", "deep/c.txt"]
+    assert sorted(
+        p.relative_to(tmp_path / "out").as_posix()
+        for p in (tmp_path / "out").rglob("*.txt")
+    ) == ["a.txt", "b.txt", "deep/c.txt"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flowengine.testing import TestRunner
 from flowengine_example_plugin.count_words import CountWords
 from flowengine_example_plugin.reverse import reverse
+
+from flowengine.testing import TestRunner
 
 
 def test_count_words_routes_by_length() -> None:

@@ -42,7 +42,9 @@ class CountWords(Processor):
             try:
                 words = len(session.read(ff).decode("utf-8").split())
             except UnicodeDecodeError as exc:
-                ff = session.put_attribute(ff, "error.message", f"not UTF-8 text: {exc}")
+                ff = session.put_attribute(
+                    ff, "error.message", f"not UTF-8 text: {exc}"
+                )
                 session.transfer(ff, self.FAILURE)
                 continue
             ff = session.put_attribute(ff, "word.count", str(words))
