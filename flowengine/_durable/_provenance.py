@@ -316,7 +316,10 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         if buffered:
             tables.append(_table(buffered).select(cols))
         for t in tables:
-            has_links = pc.or_(pc.list_value_length(t["parent_uuids"]) > 0, pc.list_value_length(t["child_uuids"]) > 0)
+            has_links = pc.or_(
+                pc.greater(pc.list_value_length(t["parent_uuids"]), 0),
+                pc.greater(pc.list_value_length(t["child_uuids"]), 0),
+            )
             t = t.filter(pc.fill_null(has_links, False))
             yield from zip(
                 t["flowfile_uuid"].to_pylist(), t["parent_uuids"].to_pylist(), t["child_uuids"].to_pylist(), strict=True

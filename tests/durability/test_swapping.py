@@ -1,0 +1,116 @@
+"""Queue swapping: a big queue keeps only its threshold in memory and stays in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowengine
+
+from .conftest import Collect, Gate, Source, content_of, run_flow
+
+
+def _flow(total: int, threshold: int | None, batch: int | None, size: int = 20) -> flowengine.Flow:
+    f = flowengine.Flow("swap")
+    f.add_processor("src", Source, {"total": str(total), "per_trigger": "1000", "size": str(size)})
+    f.add_processor("gate", Gate, {"key": "g"}, schedule={"batch_size": 1000})
+    f.add_processor("sink", Collect, {"key": "out"}, schedule={"batch_size": 1000})
+    f.connect("src", "gate", back_pressure_objects=10 * total)
+    f.connect("gate", "sink", back_pressure_objects=10 * total)
+    if threshold is not None:
+        f.settings["swap_threshold"] = threshold
+    if batch is not None:
+        f.settings["swap_batch_size"] = batch
+    return f
+
+
+class _Sampler:
+    """Samples how many FlowFiles the first connection holds in memory."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.peak = 0
+        self.peak_swapped = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def attach(self, runtime: Any) -> None:
+        self.conn = next(c for c in runtime.connections if c.id == "src:success->gate")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            c = self.conn
+            self.peak = max(self.peak, len(c._fifo) + len(c._swap_queue) + len(c._penalized))
+            self.peak_swapped = max(self.peak_swapped, c._swapped)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_big_queue_swaps_out_and_restores_in_order(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+    """Beyond the threshold FlowFiles leave memory; after a restart all come back in order."""
+    sampler = _Sampler()
+    first = run_flow(_flow(30_000, 2_000, 1_000), tmp_path, until_drained=False, timeout=4.0, on_start=sampler.attach)
+    sampler.stop()
+    (stat,) = [c for c in first.status.connections if c.id == "src:success->gate"]
+    first.close()
+    assert stat.queued_count == 30_000
+    assert stat.swapped_count >= 30_000 - 2_000 - 1_000
+    assert sampler.peak <= 2_000 + 1_000 + 1_000  # active + swap queue + one offered batch
+    gate.set()
+    run_flow(_flow(30_000, 2_000, 1_000), tmp_path).close()
+    got = records["out"]
+    assert [int(a["n"]) for a, _ in got] == list(range(30_000))
+    assert all(body == content_of(int(a["n"]), 20) for a, body in got[::997])
+
+
+def test_swap_in_during_a_run_keeps_fifo_order(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+    """A queue that swapped out while its consumer was held drains in FIFO order."""
+    sampler = _Sampler()
+    opener = threading.Timer(2.0, gate.set)
+    opener.start()
+    try:
+        run_flow(_flow(12_000, 1_000, 500), tmp_path, on_start=sampler.attach).close()
+    finally:
+        opener.cancel()
+        sampler.stop()
+    assert sampler.peak_swapped > 0
+    assert [int(a["n"]) for a, _ in records["out"]] == list(range(12_000))
+
+
+@pytest.mark.slow
+def test_million_flowfile_queue_has_bounded_rss(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+    """1,000,000 queued FlowFiles with the default threshold: RSS grows by well under
+    what holding them in memory takes (~500 MB)."""
+    import psutil
+
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    peak = [base]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], proc.memory_info().rss)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    start = time.monotonic()
+    try:
+        first = run_flow(_flow(1_000_000, None, None, size=0), tmp_path, until_drained=False, timeout=120.0)
+    finally:
+        stop.set()
+        t.join()
+    (stat,) = [c for c in first.status.connections if c.id == "src:success->gate"]
+    first.close()
+    grown_mb = (peak[0] - base) / 1024**2
+    print(f"queued={stat.queued_count} swapped={stat.swapped_count} rss_growth_mb={grown_mb:.0f} seconds={time.monotonic() - start:.1f}")
+    assert stat.queued_count == 1_000_000
+    assert stat.swapped_count >= 1_000_000 - 30_000
+    assert grown_mb < 200
