@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     def sub_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
         return add(name, parents=[common], **kw)
 
-    sub.add_parser = sub_parser  # type: ignore[method-assign]
+    sub.add_parser = sub_parser  # type: ignore[assignment]
 
     run = sub.add_parser(
         "run",

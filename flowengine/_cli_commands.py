@@ -284,8 +284,8 @@ def _describe_flow(args: argparse.Namespace) -> int:
     try:
         plan = flow.plan()
     except ValidationError as exc:
-        for p in exc.problems:
-            _err(p)
+        for message in exc.problems:
+            _err(message)
         return EXIT_INVALID
     data: dict[str, Any] = {
         "flow": plan.name,
@@ -294,9 +294,11 @@ def _describe_flow(args: argparse.Namespace) -> int:
         "services": {},
         "connections": [],
     }
-    for k, p in flow.parameters.items():
+    for k, param in flow.parameters.items():
         data["parameters"][k] = (
-            "********" if p.sensitive else (f"env:{p.env}" if p.env else p.value)
+            "********"
+            if param.sensitive
+            else (f"env:{param.env}" if param.env else param.value)
         )
     for nid, node in plan.nodes.items():
         if node.kind != "processor":

@@ -444,11 +444,10 @@ class _Reader:
             return None
         if src is None or dst is None:
             return None
-        locs = {
-            "": item.loc,
-            "source": item.get("from").loc,
-            "destination": item.get("to").loc,
-        }  # type: ignore[union-attr]
+        src_node, dst_node = item.get("from"), item.get("to")
+        assert src_node is not None
+        assert dst_node is not None
+        locs = {"": item.loc, "source": src_node.loc, "destination": dst_node.loc}
         rels = None
         rn = item.get("relationships")
         if rn is not None:

@@ -57,4 +57,4 @@ def open_repositories(
         ) from exc
     return open_durable_repositories(
         state_dir, flow=flow, provenance=provenance, settings=settings or {}
-    )  # type: ignore[no-any-return]
+    )

@@ -228,7 +228,7 @@ class ProcessSession:
         """``get()``: the next available FlowFile or None (round-robin over incoming
         queues). ``get(n)``: a list of up to n FlowFiles, all from one queue."""
         single = max_count is None
-        n = 1 if single else max_count
+        n = 1 if max_count is None else max_count
         node = self._node
         incoming = node.incoming
         if not incoming or n <= 0:

@@ -114,9 +114,9 @@ class _AsyncTransformProcessor(TransformProcessor):
     ) -> Any:
         raise NotImplementedError
 
-    async def on_trigger(
+    async def on_trigger(  # type: ignore[override]
         self, context: ProcessContext, session: ProcessSession
-    ) -> None:  # type: ignore[override]
+    ) -> None:
         for ff in session.get(context.batch_size):
             try:
                 content = session.read(ff) if self.wants_content else None

@@ -549,26 +549,26 @@ class _Planner:
                 )
                 return None
             return _join(_join(path, child), port)
-        kind = names.get(ref)
-        if kind is None:
+        found = names.get(ref)
+        if found is None:
             self.problem(
                 loc,
                 f"connection {role} {ref!r}: nothing named {ref!r} in group {path or 'root'!r}{did_you_mean(ref, names)}",
             )
             return None
-        if kind == "group":
+        if found == "group":
             self.problem(
                 loc,
                 f"connection {role} {ref!r} is a group: connect to one of its ports, like {ref}.<port>",
             )
             return None
-        if role == "source" and kind == "output port":
+        if role == "source" and found == "output port":
             self.problem(
                 loc,
                 f"connection source {ref!r} is this group's output port: it can only receive",
             )
             return None
-        if role == "destination" and kind == "input port":
+        if role == "destination" and found == "input port":
             self.problem(
                 loc,
                 f"connection destination {ref!r} is this group's input port: it can only send",
@@ -709,10 +709,8 @@ class _Planner:
                         _loc(locs, ""),
                         f"{what}: relationship {r.name!r} is not connected to any component and is not auto-terminated (add it to auto_terminate or connect it)",
                     )
-            for r in connected:
-                node.auto_terminated.discard(
-                    r
-                )  # connecting clears auto-termination (NiFi)
+            # Connecting a relationship clears its auto-termination (NiFi).
+            node.auto_terminated -= connected
             non_loop = [c for c in incoming[nid] if c.source != nid]
             req = node.cls.input_requirement
             if req is InputRequirement.REQUIRED and not non_loop:

@@ -209,9 +209,9 @@ class TestRunner:
             flow.connect(
                 _UNDER_TEST, sink, [rel], back_pressure_objects=0, back_pressure_size=0
             )
-        plan, problems = plan_flow(flow, self.registry)
+        plan, found = plan_flow(flow, self.registry)
         if plan is None:
-            return [str(p) for p in problems]
+            return [str(p) for p in found]
         return plan
 
     def _build(self, plan: Any) -> FlowRuntime:
