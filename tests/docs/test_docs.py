@@ -1,0 +1,175 @@
+"""The documentation stays true: its commands, code, flows and messages run as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import flowengine
+from flowengine import _cli
+from flowengine._loader import read_flow
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+FLOW_FORMAT = (ROOT / "docs" / "flow-format.md").read_text(encoding="utf-8")
+WRITING = (ROOT / "docs" / "writing-processors.md").read_text(encoding="utf-8")
+
+#: a code block announced by a line naming its file: `path/name.ext`:
+NAMED_BLOCK = re.compile(r"^`([\w./-]+)`:\n\n```\w+\n(.*?)^```", re.M | re.S)
+
+
+def named_blocks(text: str) -> dict[str, str]:
+    """File name → content of every named code block of a page."""
+    return dict(NAMED_BLOCK.findall(text))
+
+
+def code_blocks(text: str, lang: str) -> list[str]:
+    """Every fenced block of one language."""
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, re.M | re.S)
+
+
+def cli(
+    *args: str, cwd: Path, pythonpath: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run the flowengine command as a user would."""
+    env = dict(os.environ, PYTHONPATH=pythonpath)
+    return subprocess.run(
+        [sys.executable, "-m", "flowengine", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_readme_quick_start_is_verbatim() -> None:
+    """The README's two quick-start commands appear exactly, in one code block."""
+    commands = (
+        "pip install -e . && flowengine run flows/hello.yaml --until-drained\n"
+        'pip install -e ".[test]" -c constraints.txt && python -m pytest\n'
+    )
+    assert f"```\n{commands}```" in README
+    assert (
+        'python3 -m pip install -e ".[test]" -c constraints.txt && python3 -m pytest'
+        in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    )
+
+
+def test_readme_python_examples_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The embedding and transform snippets of the README run from the repo root."""
+    monkeypatch.chdir(ROOT)
+    blocks = code_blocks(README, "python")
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert "RunResult(ok=True, drained=True" in out
+    assert "doc-my-report.txt b'second'" in out
+
+
+def test_flow_format_tour_validates_and_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The complete example of flow-format.md is valid and drains, writing its files."""
+    path = tmp_path / "tour.yaml"
+    path.write_text(named_blocks(FLOW_FORMAT)["tour.yaml"], encoding="utf-8")
+    flow, problems = read_flow(path)
+    assert flow is not None and not problems
+    assert flow.validate() == []
+    monkeypatch.chdir(tmp_path)
+    with flowengine.load(path).run(until_drained=True, timeout=60) as result:
+        assert result.ok and result.drained
+        written = result.status.processor("write").flowfiles_in
+    assert len(list((tmp_path / "out" / "tour").iterdir())) == written
+
+
+def test_flow_format_validation_messages_are_current(tmp_path: Path) -> None:
+    """The validation output shown for errs.yaml is what validate prints today."""
+    (tmp_path / "errs.yaml").write_text(
+        named_blocks(FLOW_FORMAT)["errs.yaml"], encoding="utf-8"
+    )
+    shown = re.search(
+        r"^\$ flowengine validate errs.yaml\n(.*?)^```", FLOW_FORMAT, re.M | re.S
+    )
+    assert shown is not None
+    r = cli("validate", "errs.yaml", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == shown.group(1).splitlines(), (
+        "update the errs.yaml output in docs/flow-format.md"
+    )
+
+
+def test_flow_format_exit_code_table_matches_the_cli() -> None:
+    """Every exit code the CLI defines is in the table, with nothing extra."""
+    table = FLOW_FORMAT.split("**Exit codes**", 1)[1]
+    documented = {int(c) for c in re.findall(r"^\| (\d) \|", table, re.M)}
+    defined = {
+        _cli.EXIT_OK,
+        _cli.EXIT_ERROR,
+        _cli.EXIT_INVALID,
+        _cli.EXIT_FAILURES,
+        _cli.EXIT_TIMEOUT,
+    }
+    assert documented == defined
+
+
+def test_writing_processors_examples_pass_their_own_tests(tmp_path: Path) -> None:
+    """Every module and test of writing-processors.md, written out, passes pytest."""
+    blocks = named_blocks(WRITING)
+    for name, body in blocks.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+    tests = [n for n in blocks if n.startswith("tests/")]
+    expected = sum(blocks[n].count("\ndef test_") for n in tests)
+    assert len(tests) >= 4 and expected >= 7
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{tmp_path / 'src'}")
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "tests",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{expected} passed" in r.stdout
+
+
+@pytest.mark.parametrize("flow", ["words.yaml", "numbers.yaml"])
+def test_writing_processors_flows_run(tmp_path: Path, flow: str) -> None:
+    """The guide's flows using module:Class types drain with exit code 0."""
+    for name, body in named_blocks(WRITING).items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+    path = f"{tmp_path}{os.pathsep}{tmp_path / 'src'}"
+    r = cli(
+        "run",
+        flow,
+        "--until-drained",
+        "--in-memory",
+        "--timeout",
+        "60",
+        cwd=tmp_path,
+        pythonpath=path,
+    )
+    assert r.returncode == 0, r.stderr
