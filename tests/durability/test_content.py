@@ -1,0 +1,164 @@
+"""The on-disk content repository: shared claim files, streaming, counting, cleanup."""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowengine
+from flowengine._content import ContentClaim
+from flowengine._durable import FileContentRepository
+from flowengine._errors import ContentRepositoryFullError
+
+from .conftest import content_files, referenced, run_flow
+
+
+def test_small_contents_share_claim_files(tmp_path: Path) -> None:
+    """10,000 contents of 100 bytes land in a few ~50 KB files, each readable."""
+    repo = FileContentRepository(tmp_path)
+    claims = [repo.write_bytes(bytes([i % 256]) * 100) for i in range(10_000)]
+    assert len(content_files_of(tmp_path)) <= 25
+    assert all(repo.read(claims[i]) == bytes([i % 256]) * 100 for i in range(0, 10_000, 101))
+    with repo.open(claims[7]) as f:
+        f.seek(50)
+        assert f.read() == bytes([7]) * 50
+    repo.decref_many(claims)
+    repo.close()
+    assert content_files_of(tmp_path) == set()
+    assert repo.resource_count() == 0
+
+
+def test_large_content_is_streamed_into_its_own_file(tmp_path: Path) -> None:
+    """A 20 MB content written in chunks is never buffered whole and gets its own file."""
+    repo = FileContentRepository(tmp_path)
+    chunk = b"z" * 65536
+    tracemalloc.start()
+    try:
+        w = repo.writer()
+        for _ in range(320):
+            w.write(chunk)
+        w.close()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    claim = w.claim
+    assert claim is not None and claim.length == 320 * 65536 and claim.offset == 0
+    assert peak < 2 * 1024**2
+    assert (tmp_path / claim.resource).stat().st_size == claim.length
+    with repo.open(claim) as f:
+        assert f.read(10) == b"z" * 10
+    repo.decref(claim)
+    repo.close()
+    assert not (tmp_path / claim.resource).exists()
+
+
+def test_aborted_writer_leaves_nothing(tmp_path: Path) -> None:
+    """An aborted spilled writer removes its file; nothing is counted."""
+    repo = FileContentRepository(tmp_path)
+    w = repo.writer()
+    w.write(b"a" * 200_000)
+    w.abort()
+    assert w.claim is None
+    assert content_files_of(tmp_path) == set()
+    assert repo.resource_count() == 0
+    repo.close()
+
+
+def test_released_claims_are_deleted_after_the_barrier(tmp_path: Path) -> None:
+    """Cleanup deletes a released file only after the durability barrier ran."""
+    calls: list[int] = []
+    repo = FileContentRepository(tmp_path, barrier=lambda: calls.append(len(content_files_of(tmp_path))), max_appendable=10)
+    c = repo.write_bytes(b"x" * 100)
+    repo.incref(c)
+    repo.decref(c)
+    assert repo.claimant_count(c) == 1
+    repo.decref(c)
+    repo.cleanup()
+    assert calls == [1]  # the file still existed when the barrier ran
+    assert content_files_of(tmp_path) == set()
+    repo.close()
+
+
+def test_orphaned_files_are_reclaimed_at_start(tmp_path: Path) -> None:
+    """Files no committed FlowFile references are deleted when the repository opens."""
+    (tmp_path / "01").mkdir()
+    (tmp_path / "01" / "1-1").write_bytes(b"kept")
+    (tmp_path / "01" / "1-2").write_bytes(b"orphan")
+    repo = FileContentRepository(tmp_path, claim_counts={"01/1-1": 1})
+    assert repo.reclaimed == 1
+    assert content_files_of(tmp_path) == {"01/1-1"}
+    assert repo.read(ContentClaim("01/1-1", 0, 4)) == b"kept"
+    repo.close()
+
+
+def test_size_limit_refuses_writes_and_recovers(tmp_path: Path) -> None:
+    """Past max_size writes raise ContentRepositoryFullError; freeing space lets them resume."""
+    repo = FileContentRepository(tmp_path, max_size=10_000, max_appendable=1_000)
+    claims = [repo.write_bytes(b"q" * 1_000) for _ in range(10)]
+    with pytest.raises(ContentRepositoryFullError, match="full"):
+        repo.write_bytes(b"q" * 1_000)
+    with pytest.raises(ContentRepositoryFullError):
+        repo.write_chunks([b"q" * 600] * 3)
+    repo.decref_many(claims)
+    repo.cleanup()
+    assert repo.read(repo.write_bytes(b"back")) == b"back"
+    repo.close()
+
+
+def content_files_of(directory: Path) -> set[str]:
+    """Resource files directly under a content directory."""
+    return {f"{p.parent.name}/{p.name}" for p in directory.glob("*/*")}
+
+
+def _tiny_flow(n: int) -> flowengine.Flow:
+    f = flowengine.Flow("tiny")
+    f.add_processor("gen", "GenerateFlowFile", {"batch_size": "1000", "file_size": "100 B"}, schedule={"max_triggers": n // 1000, "period": "0 sec"})
+    f.add_processor("upd", "UpdateAttribute", {"stage": "x"})
+    f.add_processor("route", "RouteOnAttribute", {"x": "${stage:equals('x')}"}, auto_terminate=["x", "unmatched"])
+    f.connect("gen", "upd")
+    f.connect("upd", "route")
+    return f
+
+
+def _cleanup_keeps_up(tmp_path: Path, n: int) -> tuple[int, int]:
+    peak = [0]
+    stop = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def sample() -> None:
+        while not stop.wait(0.01):
+            repo = holder.get("content")
+            if repo is not None:
+                peak[0] = max(peak[0], repo.files_on_disk())
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        res = run_flow(_tiny_flow(n), tmp_path, timeout=600, provenance=False, on_start=lambda rt: holder.update(content=rt.content))
+    finally:
+        stop.set()
+        t.join()
+    deleted = res._content.deleted if res._content is not None else 0
+    res.close()
+    assert referenced(tmp_path) == (0, set())
+    assert content_files(tmp_path) == set()
+    return peak[0], deleted
+
+
+def test_cleanup_keeps_up_with_many_tiny_flowfiles(tmp_path: Path) -> None:
+    """50,000 tiny FlowFiles: released claim files are deleted during the run, not at the end."""
+    peak, deleted = _cleanup_keeps_up(tmp_path, 50_000)
+    assert deleted >= 50_000 * 100 // (50 * 1024) - 5  # ~100 files, deleted as the run went
+    assert peak < 60  # at any moment only a few dozen claim files exist
+
+
+@pytest.mark.slow
+def test_cleanup_keeps_up_with_two_million_tiny_flowfiles(tmp_path: Path) -> None:
+    """2,000,000 tiny FlowFiles: the number of claim files on disk stays small throughout."""
+    peak, deleted = _cleanup_keeps_up(tmp_path, 2_000_000)
+    print(f"peak claim files on disk={peak} deleted during run={deleted}")
+    assert peak < 200
