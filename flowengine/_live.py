@@ -58,7 +58,7 @@ def status_tables(status: FlowStatus, failures: list[Any] | None = None) -> Any:
         fill = c.fill_ratio
         color = "green" if fill <= 0.6 else "yellow" if fill <= 0.85 else "red"
         conns.add_row(
-            f"{c.source} -[{','.join(c.relationships)}]-> {c.destination}",
+            f"{c.source} -({','.join(c.relationships)})-> {c.destination}",
             f"{c.queued_count:,}",
             format_size(c.queued_bytes),
             f"{c.in_flight_count:,}",
