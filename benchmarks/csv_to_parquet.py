@@ -46,19 +46,38 @@ def generate(path: str, size: int) -> dict[str, Any]:
 
     rnd = random.Random(42)
     n = 200_000
-    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "ünïcode"]
-    base = pa.table({
-        "id": pa.array(range(n), pa.int64()),
-        "ts": pa.array([1_700_000_000_000_000 + rnd.randrange(10**13) for _ in range(n)], pa.timestamp("us", tz="UTC")),
-        "day": pa.array([19_000 + rnd.randrange(2000) for _ in range(n)], pa.date32()),
-        "category": pa.array([words[rnd.randrange(4)] for _ in range(n)]),
-        "name": pa.array([f"{rnd.choice(words)}{rnd.randrange(10**6)}" for _ in range(n)]),
-        "amount": pa.array([round(rnd.gauss(100, 50), 2) for _ in range(n)]),
-        "qty": pa.array([rnd.randrange(100) for _ in range(n)], pa.int64()),
-        "ratio": pa.array([rnd.random() for _ in range(n)]),
-        "flag": pa.array([rnd.random() < 0.5 for _ in range(n)]),
-        "code": pa.array([f"C-{rnd.randrange(5000)}" for _ in range(n)]),
-    })
+    words = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "ünïcode",
+    ]
+    base = pa.table(
+        {
+            "id": pa.array(range(n), pa.int64()),
+            "ts": pa.array(
+                [1_700_000_000_000_000 + rnd.randrange(10**13) for _ in range(n)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "day": pa.array(
+                [19_000 + rnd.randrange(2000) for _ in range(n)], pa.date32()
+            ),
+            "category": pa.array([words[rnd.randrange(4)] for _ in range(n)]),
+            "name": pa.array(
+                [f"{rnd.choice(words)}{rnd.randrange(10**6)}" for _ in range(n)]
+            ),
+            "amount": pa.array([round(rnd.gauss(100, 50), 2) for _ in range(n)]),
+            "qty": pa.array([rnd.randrange(100) for _ in range(n)], pa.int64()),
+            "ratio": pa.array([rnd.random() for _ in range(n)]),
+            "flag": pa.array([rnd.random() < 0.5 for _ in range(n)]),
+            "code": pa.array([f"C-{rnd.randrange(5000)}" for _ in range(n)]),
+        }
+    )
     rows = 0
     with pcsv.CSVWriter(path, base.schema) as w:
         while os.path.getsize(path) < size:
@@ -84,7 +103,9 @@ def floor(csv_path: str, out_path: str, filtered: bool = False) -> dict[str, Any
         nonlocal writer, pending, pending_rows
         if writer is None:
             writer = pq.ParquetWriter(out_path, reader.schema)
-        writer.write_table(pa.Table.from_batches(pending, reader.schema), row_group_size=ROW_GROUP)
+        writer.write_table(
+            pa.Table.from_batches(pending, reader.schema), row_group_size=ROW_GROUP
+        )
         pending, pending_rows = [], 0
 
     for batch in reader:
@@ -101,31 +122,65 @@ def floor(csv_path: str, out_path: str, filtered: bool = False) -> dict[str, Any
     return {"seconds": time.perf_counter() - start, "rows": rows}
 
 
-def engine(csv_path: str, out_dir: str, state_dir: str, query: bool = False) -> dict[str, Any]:
+def engine(
+    csv_path: str, out_dir: str, state_dir: str, query: bool = False
+) -> dict[str, Any]:
     """The durable flow; seconds of the run, and the record processor's trigger time."""
-    import flowengine
     import pyarrow.parquet as pq
+
+    import flowengine
 
     flow = flowengine.Flow("bench-csv-to-parquet")
     flow.add_service("csv", "CSVReader", {})
     flow.add_service("parquet", "ParquetRecordSetWriter", {})
-    flow.add_processor("list", "ListFile", {"input_directory": os.path.dirname(csv_path), "file_filter": r".*\.csv"})
-    flow.add_processor("fetch", "FetchFile", {"completion_strategy": "None"},
-                       auto_terminate=["not.found", "permission.denied", "failure"])
+    flow.add_processor(
+        "list",
+        "ListFile",
+        {"input_directory": os.path.dirname(csv_path), "file_filter": r".*\.csv"},
+    )
+    flow.add_processor(
+        "fetch",
+        "FetchFile",
+        {"completion_strategy": "None"},
+        auto_terminate=["not.found", "permission.denied", "failure"],
+    )
     if query:
-        flow.add_processor("records", "QueryRecord", {"record_reader": "csv", "record_writer": "parquet", "filtered": FILTER_SQL},
-                           auto_terminate=["original", "failure"])
+        flow.add_processor(
+            "records",
+            "QueryRecord",
+            {
+                "record_reader": "csv",
+                "record_writer": "parquet",
+                "filtered": FILTER_SQL,
+            },
+            auto_terminate=["original", "failure"],
+        )
         rel = "filtered"
     else:
-        flow.add_processor("records", "ConvertRecord", {"record_reader": "csv", "record_writer": "parquet"},
-                           auto_terminate=["failure"])
+        flow.add_processor(
+            "records",
+            "ConvertRecord",
+            {"record_reader": "csv", "record_writer": "parquet"},
+            auto_terminate=["failure"],
+        )
         rel = "success"
-    flow.add_processor("put", "PutFile", {"directory": out_dir, "conflict_resolution_strategy": "replace"}, auto_terminate=["success", "failure"])
+    flow.add_processor(
+        "put",
+        "PutFile",
+        {"directory": out_dir, "conflict_resolution_strategy": "replace"},
+        auto_terminate=["success", "failure"],
+    )
     flow.connect("list", "fetch")
     flow.connect("fetch", "records")
     flow.connect("records", "put", [rel])
     start = time.perf_counter()
-    result = flow.run(until_drained=True, timeout=7200, durable=True, state_dir=state_dir, collect_outputs=False)
+    result = flow.run(
+        until_drained=True,
+        timeout=7200,
+        durable=True,
+        state_dir=state_dir,
+        collect_outputs=False,
+    )
     seconds = time.perf_counter() - start
     status = result.status.processor("records")
     ok = result.ok
@@ -151,19 +206,34 @@ def run(quick: bool) -> list[dict[str, Any]]:
             mb = gen["bytes"] / MB
             label = f"{mb:.0f} MB CSV"
 
-            def floor_run(filtered: bool) -> tuple[dict[str, Any], float]:
+            def floor_run(
+                filtered: bool, csv_path: str = csv_path
+            ) -> tuple[dict[str, Any], float]:
                 out = os.path.join(tmp, "floor.parquet")
                 try:
-                    return h.measure(f"{_MOD}:floor", {"csv_path": csv_path, "out_path": out, "filtered": filtered})
+                    return h.measure(
+                        f"{_MOD}:floor",
+                        {"csv_path": csv_path, "out_path": out, "filtered": filtered},
+                    )
                 finally:
                     if os.path.exists(out):
                         os.unlink(out)
 
-            def engine_run(query: bool) -> tuple[dict[str, Any], float]:
+            def engine_run(
+                query: bool, csv_path: str = csv_path
+            ) -> tuple[dict[str, Any], float]:
                 out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
                 os.makedirs(out, exist_ok=True)
                 try:
-                    return h.measure(f"{_MOD}:engine", {"csv_path": csv_path, "out_dir": out, "state_dir": state, "query": query})
+                    return h.measure(
+                        f"{_MOD}:engine",
+                        {
+                            "csv_path": csv_path,
+                            "out_dir": out,
+                            "state_dir": state,
+                            "query": query,
+                        },
+                    )
                 finally:
                     shutil.rmtree(out, ignore_errors=True)
                     shutil.rmtree(state, ignore_errors=True)
@@ -172,23 +242,64 @@ def run(quick: bool) -> list[dict[str, Any]]:
             base, base_rss, _ = h.median_of(reps, lambda: floor_run(False))
             conv, conv_rss, _ = h.median_of(reps, lambda: engine_run(False))
             if conv["rows"] != gen["rows"] or base["rows"] != gen["rows"]:
-                raise RuntimeError(f"row counts differ: {gen['rows']} generated, {conv['rows']} converted, {base['rows']} floor")
+                raise RuntimeError(
+                    f"row counts differ: {gen['rows']} generated, {conv['rows']} converted, {base['rows']} floor"
+                )
             peaks[size] = conv_rss
             floor_name = "pyarrow open_csv → ParquetWriter"
-            rows.append(h.row(WORKLOAD, f"{label} convert flow (durable)", mb / conv["seconds"], "MB/s", floor_name,
-                              mb / base["seconds"], conv_rss, baseline_rss_mb=base_rss))
-            rows.append(h.row(WORKLOAD, f"{label} ConvertRecord trigger", mb / conv["trigger_seconds"], "MB/s", floor_name,
-                              mb / base["seconds"], conv_rss, baseline_rss_mb=base_rss))
+            rows.append(
+                h.row(
+                    WORKLOAD,
+                    f"{label} convert flow (durable)",
+                    mb / conv["seconds"],
+                    "MB/s",
+                    floor_name,
+                    mb / base["seconds"],
+                    conv_rss,
+                    baseline_rss_mb=base_rss,
+                )
+            )
+            rows.append(
+                h.row(
+                    WORKLOAD,
+                    f"{label} ConvertRecord trigger",
+                    mb / conv["trigger_seconds"],
+                    "MB/s",
+                    floor_name,
+                    mb / base["seconds"],
+                    conv_rss,
+                    baseline_rss_mb=base_rss,
+                )
+            )
             if size == sizes[0]:
                 qbase, qbase_rss, _ = h.median_of(reps, lambda: floor_run(True))
                 query, query_rss, _ = h.median_of(reps, lambda: engine_run(True))
-                rows.append(h.row(WORKLOAD, f"{label} QueryRecord filter flow (durable)", mb / query["seconds"], "MB/s",
-                                  "pyarrow open_csv → filter → ParquetWriter", mb / qbase["seconds"], query_rss,
-                                  baseline_rss_mb=qbase_rss))
+                rows.append(
+                    h.row(
+                        WORKLOAD,
+                        f"{label} QueryRecord filter flow (durable)",
+                        mb / query["seconds"],
+                        "MB/s",
+                        "pyarrow open_csv → filter → ParquetWriter",
+                        mb / qbase["seconds"],
+                        query_rss,
+                        baseline_rss_mb=qbase_rss,
+                    )
+                )
             os.unlink(csv_path)
         if len(sizes) > 1:
             small, big = peaks[sizes[0]], peaks[sizes[-1]]
-            rows.append(h.row(WORKLOAD, "convert flow peak RSS, 4 GB vs 1 GB", big, "MB", "peak RSS at 1 GB", small, big))
+            rows.append(
+                h.row(
+                    WORKLOAD,
+                    "convert flow peak RSS, 4 GB vs 1 GB",
+                    big,
+                    "MB",
+                    "peak RSS at 1 GB",
+                    small,
+                    big,
+                )
+            )
     return rows
 
 

@@ -20,7 +20,14 @@ from ._api import (
 )
 from .lookup import LookupService
 from .record_path import RecordPath, RecordPathError, compile_path
-from .schema import SchemaSyntaxError, conform, format_schema, format_type, parse_schema, parse_type
+from .schema import (
+    SchemaSyntaxError,
+    conform,
+    format_schema,
+    format_type,
+    parse_schema,
+    parse_type,
+)
 
 __all__ = [
     "LookupService",

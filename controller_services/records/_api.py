@@ -41,7 +41,9 @@ class RecordError(ValueError):
         row: 1-based record number where the problem is, when known.
     """
 
-    def __init__(self, message: str, *, line: int | None = None, row: int | None = None):
+    def __init__(
+        self, message: str, *, line: int | None = None, row: int | None = None
+    ):
         super().__init__(message)
         self.line = line
         self.row = row

@@ -37,9 +37,17 @@ SCHEMA_TEXT = TEXT
 
 _LABELS = {
     INFER: AllowableValue(INFER, "Infer Schema", "Derive the schema from the data"),
-    TEXT: AllowableValue(TEXT, "Use 'Schema Text' Property", "The schema declared in Schema Text"),
-    EMBEDDED: AllowableValue(EMBEDDED, "Use Embedded Schema", "The schema stored in the data file"),
-    INHERIT: AllowableValue(INHERIT, "Inherit Record Schema", "Write records with the schema they were read with"),
+    TEXT: AllowableValue(
+        TEXT, "Use 'Schema Text' Property", "The schema declared in Schema Text"
+    ),
+    EMBEDDED: AllowableValue(
+        EMBEDDED, "Use Embedded Schema", "The schema stored in the data file"
+    ),
+    INHERIT: AllowableValue(
+        INHERIT,
+        "Inherit Record Schema",
+        "Write records with the schema they were read with",
+    ),
 }
 
 
@@ -75,7 +83,9 @@ class SchemaAccess:
         self._text = context.property("schema_text") if self.strategy == TEXT else None
         self._cache: dict[str, pa.Schema] = {}
         if self._text is not None and not self._text.has_expressions:
-            self.schema_for({})  # a literal schema is checked when the service is enabled
+            self.schema_for(
+                {}
+            )  # a literal schema is checked when the service is enabled
 
     @property
     def declared(self) -> bool:

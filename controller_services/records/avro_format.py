@@ -15,10 +15,31 @@ from typing import Any, BinaryIO
 import fastavro
 import pyarrow as pa
 
-from flowengine import AllowableValue, ConfigurationContext, ControllerService, PropertyDescriptor, validators
+from flowengine import (
+    AllowableValue,
+    ConfigurationContext,
+    ControllerService,
+    PropertyDescriptor,
+    validators,
+)
 
-from ._api import Attributes, RecordError, RecordReader, RecordReaderFactory, RecordSetWriter, RecordSetWriterFactory, WriteResult
-from ._common import EMBEDDED, INHERIT, TEXT, SchemaAccess, schema_text_descriptor, strategy_descriptor
+from ._api import (
+    Attributes,
+    RecordError,
+    RecordReader,
+    RecordReaderFactory,
+    RecordSetWriter,
+    RecordSetWriterFactory,
+    WriteResult,
+)
+from ._common import (
+    EMBEDDED,
+    INHERIT,
+    TEXT,
+    SchemaAccess,
+    schema_text_descriptor,
+    strategy_descriptor,
+)
 from .avro_types import arrow_to_avro, avro_to_arrow
 from .schema import as_batches, conform
 
@@ -49,7 +70,9 @@ def _maps_to_dicts(value: Any, dtype: pa.DataType) -> Any:
 
 
 class _AvroRecordReader(RecordReader):
-    def __init__(self, source: BinaryIO, declared: pa.Schema | None, batch_size: int) -> None:
+    def __init__(
+        self, source: BinaryIO, declared: pa.Schema | None, batch_size: int
+    ) -> None:
         source.seek(0)
         try:
             self._reader = fastavro.reader(source)
@@ -78,7 +101,10 @@ class _AvroRecordReader(RecordReader):
             except StopIteration:
                 break
             except Exception as exc:  # a truncated or corrupt block
-                raise RecordError(f"Avro data is unreadable after record {count}: {type(exc).__name__}: {exc}", row=count + 1) from None
+                raise RecordError(
+                    f"Avro data is unreadable after record {count}: {type(exc).__name__}: {exc}",
+                    row=count + 1,
+                ) from None
             rows.append(rec)
             count += 1
             if len(rows) >= self._batch_size:
@@ -91,7 +117,10 @@ class _AvroRecordReader(RecordReader):
         try:
             batch = pa.RecordBatch.from_pylist(rows, schema=self._read_schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
-            raise RecordError(f"Avro records {first}..{first + len(rows) - 1} do not convert: {exc}", row=first) from None
+            raise RecordError(
+                f"Avro records {first}..{first + len(rows) - 1} do not convert: {exc}",
+                row=first,
+            ) from None
         if self._declared is not None:
             batch = conform(batch, self._declared, first)
         return batch
@@ -100,12 +129,25 @@ class _AvroRecordReader(RecordReader):
 class AvroReader(RecordReaderFactory, ControllerService):
     """Reads Avro object container files (schema embedded, or a declared reader schema)."""
 
-    tags = ("avro", "parse", "record", "row", "reader", "delimited", "comma", "separated", "values")
+    tags = (
+        "avro",
+        "parse",
+        "record",
+        "row",
+        "reader",
+        "delimited",
+        "comma",
+        "separated",
+        "values",
+    )
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(EMBEDDED, EMBEDDED, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     BATCH_SIZE = PropertyDescriptor(
-        "batch_size", "Records per batch.", display_name="Batch Size", default="10000",
+        "batch_size",
+        "Records per batch.",
+        display_name="Batch Size",
+        default="10000",
         validators=(validators.POSITIVE_INTEGER,),
     )
 
@@ -113,12 +155,26 @@ class AvroReader(RecordReaderFactory, ControllerService):
         self.access = SchemaAccess(context)
         self.batch_size = int(context.property(self.BATCH_SIZE).as_int() or 10000)
 
-    def create_reader(self, source: BinaryIO, attributes: Attributes | None = None, *, on_invalid: str = "error") -> RecordReader:
-        return _AvroRecordReader(source, self.access.schema_for(attributes), self.batch_size)
+    def create_reader(
+        self,
+        source: BinaryIO,
+        attributes: Attributes | None = None,
+        *,
+        on_invalid: str = "error",
+    ) -> RecordReader:
+        return _AvroRecordReader(
+            source, self.access.schema_for(attributes), self.batch_size
+        )
 
 
 class _AvroWriter(RecordSetWriter):
-    def __init__(self, f: AvroRecordSetWriter, sink: BinaryIO, schema: pa.Schema, declared: pa.Schema | None) -> None:
+    def __init__(
+        self,
+        f: AvroRecordSetWriter,
+        sink: BinaryIO,
+        schema: pa.Schema,
+        declared: pa.Schema | None,
+    ) -> None:
         self._f = f
         self._sink = sink
         self._schema = declared or schema
@@ -136,41 +192,72 @@ class _AvroWriter(RecordSetWriter):
             if self._maps:
                 rows = [_maps_to_dicts(r, pa.struct(list(self._schema))) for r in rows]
             if self._writer is None:
-                self._writer = fastavro.write.Writer(self._sink, self._parsed, codec=self._f.codec)
+                self._writer = fastavro.write.Writer(
+                    self._sink, self._parsed, codec=self._f.codec
+                )
             for i, r in enumerate(rows):
                 try:
                     self._writer.write(r)
                 except (ValueError, TypeError, OverflowError) as exc:
-                    raise RecordError(f"record {first + i} does not fit the Avro schema: {exc}", row=first + i) from None
+                    raise RecordError(
+                        f"record {first + i} does not fit the Avro schema: {exc}",
+                        row=first + i,
+                    ) from None
             self.record_count += b.num_rows
 
     def finish(self) -> WriteResult:
         if self._writer is None:
-            self._writer = fastavro.write.Writer(self._sink, self._parsed, codec=self._f.codec)
+            self._writer = fastavro.write.Writer(
+                self._sink, self._parsed, codec=self._f.codec
+            )
         self._writer.flush()
         return WriteResult(
             self.record_count,
-            {"mime.type": AvroRecordSetWriter.mime_type, "avro.schema": json.dumps(arrow_to_avro(self._schema))},
+            {
+                "mime.type": AvroRecordSetWriter.mime_type,
+                "avro.schema": json.dumps(arrow_to_avro(self._schema)),
+            },
         )
 
 
 class AvroRecordSetWriter(RecordSetWriterFactory, ControllerService):
     """Writes records as an Avro object container file with the schema embedded."""
 
-    tags = ("avro", "result", "set", "writer", "serializer", "record", "recordset", "row")
+    tags = (
+        "avro",
+        "result",
+        "set",
+        "writer",
+        "serializer",
+        "record",
+        "recordset",
+        "row",
+    )
     mime_type = "application/avro-binary"
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     CODEC = PropertyDescriptor(
-        "compression_format", "Codec of the Avro blocks.", display_name="Compression Format",
-        default="NONE", allowable_values=tuple(AllowableValue(c) for c in ("NONE", "DEFLATE", "SNAPPY", "ZSTANDARD")),
+        "compression_format",
+        "Codec of the Avro blocks.",
+        display_name="Compression Format",
+        default="NONE",
+        allowable_values=tuple(
+            AllowableValue(c) for c in ("NONE", "DEFLATE", "SNAPPY", "ZSTANDARD")
+        ),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.access = SchemaAccess(context)
         codec = context.property(self.CODEC).value or "NONE"
-        self.codec = {"NONE": "null", "DEFLATE": "deflate", "SNAPPY": "snappy", "ZSTANDARD": "zstandard"}[codec]
+        self.codec = {
+            "NONE": "null",
+            "DEFLATE": "deflate",
+            "SNAPPY": "snappy",
+            "ZSTANDARD": "zstandard",
+        }[codec]
 
-    def create_writer(self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None) -> RecordSetWriter:
+    def create_writer(
+        self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None
+    ) -> RecordSetWriter:
         return _AvroWriter(self, sink, schema, self.access.schema_for(attributes))

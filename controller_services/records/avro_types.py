@@ -42,7 +42,12 @@ def _logical(t: dict[str, Any], named: dict[str, pa.DataType]) -> pa.DataType | 
         return pa.time32("ms")
     if lt == "time-micros":
         return pa.time64("us")
-    if lt in ("timestamp-millis", "timestamp-micros", "local-timestamp-millis", "local-timestamp-micros"):
+    if lt in (
+        "timestamp-millis",
+        "timestamp-micros",
+        "local-timestamp-millis",
+        "local-timestamp-micros",
+    ):
         unit = "ms" if lt.endswith("millis") else "us"
         return pa.timestamp(unit, tz=None if lt.startswith("local") else "UTC")
     if lt == "uuid":
@@ -50,7 +55,9 @@ def _logical(t: dict[str, Any], named: dict[str, pa.DataType]) -> pa.DataType | 
     return None
 
 
-def avro_type_to_arrow(t: Any, named: dict[str, pa.DataType] | None = None) -> tuple[pa.DataType, bool]:
+def avro_type_to_arrow(
+    t: Any, named: dict[str, pa.DataType] | None = None
+) -> tuple[pa.DataType, bool]:
     """(Arrow type, nullable) of one Avro type."""
     named = {} if named is None else named
     if isinstance(t, str):
@@ -62,7 +69,9 @@ def avro_type_to_arrow(t: Any, named: dict[str, pa.DataType] | None = None) -> t
     if isinstance(t, list):
         branches = [b for b in t if b != "null"]
         if len(branches) != 1:
-            raise SchemaSyntaxError(f"Avro unions other than [\"null\", T] are not supported: {t}")
+            raise SchemaSyntaxError(
+                f'Avro unions other than ["null", T] are not supported: {t}'
+            )
         inner, _ = avro_type_to_arrow(branches[0], named)
         return inner, len(branches) != len(t)
     if not isinstance(t, dict) or "type" not in t:
@@ -121,10 +130,19 @@ def _to_avro(dtype: pa.DataType, counter: itertools.count[int]) -> Any:
         return "double"
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         return "string"
-    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype) or pa.types.is_fixed_size_binary(dtype):
+    if (
+        pa.types.is_binary(dtype)
+        or pa.types.is_large_binary(dtype)
+        or pa.types.is_fixed_size_binary(dtype)
+    ):
         return "bytes"
     if pa.types.is_decimal(dtype):
-        return {"type": "bytes", "logicalType": "decimal", "precision": dtype.precision, "scale": dtype.scale}
+        return {
+            "type": "bytes",
+            "logicalType": "decimal",
+            "precision": dtype.precision,
+            "scale": dtype.scale,
+        }
     if pa.types.is_date(dtype):
         return {"type": "int", "logicalType": "date"}
     if pa.types.is_time32(dtype):
@@ -139,12 +157,17 @@ def _to_avro(dtype: pa.DataType, counter: itertools.count[int]) -> Any:
         return {
             "type": "record",
             "name": f"record{next(counter)}",
-            "fields": [_field(dtype.field(i), counter) for i in range(dtype.num_fields)],
+            "fields": [
+                _field(dtype.field(i), counter) for i in range(dtype.num_fields)
+            ],
         }
     if pa.types.is_map(dtype):
         return {"type": "map", "values": _nullable(_to_avro(dtype.item_type, counter))}
     if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
-        return {"type": "array", "items": _nullable(_to_avro(dtype.value_type, counter))}
+        return {
+            "type": "array",
+            "items": _nullable(_to_avro(dtype.value_type, counter)),
+        }
     if pa.types.is_dictionary(dtype):
         return _to_avro(dtype.value_type, counter)
     if pa.types.is_duration(dtype):
@@ -166,4 +189,8 @@ def _field(f: pa.Field, counter: itertools.count[int]) -> dict[str, Any]:
 def arrow_to_avro(schema: pa.Schema, name: str = "nifiRecord") -> dict[str, Any]:
     """An Avro record schema for Arrow ``schema`` (nullable fields as ``["null", T]``)."""
     counter = itertools.count(1)
-    return {"type": "record", "name": name, "fields": [_field(f, counter) for f in schema]}
+    return {
+        "type": "record",
+        "name": name,
+        "fields": [_field(f, counter) for f in schema],
+    }

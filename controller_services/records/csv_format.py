@@ -15,10 +15,32 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from flowengine import ConfigurationContext, ControllerService, PropertyDescriptor, validators
+from flowengine import (
+    AllowableValue,
+    ConfigurationContext,
+    ControllerService,
+    PropertyDescriptor,
+    validators,
+)
 
-from ._api import Attributes, RecordError, RecordReader, RecordReaderFactory, RecordSetWriter, RecordSetWriterFactory, WriteResult
-from ._common import INFER, INHERIT, TEXT, SchemaAccess, arrow_input, schema_text_descriptor, strategy_descriptor
+from ._api import (
+    Attributes,
+    RecordError,
+    RecordReader,
+    RecordReaderFactory,
+    RecordSetWriter,
+    RecordSetWriterFactory,
+    WriteResult,
+)
+from ._common import (
+    INFER,
+    INHERIT,
+    TEXT,
+    SchemaAccess,
+    arrow_input,
+    schema_text_descriptor,
+    strategy_descriptor,
+)
 from .schema import as_batches, conform, first_bad_index, format_type
 
 __all__ = ["CSVReader", "CSVRecordSetWriter", "InvalidRow"]
@@ -30,10 +52,16 @@ def _char(value: str | None) -> str:
     """Unescape a one-character property (``\\t`` for tab)."""
     if not value:
         return ""
-    return codecs.decode(value, "unicode_escape") if "\\" in value and len(value) > 1 else value
+    return (
+        codecs.decode(value, "unicode_escape")
+        if "\\" in value and len(value) > 1
+        else value
+    )
 
 
-def _one_char(name: str, label: str, default: str | None, description: str) -> PropertyDescriptor:
+def _one_char(
+    name: str, label: str, default: str | None, description: str
+) -> PropertyDescriptor:
     return PropertyDescriptor(name, description, display_name=label, default=default)
 
 
@@ -53,7 +81,13 @@ class InvalidRow:
 
 
 class _CSVRecordReader(RecordReader):
-    def __init__(self, factory: CSVReader, source: BinaryIO, schema: pa.Schema | None, on_invalid: str) -> None:
+    def __init__(
+        self,
+        factory: CSVReader,
+        source: BinaryIO,
+        schema: pa.Schema | None,
+        on_invalid: str,
+    ) -> None:
         self._factory = factory
         self._source = source
         self._declared = schema
@@ -65,7 +99,13 @@ class _CSVRecordReader(RecordReader):
         self._schema = schema if schema is not None else self._reader.schema
         self._check_binary(self._reader.schema)
 
-    def _open(self, use_threads: bool, as_strings: bool = False, handler: Any = None, raw: bool = False) -> Any:
+    def _open(
+        self,
+        use_threads: bool,
+        as_strings: bool = False,
+        handler: Any = None,
+        raw: bool = False,
+    ) -> Any:
         f = self._factory
         schema = self._declared
         read = pcsv.ReadOptions(
@@ -87,7 +127,10 @@ class _CSVRecordReader(RecordReader):
         )
         types: dict[str, pa.DataType] = {}
         if schema is not None:
-            types = {n: (pa.string() if as_strings else t) for n, t in zip(schema.names, schema.types, strict=True)}
+            types = {
+                n: (pa.string() if as_strings else t)
+                for n, t in zip(schema.names, schema.types, strict=True)
+            }
         convert = pcsv.ConvertOptions(
             column_types=types,
             null_values=f.null_values,
@@ -101,7 +144,12 @@ class _CSVRecordReader(RecordReader):
         )
         self._source.seek(0)
         try:
-            return pcsv.open_csv(arrow_input(self._source), read_options=read, parse_options=parse, convert_options=convert)
+            return pcsv.open_csv(
+                arrow_input(self._source),
+                read_options=read,
+                parse_options=parse,
+                convert_options=convert,
+            )
         except pa.ArrowInvalid as exc:
             if raw:
                 raise
@@ -113,7 +161,10 @@ class _CSVRecordReader(RecordReader):
         return "skip" if self._on_invalid == "skip" else "error"
 
     def _check_binary(self, schema: pa.Schema) -> None:
-        if self._declared is None and self._factory.encoding.lower().replace("-", "") == "utf8":
+        if (
+            self._declared is None
+            and self._factory.encoding.lower().replace("-", "") == "utf8"
+        ):
             for i, t in enumerate(schema.types):
                 if pa.types.is_binary(t):
                     self._binary_column = i
@@ -155,7 +206,8 @@ class _CSVRecordReader(RecordReader):
                     name = batch.schema.names[i]
                     raise RecordError(
                         f"line {line} (record {self._rows}): unterminated quote in field {name!r}: {last[:60]!r}",
-                        line=line, row=self._rows,
+                        line=line,
+                        row=self._rows,
                     )
 
     def _line_of(self, record: int) -> int:
@@ -169,14 +221,17 @@ class _CSVRecordReader(RecordReader):
         name = batch.schema.names[self._binary_column]
         return RecordError(
             f"line {self._line_of(row)} (record {row}): field {name!r} has bytes that are not valid {self._factory.encoding}",
-            line=self._line_of(row), row=row,
+            line=self._line_of(row),
+            row=row,
         )
 
     def _locate(self, exc: Exception) -> RecordError:
         """Turn a pyarrow error into one naming the line (rescanning on the error path)."""
         if self.invalid_rows:
             bad = self.invalid_rows[-1]
-            if bad.line is None:  # parallel parsing does not number rows: rescan serially
+            if (
+                bad.line is None
+            ):  # parallel parsing does not number rows: rescan serially
                 found: list[Any] = []
 
                 def first(row: Any) -> str:
@@ -216,7 +271,8 @@ class _CSVRecordReader(RecordReader):
                     return RecordError(
                         f"line {line} (record {rec}): field {f.name!r} value {col[bad].as_py()!r} "
                         f"does not fit {format_type(f.type)}",
-                        line=line, row=rec,
+                        line=line,
+                        row=rec,
                     )
             row += batch.num_rows
         return None
@@ -229,39 +285,78 @@ class CSVReader(RecordReaderFactory, ControllerService):
     header) or declared in Schema Text; declared fields are matched to header names.
     """
 
-    tags = ("csv", "parse", "record", "reader", "delimited", "comma", "separated", "values")
+    tags = (
+        "csv",
+        "parse",
+        "record",
+        "reader",
+        "delimited",
+        "comma",
+        "separated",
+        "values",
+    )
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     HEADER = PropertyDescriptor(
-        "treat_first_line_as_header", "The first line names the columns.",
-        display_name="Treat First Line as Header", default="true", validators=(validators.BOOLEAN,),
+        "treat_first_line_as_header",
+        "The first line names the columns.",
+        display_name="Treat First Line as Header",
+        default="true",
+        validators=(validators.BOOLEAN,),
     )
     SKIP_ROWS = PropertyDescriptor(
-        "skip_rows", "Lines to skip before the header (or the first record).",
-        display_name="Skip Header Lines", default="0", validators=(validators.NON_NEGATIVE_INTEGER,),
+        "skip_rows",
+        "Lines to skip before the header (or the first record).",
+        display_name="Skip Header Lines",
+        default="0",
+        validators=(validators.NON_NEGATIVE_INTEGER,),
     )
-    DELIMITER = _one_char("value_separator", "Value Separator", ",", "The character between values (\\t for tab).")
-    QUOTE = _one_char("quote_character", "Quote Character", '"', "The character that quotes values.")
-    ESCAPE = _one_char("escape_character", "Escape Character", "", "The character that escapes the next one (none by default; quotes are doubled).")
+    DELIMITER = _one_char(
+        "value_separator",
+        "Value Separator",
+        ",",
+        "The character between values (\\t for tab).",
+    )
+    QUOTE = _one_char(
+        "quote_character", "Quote Character", '"', "The character that quotes values."
+    )
+    ESCAPE = _one_char(
+        "escape_character",
+        "Escape Character",
+        "",
+        "The character that escapes the next one (none by default; quotes are doubled).",
+    )
     NULL_STRING = PropertyDescriptor(
-        "null_string", "A value that means null (unquoted).", display_name="Null String",
+        "null_string",
+        "A value that means null (unquoted).",
+        display_name="Null String",
     )
     NEWLINES = PropertyDescriptor(
-        "allow_newlines_in_values", "Quoted values may contain line breaks (slower parsing when true).",
-        display_name="Allow Newlines in Values", default="false", validators=(validators.BOOLEAN,),
+        "allow_newlines_in_values",
+        "Quoted values may contain line breaks (slower parsing when true).",
+        display_name="Allow Newlines in Values",
+        default="false",
+        validators=(validators.BOOLEAN,),
     )
     TIMESTAMP_FORMAT = PropertyDescriptor(
-        "timestamp_format", "strptime format of timestamps (ISO 8601 is always accepted).",
+        "timestamp_format",
+        "strptime format of timestamps (ISO 8601 is always accepted).",
         display_name="Timestamp Format",
     )
     CHARSET = PropertyDescriptor(
-        "character_set", "Encoding of the input.", display_name="Character Set",
-        default="UTF-8", validators=(validators.CHARACTER_SET,),
+        "character_set",
+        "Encoding of the input.",
+        display_name="Character Set",
+        default="UTF-8",
+        validators=(validators.CHARACTER_SET,),
     )
     BLOCK_SIZE = PropertyDescriptor(
-        "block_size", "Bytes parsed per batch.", display_name="Block Size",
-        default="1 MB", validators=(validators.DATA_SIZE,),
+        "block_size",
+        "Bytes parsed per batch.",
+        display_name="Block Size",
+        default="1 MB",
+        validators=(validators.DATA_SIZE,),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
@@ -276,16 +371,34 @@ class CSVReader(RecordReaderFactory, ControllerService):
         self.newlines_in_values = bool(context.property(self.NEWLINES).as_bool())
         fmt = context.property(self.TIMESTAMP_FORMAT).value
         self.timestamp_parsers: list[Any] = [pcsv.ISO8601] + ([fmt] if fmt else [])
-        self.encoding = codecs.lookup(context.property(self.CHARSET).value or "utf-8").name
-        self.block_size = int(context.property(self.BLOCK_SIZE).as_data_size() or _BLOCK)
+        self.encoding = codecs.lookup(
+            context.property(self.CHARSET).value or "utf-8"
+        ).name
+        self.block_size = int(
+            context.property(self.BLOCK_SIZE).as_data_size() or _BLOCK
+        )
 
-    def create_reader(self, source: BinaryIO, attributes: Attributes | None = None, *, on_invalid: str = "error") -> RecordReader:
+    def create_reader(
+        self,
+        source: BinaryIO,
+        attributes: Attributes | None = None,
+        *,
+        on_invalid: str = "error",
+    ) -> RecordReader:
         """Open a reader; ``on_invalid="skip"`` collects malformed rows in ``invalid_rows``."""
-        return _CSVRecordReader(self, source, self.access.schema_for(attributes), on_invalid)
+        return _CSVRecordReader(
+            self, source, self.access.schema_for(attributes), on_invalid
+        )
 
 
 class _CSVWriter(RecordSetWriter):
-    def __init__(self, factory: CSVRecordSetWriter, sink: BinaryIO, schema: pa.Schema, declared: pa.Schema | None) -> None:
+    def __init__(
+        self,
+        factory: CSVRecordSetWriter,
+        sink: BinaryIO,
+        schema: pa.Schema,
+        declared: pa.Schema | None,
+    ) -> None:
         self._factory = factory
         self._sink = sink
         self._schema = declared or schema
@@ -307,36 +420,76 @@ class _CSVWriter(RecordSetWriter):
                 delimiter=f.delimiter,
                 quoting_style=f.quoting,
             )
-            self._writer = pcsv.CSVWriter(self._sink, batch.schema, write_options=options)
+            self._writer = pcsv.CSVWriter(
+                self._sink, batch.schema, write_options=options
+            )
         self._writer.write(batch)
         self.record_count += batch.num_rows
 
     def finish(self) -> WriteResult:
         if self._writer is None:  # no records: still write the header
             self._writer = pcsv.CSVWriter(
-                self._sink, self._schema,
-                write_options=pcsv.WriteOptions(include_header=self._factory.header, delimiter=self._factory.delimiter),
+                self._sink,
+                self._schema,
+                write_options=pcsv.WriteOptions(
+                    include_header=self._factory.header,
+                    delimiter=self._factory.delimiter,
+                ),
             )
         self._writer.close()
-        return WriteResult(self.record_count, {"mime.type": CSVRecordSetWriter.mime_type})
+        return WriteResult(
+            self.record_count, {"mime.type": CSVRecordSetWriter.mime_type}
+        )
 
 
 class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
     """Writes records as CSV (pyarrow's CSV writer): header, delimiter, quoting."""
 
-    tags = ("csv", "result", "set", "recordset", "record", "writer", "serializer", "row", "tsv", "tab", "separated", "delimited")
+    tags = (
+        "csv",
+        "result",
+        "set",
+        "recordset",
+        "record",
+        "writer",
+        "serializer",
+        "row",
+        "tsv",
+        "tab",
+        "separated",
+        "delimited",
+    )
     mime_type = "text/csv"
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     HEADER = PropertyDescriptor(
-        "include_header_line", "Write a header line.", display_name="Include Header Line",
-        default="true", validators=(validators.BOOLEAN,),
+        "include_header_line",
+        "Write a header line.",
+        display_name="Include Header Line",
+        default="true",
+        validators=(validators.BOOLEAN,),
     )
-    DELIMITER = _one_char("value_separator", "Value Separator", ",", "The character between values (\\t for tab).")
+    DELIMITER = _one_char(
+        "value_separator",
+        "Value Separator",
+        ",",
+        "The character between values (\\t for tab).",
+    )
     QUOTE_MODE = PropertyDescriptor(
-        "quote_mode", "When values are quoted.", display_name="Quote Mode", default="needed",
-        allowable_values=("needed", "all_valid", "none"),
+        "quote_mode",
+        "When values are quoted.",
+        display_name="Quote Mode",
+        default="needed",
+        allowable_values=(
+            AllowableValue("needed", "Quote When Needed", "Quote values that need it"),
+            AllowableValue(
+                "all_valid", "Quote All Values", "Quote every non-null value"
+            ),
+            AllowableValue(
+                "none", "Do Not Quote", "Never quote (values must not need it)"
+            ),
+        ),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
@@ -345,5 +498,7 @@ class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
         self.delimiter = _char(context.property(self.DELIMITER).value) or ","
         self.quoting = context.property(self.QUOTE_MODE).value or "needed"
 
-    def create_writer(self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None) -> RecordSetWriter:
+    def create_writer(
+        self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None
+    ) -> RecordSetWriter:
         return _CSVWriter(self, sink, schema, self.access.schema_for(attributes))

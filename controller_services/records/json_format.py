@@ -18,11 +18,33 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.json as pj
 
-from flowengine import AllowableValue, ConfigurationContext, ControllerService, PropertyDescriptor, validators
+from flowengine import (
+    AllowableValue,
+    ConfigurationContext,
+    ControllerService,
+    PropertyDescriptor,
+    validators,
+)
 
 from . import _duck
-from ._api import Attributes, RecordError, RecordReader, RecordReaderFactory, RecordSetWriter, RecordSetWriterFactory, WriteResult
-from ._common import INFER, INHERIT, TEXT, SchemaAccess, arrow_input, schema_text_descriptor, strategy_descriptor
+from ._api import (
+    Attributes,
+    RecordError,
+    RecordReader,
+    RecordReaderFactory,
+    RecordSetWriter,
+    RecordSetWriterFactory,
+    WriteResult,
+)
+from ._common import (
+    INFER,
+    INHERIT,
+    TEXT,
+    SchemaAccess,
+    arrow_input,
+    schema_text_descriptor,
+    strategy_descriptor,
+)
 from .schema import as_batches, conform
 
 __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
@@ -70,7 +92,9 @@ class _ArrayAsLines(io.RawIOBase):
         try:
             text = self._decoder.decode(raw, final=not raw)
         except UnicodeDecodeError as exc:
-            raise RecordError(f"JSON is not valid UTF-8 near line {self._line()}: {exc.reason}") from None
+            raise RecordError(
+                f"JSON is not valid UTF-8 near line {self._line()}: {exc.reason}"
+            ) from None
         if not raw:
             self._eof = True
         self._consumed_lines += self._buf.count("\n", 0, self._pos)
@@ -103,7 +127,9 @@ class _ArrayAsLines(io.RawIOBase):
             if c == "]":
                 self._pos += 1
                 if self._skip(" \t\r\n") != "":
-                    raise RecordError(f"line {self._line()}: unexpected data after the JSON array")
+                    raise RecordError(
+                        f"line {self._line()}: unexpected data after the JSON array"
+                    )
                 self._done = True
                 break
             if c == "":
@@ -118,9 +144,16 @@ class _ArrayAsLines(io.RawIOBase):
                     if self._fill():
                         continue
                     line = self._line() + self._buf.count("\n", self._pos, exc.pos)
-                    raise RecordError(f"invalid JSON at line {line} (record {self.records + 1}): {exc.msg}", line=line, row=self.records + 1) from None
+                    raise RecordError(
+                        f"invalid JSON at line {line} (record {self.records + 1}): {exc.msg}",
+                        line=line,
+                        row=self.records + 1,
+                    ) from None
             if not isinstance(value, dict):
-                raise RecordError(f"line {self._line()}: array element {self.records + 1} is not a JSON object", row=self.records + 1)
+                raise RecordError(
+                    f"line {self._line()}: array element {self.records + 1} is not a JSON object",
+                    row=self.records + 1,
+                )
             self._pos = end
             self.records += 1
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -140,7 +173,13 @@ class _ArrayAsLines(io.RawIOBase):
 
 
 class _JsonRecordReader(RecordReader):
-    def __init__(self, factory: JsonTreeReader, source: BinaryIO, schema: pa.Schema | None, on_invalid: str) -> None:
+    def __init__(
+        self,
+        factory: JsonTreeReader,
+        source: BinaryIO,
+        schema: pa.Schema | None,
+        on_invalid: str,
+    ) -> None:
         self._factory = factory
         self._source = source
         self._declared = schema
@@ -161,10 +200,16 @@ class _JsonRecordReader(RecordReader):
 
     def _open(self) -> Any:
         self._source.seek(0)
-        stream: Any = pa.PythonFile(_ArrayAsLines(self._source), mode="r") if self._array else arrow_input(self._source)
+        stream: Any = (
+            pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+            if self._array
+            else arrow_input(self._source)
+        )
         parse = pj.ParseOptions(
             explicit_schema=self._declared,
-            unexpected_field_behavior="ignore" if self._declared is not None else "infer",
+            unexpected_field_behavior="ignore"
+            if self._declared is not None
+            else "infer",
             newlines_in_values=False,
         )
         read = pj.ReadOptions(block_size=self._factory.block_size, use_threads=True)
@@ -213,17 +258,28 @@ class _JsonRecordReader(RecordReader):
             try:
                 text = decoder.decode(raw)
             except UnicodeDecodeError as uexc:
-                return RecordError(f"line {number}: JSON is not valid UTF-8: {uexc.reason}", line=number)
+                return RecordError(
+                    f"line {number}: JSON is not valid UTF-8: {uexc.reason}",
+                    line=number,
+                )
             if not text.strip():
                 continue
             record += 1
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as jexc:
-                return RecordError(f"invalid JSON at line {number} (record {record}): {jexc.msg}", line=number, row=record)
+                return RecordError(
+                    f"invalid JSON at line {number} (record {record}): {jexc.msg}",
+                    line=number,
+                    row=record,
+                )
             if not isinstance(value, dict):
-                return RecordError(f"line {number}: not a JSON object", line=number, row=record)
-        return RecordError(f"JSON records do not fit the schema (after record {self._rows}): {exc}")
+                return RecordError(
+                    f"line {number}: not a JSON object", line=number, row=record
+                )
+        return RecordError(
+            f"JSON records do not fit the schema (after record {self._rows}): {exc}"
+        )
 
 
 class JsonTreeReader(RecordReaderFactory, ControllerService):
@@ -235,16 +291,29 @@ class JsonTreeReader(RecordReaderFactory, ControllerService):
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     BLOCK_SIZE = PropertyDescriptor(
-        "block_size", "Bytes parsed per batch (also the window used to infer types).",
-        display_name="Block Size", default="1 MB", validators=(validators.DATA_SIZE,),
+        "block_size",
+        "Bytes parsed per batch (also the window used to infer types).",
+        display_name="Block Size",
+        default="1 MB",
+        validators=(validators.DATA_SIZE,),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.access = SchemaAccess(context)
-        self.block_size = int(context.property(self.BLOCK_SIZE).as_data_size() or _CHUNK)
+        self.block_size = int(
+            context.property(self.BLOCK_SIZE).as_data_size() or _CHUNK
+        )
 
-    def create_reader(self, source: BinaryIO, attributes: Attributes | None = None, *, on_invalid: str = "error") -> RecordReader:
-        return _JsonRecordReader(self, source, self.access.schema_for(attributes), on_invalid)
+    def create_reader(
+        self,
+        source: BinaryIO,
+        attributes: Attributes | None = None,
+        *,
+        on_invalid: str = "error",
+    ) -> RecordReader:
+        return _JsonRecordReader(
+            self, source, self.access.schema_for(attributes), on_invalid
+        )
 
 
 ARRAY = "output-array"
@@ -252,7 +321,9 @@ ONELINE = "output-oneline"
 
 
 class _JsonWriter(RecordSetWriter):
-    def __init__(self, factory: JsonRecordSetWriter, sink: BinaryIO, declared: pa.Schema | None) -> None:
+    def __init__(
+        self, factory: JsonRecordSetWriter, sink: BinaryIO, declared: pa.Schema | None
+    ) -> None:
         self._f = factory
         self._sink = sink
         self._declared = declared
@@ -267,13 +338,21 @@ class _JsonWriter(RecordSetWriter):
     def _texts(self, batch: pa.RecordBatch) -> list[str]:
         if self._f.pretty:
             rows = batch.to_pylist()
-            return [json.dumps(r, indent=2, ensure_ascii=False, default=_default) for r in rows]
+            return [
+                json.dumps(r, indent=2, ensure_ascii=False, default=_default)
+                for r in rows
+            ]
         # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
-        cols = [c.cast(pa.string()) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
+        cols = [
+            c.cast(pa.string()) if pa.types.is_timestamp(c.type) else c
+            for c in batch.columns
+        ]
         prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
         if self._cursor is None:
             self._cursor = _duck.cursor()
-        table = self._cursor.sql("SELECT to_json(prepared) FROM prepared").to_arrow_table()
+        table = self._cursor.sql(
+            "SELECT to_json(prepared) FROM prepared"
+        ).to_arrow_table()
         return table.column(0).to_pylist()  # type: ignore[no-any-return]
 
     def _write(self, batch: pa.RecordBatch) -> None:
@@ -294,7 +373,9 @@ class _JsonWriter(RecordSetWriter):
             self._sink.write(b"[]" if self.record_count == 0 else b"]")
         if self._cursor is not None:
             self._cursor.close()
-        return WriteResult(self.record_count, {"mime.type": JsonRecordSetWriter.mime_type})
+        return WriteResult(
+            self.record_count, {"mime.type": JsonRecordSetWriter.mime_type}
+        )
 
 
 def _default(value: Any) -> Any:
@@ -317,24 +398,32 @@ class JsonRecordSetWriter(RecordSetWriterFactory, ControllerService):
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     OUTPUT_GROUPING = PropertyDescriptor(
-        "output_grouping", "One JSON array of all records, or one object per line.",
-        display_name="Output Grouping", default=ARRAY,
+        "output_grouping",
+        "One JSON array of all records, or one object per line.",
+        display_name="Output Grouping",
+        default=ARRAY,
         allowable_values=(
             AllowableValue(ARRAY, "Array", "A JSON array of records"),
             AllowableValue(ONELINE, "One Line Per Object", "JSON lines"),
         ),
     )
     PRETTY = PropertyDescriptor(
-        "pretty_print_json", "Indent the JSON (slower: formatted in Python).",
-        display_name="Pretty Print JSON", default="false", validators=(validators.BOOLEAN,),
+        "pretty_print_json",
+        "Indent the JSON (slower: formatted in Python).",
+        display_name="Pretty Print JSON",
+        default="false",
+        validators=(validators.BOOLEAN,),
         depends_on=("output_grouping", (ARRAY,)),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.access = SchemaAccess(context)
         self.grouping = context.property(self.OUTPUT_GROUPING).value or ARRAY
-        self.pretty = bool(context.property(self.PRETTY).as_bool()) and self.grouping == ARRAY
+        self.pretty = (
+            bool(context.property(self.PRETTY).as_bool()) and self.grouping == ARRAY
+        )
 
-    def create_writer(self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None) -> RecordSetWriter:
+    def create_writer(
+        self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None
+    ) -> RecordSetWriter:
         return _JsonWriter(self, sink, self.access.schema_for(attributes))
-

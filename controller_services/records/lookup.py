@@ -15,7 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from flowengine import ConfigurationContext, ControllerService, DynamicProperties, PropertyDescriptor
+from flowengine import (
+    ConfigurationContext,
+    ControllerService,
+    DynamicProperties,
+    PropertyDescriptor,
+)
 
 __all__ = ["LookupService", "SimpleCsvFileLookupService", "SimpleKeyValueLookupService"]
 
@@ -59,12 +64,17 @@ class SimpleKeyValueLookupService(_TableLookup, ControllerService):
 
     tags = ("lookup", "enrich", "key", "value")
     dynamic_properties = DynamicProperties(
-        "A key and the value it maps to.", name="A key", value="Its value",
+        "A key and the value it maps to.",
+        name="A key",
+        value="Its value",
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
         items = {k: (v.value or "") for k, v in context.dynamic_properties.items()}
-        self._load(pa.array(list(items), pa.string()), pa.array(list(items.values()), pa.string()))
+        self._load(
+            pa.array(list(items), pa.string()),
+            pa.array(list(items.values()), pa.string()),
+        )
 
 
 class SimpleCsvFileLookupService(_TableLookup, ControllerService):
@@ -74,32 +84,57 @@ class SimpleCsvFileLookupService(_TableLookup, ControllerService):
     tags = ("lookup", "cache", "enrich", "join", "csv", "reloadable", "key", "value")
 
     CSV_FILE = PropertyDescriptor(
-        "csv_file", "Path of the CSV file (with a header line).", display_name="CSV File", required=True,
+        "csv_file",
+        "Path of the CSV file (with a header line).",
+        display_name="CSV File",
+        required=True,
     )
     KEY_COLUMN = PropertyDescriptor(
-        "lookup_key_column", "The column holding keys.", display_name="Lookup Key Column", required=True,
+        "lookup_key_column",
+        "The column holding keys.",
+        display_name="Lookup Key Column",
+        required=True,
     )
     VALUE_COLUMN = PropertyDescriptor(
-        "lookup_value_column", "The column holding values; unset: the whole row is the result.",
+        "lookup_value_column",
+        "The column holding values; unset: the whole row is the result.",
         display_name="Lookup Value Column",
     )
     DELIMITER = PropertyDescriptor(
-        "value_separator", "The character between values.", display_name="Value Separator", default=",",
+        "value_separator",
+        "The character between values.",
+        display_name="Value Separator",
+        default=",",
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
         path = Path(context.property(self.CSV_FILE).value or "")
         key = context.property(self.KEY_COLUMN).value or ""
         value = context.property(self.VALUE_COLUMN).value
-        table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=context.property(self.DELIMITER).value or ","))
+        table = pcsv.read_csv(
+            path,
+            parse_options=pcsv.ParseOptions(
+                delimiter=context.property(self.DELIMITER).value or ","
+            ),
+        )
         if key not in table.column_names:
-            raise ValueError(f"{path}: no column {key!r} (columns: {', '.join(table.column_names)})")
+            raise ValueError(
+                f"{path}: no column {key!r} (columns: {', '.join(table.column_names)})"
+            )
         if value and value not in table.column_names:
-            raise ValueError(f"{path}: no column {value!r} (columns: {', '.join(table.column_names)})")
+            raise ValueError(
+                f"{path}: no column {value!r} (columns: {', '.join(table.column_names)})"
+            )
         keys = table.column(key).combine_chunks()
         if value:
             values = table.column(value).combine_chunks().cast(pa.string())
         else:
             rest = table.drop_columns([key]).combine_chunks()
-            values = pa.StructArray.from_arrays([c.chunk(0) if c.num_chunks else pa.array([], c.type) for c in rest.columns], fields=list(rest.schema))
+            values = pa.StructArray.from_arrays(
+                [
+                    c.chunk(0) if c.num_chunks else pa.array([], c.type)
+                    for c in rest.columns
+                ],
+                fields=list(rest.schema),
+            )
         self._load(keys, values)

@@ -4,7 +4,7 @@ Parquet keeps its schema and row-group index in a footer, so the reader needs a 
 input (content streams are); it then streams row group by row group. The writer buffers
 batches until a row group is full (by rows or by bytes) and writes it: row groups of
 ~1 M rows keep files compact and fast to scan; one group per small batch makes files
-larger and slower (measured: 869 tiny groups made a file 1.7× larger).
+larger and slower (measured: 869 tiny groups made a file 1.7x larger).
 """
 
 from __future__ import annotations
@@ -15,10 +15,31 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowengine import AllowableValue, ConfigurationContext, ControllerService, PropertyDescriptor, validators
+from flowengine import (
+    AllowableValue,
+    ConfigurationContext,
+    ControllerService,
+    PropertyDescriptor,
+    validators,
+)
 
-from ._api import Attributes, RecordError, RecordReader, RecordReaderFactory, RecordSetWriter, RecordSetWriterFactory, WriteResult
-from ._common import INHERIT, TEXT, SchemaAccess, arrow_input, schema_text_descriptor, strategy_descriptor
+from ._api import (
+    Attributes,
+    RecordError,
+    RecordReader,
+    RecordReaderFactory,
+    RecordSetWriter,
+    RecordSetWriterFactory,
+    WriteResult,
+)
+from ._common import (
+    INHERIT,
+    TEXT,
+    SchemaAccess,
+    arrow_input,
+    schema_text_descriptor,
+    strategy_descriptor,
+)
 from .schema import as_batches, conform
 
 __all__ = ["ParquetReader", "ParquetRecordSetWriter"]
@@ -44,7 +65,10 @@ class _ParquetRecordReader(RecordReader):
             try:
                 table = self._file.read_row_group(g)
             except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-                raise RecordError(f"Parquet row group {g} (records {rows + 1}..) is unreadable: {exc}", row=rows + 1) from None
+                raise RecordError(
+                    f"Parquet row group {g} (records {rows + 1}..) is unreadable: {exc}",
+                    row=rows + 1,
+                ) from None
             rows += table.num_rows
             yield from table.to_batches(self._batch_size)
 
@@ -58,19 +82,34 @@ class ParquetReader(RecordReaderFactory, ControllerService):
     tags = ("parquet", "parse", "record", "reader", "row", "columnar")
 
     BATCH_SIZE = PropertyDescriptor(
-        "batch_size", "Records per batch handed to processors.", display_name="Batch Size",
-        default="65536", validators=(validators.POSITIVE_INTEGER,),
+        "batch_size",
+        "Records per batch handed to processors.",
+        display_name="Batch Size",
+        default="65536",
+        validators=(validators.POSITIVE_INTEGER,),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.batch_size = int(context.property(self.BATCH_SIZE).as_int() or 65536)
 
-    def create_reader(self, source: BinaryIO, attributes: Attributes | None = None, *, on_invalid: str = "error") -> RecordReader:
+    def create_reader(
+        self,
+        source: BinaryIO,
+        attributes: Attributes | None = None,
+        *,
+        on_invalid: str = "error",
+    ) -> RecordReader:
         return _ParquetRecordReader(source, self.batch_size)
 
 
 class _ParquetWriter(RecordSetWriter):
-    def __init__(self, f: ParquetRecordSetWriter, sink: BinaryIO, schema: pa.Schema, declared: pa.Schema | None) -> None:
+    def __init__(
+        self,
+        f: ParquetRecordSetWriter,
+        sink: BinaryIO,
+        schema: pa.Schema,
+        declared: pa.Schema | None,
+    ) -> None:
         self._f = f
         self._sink = sink
         self._schema = declared or schema
@@ -84,20 +123,28 @@ class _ParquetWriter(RecordSetWriter):
     def _open(self) -> Any:
         f = self._f
         return pq.ParquetWriter(
-            self._sink, self._schema, compression=f.compression,
-            use_dictionary=f.dictionary, write_statistics=True,
+            self._sink,
+            self._schema,
+            compression=f.compression,
+            use_dictionary=f.dictionary,
+            write_statistics=True,
         )
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         for b in as_batches(batch):
             if self._declared is not None:
-                b = conform(b, self._declared, self.record_count + self._pending_rows + 1)
+                b = conform(
+                    b, self._declared, self.record_count + self._pending_rows + 1
+                )
             elif not b.schema.equals(self._schema):
                 b = conform(b, self._schema, self.record_count + self._pending_rows + 1)
             self._pending.append(b)
             self._pending_rows += b.num_rows
             self._pending_bytes += b.nbytes
-            if self._pending_rows >= self._f.group_rows or self._pending_bytes >= self._f.group_bytes:
+            if (
+                self._pending_rows >= self._f.group_rows
+                or self._pending_bytes >= self._f.group_bytes
+            ):
                 self._flush()
 
     def _flush(self, final: bool = False) -> None:
@@ -126,30 +173,52 @@ class _ParquetWriter(RecordSetWriter):
         if self._writer is None:
             self._writer = self._open()
         self._writer.close()
-        return WriteResult(self.record_count, {"mime.type": ParquetRecordSetWriter.mime_type})
+        return WriteResult(
+            self.record_count, {"mime.type": ParquetRecordSetWriter.mime_type}
+        )
 
 
 class ParquetRecordSetWriter(RecordSetWriterFactory, ControllerService):
     """Writes records as one Parquet file: compression, row-group size, dictionaries."""
 
-    tags = ("parquet", "result", "set", "writer", "serializer", "record", "recordset", "row", "columnar")
+    tags = (
+        "parquet",
+        "result",
+        "set",
+        "writer",
+        "serializer",
+        "record",
+        "recordset",
+        "row",
+        "columnar",
+    )
     mime_type = "application/parquet"
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
     COMPRESSION = PropertyDescriptor(
-        "compression_type", "Codec of the column chunks.", display_name="Compression Type",
+        "compression_type",
+        "Codec of the column chunks.",
+        display_name="Compression Type",
         default="SNAPPY",
-        allowable_values=tuple(AllowableValue(c) for c in ("UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD", "LZ4", "BROTLI")),
+        allowable_values=tuple(
+            AllowableValue(c)
+            for c in ("UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD", "LZ4", "BROTLI")
+        ),
     )
     ROW_GROUP_SIZE = PropertyDescriptor(
-        "row_group_size", "Records per row group (a number), or bytes of Arrow data per row "
+        "row_group_size",
+        "Records per row group (a number), or bytes of Arrow data per row "
         "group (a data size such as `128 MB`); whichever is reached first with the other limit.",
-        display_name="Row Group Size", default="1000000",
+        display_name="Row Group Size",
+        default="1000000",
     )
     DICTIONARY = PropertyDescriptor(
-        "enable_dictionary_encoding", "Dictionary-encode columns.",
-        display_name="Enable Dictionary Encoding", default="true", validators=(validators.BOOLEAN,),
+        "enable_dictionary_encoding",
+        "Dictionary-encode columns.",
+        display_name="Enable Dictionary Encoding",
+        default="true",
+        validators=(validators.BOOLEAN,),
     )
 
     def on_enabled(self, context: ConfigurationContext) -> None:
@@ -164,5 +233,7 @@ class ParquetRecordSetWriter(RecordSetWriterFactory, ControllerService):
             self.group_rows, self.group_bytes = 1 << 40, size
         self.dictionary = bool(context.property(self.DICTIONARY).as_bool())
 
-    def create_writer(self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None) -> RecordSetWriter:
+    def create_writer(
+        self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None
+    ) -> RecordSetWriter:
         return _ParquetWriter(self, sink, schema, self.access.schema_for(attributes))

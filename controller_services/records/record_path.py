@@ -75,12 +75,16 @@ class RecordPath:
     def set(self, batch: pa.RecordBatch, values: pa.Array) -> pa.RecordBatch:
         """``batch`` with the path's field replaced by ``values`` (field steps only)."""
         if not self.settable:
-            raise RecordPathError(f"record path {self.text!r} cannot be set: only /field/field paths can")
+            raise RecordPathError(
+                f"record path {self.text!r} cannot be set: only /field/field paths can"
+            )
         names = [str(s.value) for s in self.steps]
         idx = batch.schema.get_field_index(names[0])
         if idx < 0:
             if len(names) > 1:
-                raise RecordPathError(f"record path {self.text!r}: field {names[0]!r} does not exist")
+                raise RecordPathError(
+                    f"record path {self.text!r}: field {names[0]!r} does not exist"
+                )
             return batch.append_column(names[0], values)
         new = _set_in(batch.column(idx), names[1:], values, self.text)
         return batch.set_column(idx, pa.field(names[0], new.type), new)
@@ -104,7 +108,11 @@ def _apply(arr: pa.Array, step: _Step) -> pa.Array:
     offsets = arr.offsets
     base = offsets.slice(0, n) if i >= 0 else offsets.slice(1, n)
     positions = pc.add(base, pa.scalar(i, base.type))
-    inside = pc.less(pa.scalar(i), lengths) if i >= 0 else pc.less_equal(pa.scalar(-i), lengths)
+    inside = (
+        pc.less(pa.scalar(i), lengths)
+        if i >= 0
+        else pc.less_equal(pa.scalar(-i), lengths)
+    )
     inside = pc.and_(inside, pc.is_valid(arr))
     positions = pc.if_else(inside, positions, pa.scalar(None, base.type))
     return pc.take(arr.values, positions)
@@ -117,7 +125,9 @@ def _set_in(arr: pa.Array, names: list[str], values: pa.Array, text: str) -> pa.
         arr = arr.combine_chunks()
     t = arr.type
     if not pa.types.is_struct(t) or t.get_field_index(names[0]) < 0:
-        raise RecordPathError(f"record path {text!r}: field {names[0]!r} does not exist")
+        raise RecordPathError(
+            f"record path {text!r}: field {names[0]!r} does not exist"
+        )
     i = t.get_field_index(names[0])
     children = [pc.struct_field(arr, [k]) for k in range(t.num_fields)]
     children[i] = _set_in(children[i], names[1:], values, text)
@@ -136,7 +146,9 @@ def compile_path(text: str) -> RecordPath:
     while pos < len(s):
         m = _STEP.match(s, pos)
         if m is None:
-            raise RecordPathError(f"record path {text!r}: cannot parse {s[pos:]!r} (at character {pos + 1})")
+            raise RecordPathError(
+                f"record path {text!r}: cannot parse {s[pos:]!r} (at character {pos + 1})"
+            )
         if m.group("field") is not None:
             steps.append(_Step("field", m.group("field").strip()))
         elif m.group("index") is not None:

@@ -34,7 +34,12 @@ __all__ = [
     "SchemaSyntaxError",
     "as_batches",
     "conform",
-    "first_bad_index", "format_schema", "format_type", "parse_schema", "parse_type"]
+    "first_bad_index",
+    "format_schema",
+    "format_type",
+    "parse_schema",
+    "parse_type",
+]
 
 
 class SchemaSyntaxError(ValueError):
@@ -73,7 +78,9 @@ _SIMPLE: dict[str, pa.DataType] = {
     "date32": pa.date32(),
     "date64": pa.date64(),
 }
-_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_.$-]*)|"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<num>\d+)|(?P<punct>[:,<>()\[\]=\n]))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_.$-]*)|"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<num>\d+)|(?P<punct>[:,<>()\[\]=\n]))'
+)
 
 
 class _Parser:
@@ -135,11 +142,17 @@ class _Parser:
             if nxt == "" or (close and nxt == close):
                 break
             out.append(self.field())
-            if not (self.accept(",", newlines=False) or self.accept("\n", newlines=False)):
+            if not (
+                self.accept(",", newlines=False) or self.accept("\n", newlines=False)
+            ):
                 if close is None and self.peek() != "":
-                    raise self.error(f"expected ',' or a new line, found {self.peek()!r}")
+                    raise self.error(
+                        f"expected ',' or a new line, found {self.peek()!r}"
+                    )
                 if close is not None and self.peek() != close:
-                    raise self.error(f"expected ',' or {close!r}, found {self.peek()!r}")
+                    raise self.error(
+                        f"expected ',' or {close!r}, found {self.peek()!r}"
+                    )
         return out
 
     def field(self) -> pa.Field:
@@ -209,13 +222,13 @@ def _build(name: str, args: list[str]) -> pa.DataType:
         tz = args[1] if len(args) > 1 else None
         if tz is not None and tz.startswith("tz="):
             tz = tz[3:]
-        return pa.timestamp(_unit(args, "us"), tz=tz or None)  # type: ignore[arg-type]
+        return pa.timestamp(_unit(args, "us"), tz=tz or None)
     if name == "duration":
-        return pa.duration(_unit(args, "us"))  # type: ignore[arg-type]
+        return pa.duration(_unit(args, "us"))
     if name == "time32":
-        return pa.time32(_unit(args, "ms"))  # type: ignore[arg-type]
+        return pa.time32(_unit(args, "ms"))
     if name in ("time64", "time"):
-        return pa.time64(_unit(args, "us"))  # type: ignore[arg-type]
+        return pa.time64(_unit(args, "us"))
     if name in ("decimal", "decimal128", "decimal256"):
         if len(args) != 2:
             raise ValueError(f"{name} needs (precision, scale)")
@@ -223,7 +236,19 @@ def _build(name: str, args: list[str]) -> pa.DataType:
         if name == "decimal256" or p > 38:
             return pa.decimal256(p, s)
         return pa.decimal128(p, s)
-    known = sorted({*_SIMPLE, "timestamp", "duration", "time32", "time64", "decimal", "list", "struct", "map"})
+    known = sorted(
+        {
+            *_SIMPLE,
+            "timestamp",
+            "duration",
+            "time32",
+            "time64",
+            "decimal",
+            "list",
+            "struct",
+            "map",
+        }
+    )
     raise ValueError(f"unknown type {name!r}; known: {', '.join(known)}")
 
 
@@ -266,7 +291,9 @@ def parse_schema(text: str) -> pa.Schema:
 def format_type(dtype: pa.DataType) -> str:
     """The declaration spelling of a type (parsed back by :func:`parse_type`)."""
     if pa.types.is_struct(dtype):
-        inner = ", ".join(_format_field(dtype.field(i)) for i in range(dtype.num_fields))
+        inner = ", ".join(
+            _format_field(dtype.field(i)) for i in range(dtype.num_fields)
+        )
         return f"struct<{inner}>"
     if pa.types.is_map(dtype):
         return f"map<{format_type(dtype.key_type)}, {format_type(dtype.item_type)}>"
@@ -275,7 +302,11 @@ def format_type(dtype: pa.DataType) -> str:
     if pa.types.is_list(dtype):
         return f"list<{format_type(dtype.value_type)}>"
     if pa.types.is_timestamp(dtype):
-        return f"timestamp({dtype.unit}, {dtype.tz})" if dtype.tz else f"timestamp({dtype.unit})"
+        return (
+            f"timestamp({dtype.unit}, {dtype.tz})"
+            if dtype.tz
+            else f"timestamp({dtype.unit})"
+        )
     if pa.types.is_decimal(dtype):
         return f"decimal({dtype.precision}, {dtype.scale})"
     if pa.types.is_date32(dtype):
@@ -289,7 +320,11 @@ def format_type(dtype: pa.DataType) -> str:
 
 
 def _format_field(f: pa.Field) -> str:
-    name = f.name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", f.name) else json.dumps(f.name)
+    name = (
+        f.name
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", f.name)
+        else json.dumps(f.name)
+    )
     suffix = "" if f.nullable else " not null"
     return f"{name}: {format_type(f.type)}{suffix}"
 
@@ -323,7 +358,9 @@ def first_bad_index(values: pa.Array, target: pa.DataType) -> int | None:
     return lo
 
 
-def conform(batch: pa.RecordBatch, schema: pa.Schema, first_row: int = 1) -> pa.RecordBatch:
+def conform(
+    batch: pa.RecordBatch, schema: pa.Schema, first_row: int = 1
+) -> pa.RecordBatch:
     """``batch`` with the columns of ``schema``, cast to its types.
 
     Missing columns become nulls; extra columns are dropped. Raises :class:`RecordError`
@@ -342,17 +379,25 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema, first_row: int = 1) -> pa.
             if not col.type.equals(f.type):
                 try:
                     col = col.cast(f.type, safe=True)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+                except (
+                    pa.ArrowInvalid,
+                    pa.ArrowNotImplementedError,
+                    pa.ArrowTypeError,
+                ) as exc:
                     bad = first_bad_index(batch.column(idx), f.type)
                     row = first_row + (bad or 0)
-                    shown = batch.column(idx)[bad or 0].as_py() if bad is not None else None
+                    shown = (
+                        batch.column(idx)[bad or 0].as_py() if bad is not None else None
+                    )
                     raise RecordError(
                         f"record {row}: field {f.name!r} value {shown!r} does not fit {format_type(f.type)}: {exc}",
                         row=row,
                     ) from None
         if not f.nullable and col.null_count:
             row = first_row + col.is_null().index(True).as_py()
-            raise RecordError(f"record {row}: field {f.name!r} is null but declared not null", row=row)
+            raise RecordError(
+                f"record {row}: field {f.name!r} is null but declared not null", row=row
+            )
         cols.append(col)
     return pa.RecordBatch.from_arrays(cols, schema=schema)
 
@@ -361,4 +406,5 @@ def as_batches(data: pa.RecordBatch | pa.Table) -> list[pa.RecordBatch]:
     """The record batches of a batch or a table."""
     if isinstance(data, pa.RecordBatch):
         return [data]
-    return data.to_batches()
+    batches: list[pa.RecordBatch] = data.to_batches()
+    return batches

@@ -6,14 +6,21 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO
 
 import pyarrow as pa
-
-from flowengine import FlowFile, ProcessContext, ProcessSession, PropertyDescriptor, Relationship, validators
 from flowengine.controller_services.records import (
     RecordError,
     RecordReader,
     RecordReaderFactory,
     RecordSetWriterFactory,
     WriteResult,
+)
+
+from flowengine import (
+    FlowFile,
+    ProcessContext,
+    ProcessSession,
+    PropertyDescriptor,
+    Relationship,
+    validators,
 )
 
 __all__ = [
@@ -29,27 +36,48 @@ __all__ = [
 ]
 
 RECORD_READER = PropertyDescriptor(
-    "record_reader", "The controller service that reads incoming records.",
-    display_name="Record Reader", required=True, service=RecordReaderFactory,
+    "record_reader",
+    "The controller service that reads incoming records.",
+    display_name="Record Reader",
+    required=True,
+    service=RecordReaderFactory,
 )
 RECORD_WRITER = PropertyDescriptor(
-    "record_writer", "The controller service that writes outgoing records.",
-    display_name="Record Writer", required=True, service=RecordSetWriterFactory,
+    "record_writer",
+    "The controller service that writes outgoing records.",
+    display_name="Record Writer",
+    required=True,
+    service=RecordSetWriterFactory,
 )
 INCLUDE_ZERO = PropertyDescriptor(
-    "include_zero_record_flowfiles", "Emit a FlowFile even when it holds no record.",
-    display_name="Include Zero Record FlowFiles", default="true", validators=(validators.BOOLEAN,),
+    "include_zero_record_flowfiles",
+    "Emit a FlowFile even when it holds no record.",
+    display_name="Include Zero Record FlowFiles",
+    default="true",
+    validators=(validators.BOOLEAN,),
 )
-FAILURE = Relationship("failure", "FlowFiles whose records cannot be read or written; "
-                       "record.error.message says why and where")
+FAILURE = Relationship(
+    "failure",
+    "FlowFiles whose records cannot be read or written; "
+    "record.error.message says why and where",
+)
 
 #: errors that mean "this FlowFile's data is bad" (route to failure) rather than a bug
 DATA_ERRORS: tuple[type[BaseException], ...] = (
-    RecordError, pa.ArrowException, ValueError, TypeError, KeyError, UnicodeError, EOFError, OSError,
+    RecordError,
+    pa.ArrowException,
+    ValueError,
+    TypeError,
+    KeyError,
+    UnicodeError,
+    EOFError,
+    OSError,
 )
 
 
-def services(context: ProcessContext) -> tuple[RecordReaderFactory, RecordSetWriterFactory]:
+def services(
+    context: ProcessContext,
+) -> tuple[RecordReaderFactory, RecordSetWriterFactory]:
     """The configured reader and writer services."""
     return (
         context.property(RECORD_READER).as_service(RecordReaderFactory),
@@ -80,7 +108,7 @@ def open_reader(
 ) -> RecordReader:
     """Open a reader, passing lenient-mode options only to readers that take them."""
     if kw:
-        return reader.create_reader(src, attributes, **kw)  # type: ignore[call-arg]
+        return reader.create_reader(src, attributes, **kw)
     return reader.create_reader(src, attributes)
 
 

@@ -36,7 +36,7 @@ class Spool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def keys(self) -> list[Hashable]:
+    def groups(self) -> list[Hashable]:
         """Keys in the order they were first added."""
         return list(self._rows)
 

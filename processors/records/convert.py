@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from flowengine import InputRequirement, ProcessContext, Processor, ProcessSession, Relationship
+from flowengine import (
+    InputRequirement,
+    ProcessContext,
+    Processor,
+    ProcessSession,
+    Relationship,
+)
 
 from ._common import (
     DATA_ERRORS,
@@ -30,7 +36,18 @@ class ConvertRecord(Processor):
     naming the line or record.
     """
 
-    tags = ("convert", "record", "generic", "schema", "json", "csv", "avro", "parquet", "freeform", "text")
+    tags = (
+        "convert",
+        "record",
+        "generic",
+        "schema",
+        "json",
+        "csv",
+        "avro",
+        "parquet",
+        "freeform",
+        "text",
+    )
     input_requirement = InputRequirement.REQUIRED
     writes_attributes = {
         "mime.type": "the writer's MIME type",
@@ -57,9 +74,16 @@ convert:
             attrs = dict(ff.attributes)
             results: list[Any] = []
 
-            def convert(src: BinaryIO, out: BinaryIO, attrs: dict[str, str] = attrs, results: list[Any] = results) -> None:
+            def convert(
+                src: BinaryIO,
+                out: BinaryIO,
+                attrs: dict[str, str] = attrs,
+                results: list[Any] = results,
+            ) -> None:
                 with reader_f.create_reader(src, attrs) as reader:
-                    results.append(copy_records(reader, reader.schema, writer_f, out, attrs))
+                    results.append(
+                        copy_records(reader, reader.schema, writer_f, out, attrs)
+                    )
 
             try:
                 ff = session.rewrite(ff, convert)

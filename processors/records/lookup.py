@@ -7,6 +7,11 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from flowengine.controller_services.records import (
+    LookupService,
+    RecordPathError,
+    compile_path,
+)
 
 from flowengine import (
     AllowableValue,
@@ -19,9 +24,17 @@ from flowengine import (
     PropertyDescriptor,
     Relationship,
 )
-from flowengine.controller_services.records import LookupService, RecordPath, RecordPathError, compile_path
 
-from ._common import DATA_ERRORS, FAILURE, RECORD_READER, RECORD_WRITER, copy_records, result_attributes, route_failure, services
+from ._common import (
+    DATA_ERRORS,
+    FAILURE,
+    RECORD_READER,
+    RECORD_WRITER,
+    copy_records,
+    result_attributes,
+    route_failure,
+    services,
+)
 from ._spool import Spool
 
 __all__ = ["LookupRecord"]
@@ -43,37 +56,71 @@ class LookupRecord(Processor):
     whether their lookup matched.
     """
 
-    tags = ("lookup", "enrichment", "route", "record", "csv", "json", "avro", "database", "logs", "convert", "filter")
+    tags = (
+        "lookup",
+        "enrichment",
+        "route",
+        "record",
+        "csv",
+        "json",
+        "avro",
+        "database",
+        "logs",
+        "convert",
+        "filter",
+    )
     input_requirement = InputRequirement.REQUIRED
     dynamic_properties = DynamicProperties(
         "A lookup coordinate (the service's key name, usually `key`) and the record path of its value.",
         name="A coordinate name",
         value="A record path",
     )
-    writes_attributes = {"record.count": "records written", "mime.type": "the writer's MIME type"}
+    writes_attributes = {
+        "record.count": "records written",
+        "mime.type": "the writer's MIME type",
+    }
 
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     LOOKUP_SERVICE = PropertyDescriptor(
-        "lookup_service", "The lookup service.", display_name="Lookup Service", required=True, service=LookupService,
+        "lookup_service",
+        "The lookup service.",
+        display_name="Lookup Service",
+        required=True,
+        service=LookupService,
     )
     RESULT_PATH = PropertyDescriptor(
-        "result_recordpath", "Where the result goes (a field path); with Insert Record Fields, `/` adds "
-        "the result's fields at the top level.", display_name="Result RecordPath",
+        "result_recordpath",
+        "Where the result goes (a field path); with Insert Record Fields, `/` adds "
+        "the result's fields at the top level.",
+        display_name="Result RecordPath",
     )
     ROUTING = PropertyDescriptor(
-        "routing_strategy", "Where records go.", display_name="Routing Strategy", default=TO_SUCCESS,
+        "routing_strategy",
+        "Where records go.",
+        display_name="Routing Strategy",
+        default=TO_SUCCESS,
         allowable_values=(
             AllowableValue(TO_SUCCESS, "Route to 'success'", "All records to success"),
-            AllowableValue(MATCHED_UNMATCHED, "Route to 'matched' or 'unmatched'", "Split by lookup outcome"),
+            AllowableValue(
+                MATCHED_UNMATCHED,
+                "Route to 'matched' or 'unmatched'",
+                "Split by lookup outcome",
+            ),
         ),
     )
     RESULT_CONTENTS = PropertyDescriptor(
-        "record_result_contents", "What of a record result is stored.", display_name="Record Result Contents",
+        "record_result_contents",
+        "What of a record result is stored.",
+        display_name="Record Result Contents",
         default=ENTIRE,
         allowable_values=(
-            AllowableValue(ENTIRE, "Insert Entire Record", "The result record as one field"),
-            AllowableValue(FIELDS, "Insert Record Fields", "The result's fields, each as a field"),
+            AllowableValue(
+                ENTIRE, "Insert Entire Record", "The result record as one field"
+            ),
+            AllowableValue(
+                FIELDS, "Insert Record Fields", "The result's fields, each as a field"
+            ),
         ),
     )
 
@@ -83,7 +130,9 @@ class LookupRecord(Processor):
     FAILURE = FAILURE
 
     @classmethod
-    def relationships_for(cls, properties: Mapping[str, str | None], dynamic: Mapping[str, str]) -> Sequence[Relationship]:
+    def relationships_for(
+        cls, properties: Mapping[str, str | None], dynamic: Mapping[str, str]
+    ) -> Sequence[Relationship]:
         if properties.get("routing_strategy") == MATCHED_UNMATCHED:
             return [cls.MATCHED, cls.UNMATCHED, cls.FAILURE]
         return [cls.SUCCESS, cls.FAILURE]
@@ -91,7 +140,9 @@ class LookupRecord(Processor):
     def custom_validate(self, context: ProcessContext) -> list[str]:
         problems = []
         if not context.dynamic_properties:
-            problems.append("at least one lookup coordinate (a dynamic property, e.g. key: /id) is required")
+            problems.append(
+                "at least one lookup coordinate (a dynamic property, e.g. key: /id) is required"
+            )
         for name, pv in context.dynamic_properties.items():
             try:
                 compile_path(pv.value or "")
@@ -101,19 +152,26 @@ class LookupRecord(Processor):
         if result and result.strip() != "/":
             try:
                 if not compile_path(result).settable:
-                    problems.append("result_recordpath: only /field/field paths can receive results")
+                    problems.append(
+                        "result_recordpath: only /field/field paths can receive results"
+                    )
             except RecordPathError as exc:
                 problems.append(f"result_recordpath: {exc}")
         return problems
 
     def on_scheduled(self, context: ProcessContext) -> None:
-        self._coords = {n: compile_path(pv.value or "") for n, pv in context.dynamic_properties.items()}
+        self._coords = {
+            n: compile_path(pv.value or "")
+            for n, pv in context.dynamic_properties.items()
+        }
         result = (context.property(self.RESULT_PATH).value or "").strip()
         self._result = None if not result or result == "/" else compile_path(result)
         self._fields = context.property(self.RESULT_CONTENTS).value == FIELDS
         self._split = context.property(self.ROUTING).value == MATCHED_UNMATCHED
 
-    def _enrich(self, service: LookupService, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.Array]:
+    def _enrich(
+        self, service: LookupService, batch: pa.RecordBatch
+    ) -> tuple[pa.RecordBatch, pa.Array]:
         coords = {name: path.evaluate(batch) for name, path in self._coords.items()}
         found = service.lookup(coords)
         matched = found.is_valid()
@@ -121,7 +179,9 @@ class LookupRecord(Processor):
             prefix = self._result.text.rstrip("/") if self._result is not None else ""
             for i in range(found.type.num_fields):
                 name = found.type.field(i).name
-                batch = compile_path(f"{prefix}/{name}").set(batch, pc.struct_field(found, [i]))
+                batch = compile_path(f"{prefix}/{name}").set(
+                    batch, pc.struct_field(found, [i])
+                )
         elif self._result is not None:
             batch = self._result.set(batch, found)
         return batch, matched
@@ -133,11 +193,19 @@ class LookupRecord(Processor):
             created: list[FlowFile] = []
             try:
                 self._one(session, ff, reader_f, writer_f, service, created)
-            except (*DATA_ERRORS, RecordPathError) as exc:
+            except DATA_ERRORS as exc:  # RecordPathError is a ValueError
                 session.remove(created)
                 route_failure(context, session, ff, exc)
 
-    def _one(self, session: ProcessSession, ff: FlowFile, reader_f: Any, writer_f: Any, service: LookupService, created: list[FlowFile]) -> None:
+    def _one(
+        self,
+        session: ProcessSession,
+        ff: FlowFile,
+        reader_f: Any,
+        writer_f: Any,
+        service: LookupService,
+        created: list[FlowFile],
+    ) -> None:
         attrs = dict(ff.attributes)
         if not self._split:  # one output: stream the content through, in place
             done: list[Any] = []
@@ -146,10 +214,21 @@ class LookupRecord(Processor):
                 with reader_f.create_reader(src, attrs) as reader:
                     empty = pa.RecordBatch.from_pylist([], schema=reader.schema)
                     schema = self._enrich(service, empty)[0].schema
-                    done.append(copy_records(reader, schema, writer_f, out, attrs, lambda b: self._enrich(service, b)[0]))
+                    done.append(
+                        copy_records(
+                            reader,
+                            schema,
+                            writer_f,
+                            out,
+                            attrs,
+                            lambda b: self._enrich(service, b)[0],
+                        )
+                    )
 
             ff = session.rewrite(ff, enrich)
-            session.transfer(session.put_attributes(ff, result_attributes(done[0])), self.SUCCESS)
+            session.transfer(
+                session.put_attributes(ff, result_attributes(done[0])), self.SUCCESS
+            )
             return
         with Spool() as spool:
             with session.open(ff) as src, reader_f.create_reader(src, attrs) as reader:
@@ -170,7 +249,12 @@ class LookupRecord(Processor):
                 created.append(child)
                 results: list[Any] = []
 
-                def write(out: BinaryIO, rel: str = rel, results: list[Any] = results, schema: pa.Schema = schema) -> None:
+                def write(
+                    out: BinaryIO,
+                    rel: str = rel,
+                    results: list[Any] = results,
+                    schema: pa.Schema = schema,
+                ) -> None:
                     w = writer_f.create_writer(out, schema, attrs)
                     for b in spool.batches(rel):
                         w.write(b)
@@ -178,7 +262,9 @@ class LookupRecord(Processor):
 
                 child = session.write(child, write)
                 created[-1] = child
-                outputs.append((session.put_attributes(child, result_attributes(results[0])), rel))
+                outputs.append(
+                    (session.put_attributes(child, result_attributes(results[0])), rel)
+                )
         for child, rel in outputs:
             session.transfer(child, rel)
         session.remove(ff)

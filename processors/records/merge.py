@@ -20,7 +20,16 @@ from flowengine import (
     validators,
 )
 
-from ._common import DATA_ERRORS, FAILURE, RECORD_READER, RECORD_WRITER, error_message, result_attributes, route_failure, services
+from ._common import (
+    DATA_ERRORS,
+    FAILURE,
+    RECORD_READER,
+    RECORD_WRITER,
+    error_message,
+    result_attributes,
+    route_failure,
+    services,
+)
 
 __all__ = ["MergeRecord"]
 
@@ -52,7 +61,8 @@ class _Bin:
 
 
 def _schema_key(schema: pa.Schema) -> bytes:
-    return schema.remove_metadata().serialize().to_pybytes()
+    key: bytes = schema.remove_metadata().serialize().to_pybytes()
+    return key
 
 
 class MergeRecord(Processor):
@@ -94,47 +104,77 @@ merge:
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     STRATEGY = PropertyDescriptor(
-        "merge_strategy", "How FlowFiles are grouped.", display_name="Merge Strategy", default=BIN_PACKING,
+        "merge_strategy",
+        "How FlowFiles are grouped.",
+        display_name="Merge Strategy",
+        default=BIN_PACKING,
         allowable_values=(
-            AllowableValue(BIN_PACKING, BIN_PACKING, "Fill bins by schema and correlation value"),
-            AllowableValue(DEFRAGMENT, DEFRAGMENT, "Rebuild the fragments of one input"),
+            AllowableValue(
+                BIN_PACKING, BIN_PACKING, "Fill bins by schema and correlation value"
+            ),
+            AllowableValue(
+                DEFRAGMENT, DEFRAGMENT, "Rebuild the fragments of one input"
+            ),
         ),
     )
     CORRELATION = PropertyDescriptor(
-        "correlation_attribute_name", "Only FlowFiles with the same value of this attribute are merged.",
+        "correlation_attribute_name",
+        "Only FlowFiles with the same value of this attribute are merged.",
         display_name="Correlation Attribute Name",
     )
     ATTRIBUTE_STRATEGY = PropertyDescriptor(
-        "attribute_strategy", "Which attributes the merged FlowFile gets.", display_name="Attribute Strategy",
+        "attribute_strategy",
+        "Which attributes the merged FlowFile gets.",
+        display_name="Attribute Strategy",
         default=KEEP_COMMON,
         allowable_values=(
             AllowableValue(KEEP_COMMON, KEEP_COMMON, "Attributes equal in every input"),
-            AllowableValue(KEEP_UNIQUE, KEEP_UNIQUE, "Every attribute whose value does not conflict"),
+            AllowableValue(
+                KEEP_UNIQUE,
+                KEEP_UNIQUE,
+                "Every attribute whose value does not conflict",
+            ),
         ),
     )
     MIN_RECORDS = PropertyDescriptor(
-        "minimum_number_of_records", "Records a bin needs before it is merged (unless it ages out).",
-        display_name="Minimum Number of Records", default="1", validators=(validators.POSITIVE_INTEGER,),
+        "minimum_number_of_records",
+        "Records a bin needs before it is merged (unless it ages out).",
+        display_name="Minimum Number of Records",
+        default="1",
+        validators=(validators.POSITIVE_INTEGER,),
     )
     MAX_RECORDS = PropertyDescriptor(
-        "maximum_number_of_records", "A bin with this many records is merged.",
-        display_name="Maximum Number of Records", default="1000", validators=(validators.POSITIVE_INTEGER,),
+        "maximum_number_of_records",
+        "A bin with this many records is merged.",
+        display_name="Maximum Number of Records",
+        default="1000",
+        validators=(validators.POSITIVE_INTEGER,),
     )
     MIN_SIZE = PropertyDescriptor(
-        "minimum_bin_size", "Content bytes a bin needs before it is merged.", display_name="Minimum Bin Size",
-        default="0 B", validators=(validators.DATA_SIZE,),
+        "minimum_bin_size",
+        "Content bytes a bin needs before it is merged.",
+        display_name="Minimum Bin Size",
+        default="0 B",
+        validators=(validators.DATA_SIZE,),
     )
     MAX_SIZE = PropertyDescriptor(
-        "maximum_bin_size", "A bin with this much content is merged.", display_name="Maximum Bin Size",
+        "maximum_bin_size",
+        "A bin with this much content is merged.",
+        display_name="Maximum Bin Size",
         validators=(validators.DATA_SIZE,),
     )
     MAX_AGE = PropertyDescriptor(
-        "max_bin_age", "A bin this old is merged whatever its size.", display_name="Max Bin Age",
+        "max_bin_age",
+        "A bin this old is merged whatever its size.",
+        display_name="Max Bin Age",
         validators=(validators.TIME_PERIOD,),
     )
     MAX_BINS = PropertyDescriptor(
-        "maximum_number_of_bins", "Bins held at once; a new bin merges the oldest first.",
-        display_name="Maximum Number of Bins", default="10", validators=(validators.POSITIVE_INTEGER,),
+        "maximum_number_of_bins",
+        "Bins held at once; a new bin merges the oldest first.",
+        display_name="Maximum Number of Bins",
+        default="10",
+        validators=(validators.POSITIVE_INTEGER,),
     )
 
     MERGED = Relationship("merged", "The merged FlowFiles")
@@ -142,21 +182,36 @@ merge:
     FAILURE = FAILURE
 
     def custom_validate(self, context: ProcessContext) -> list[str]:
-        lo, hi = context.property(self.MIN_RECORDS).as_int() or 1, context.property(self.MAX_RECORDS).as_int() or 1
-        return [f"minimum_number_of_records ({lo}) exceeds maximum_number_of_records ({hi})"] if lo > hi else []
+        lo, hi = (
+            context.property(self.MIN_RECORDS).as_int() or 1,
+            context.property(self.MAX_RECORDS).as_int() or 1,
+        )
+        return (
+            [
+                f"minimum_number_of_records ({lo}) exceeds maximum_number_of_records ({hi})"
+            ]
+            if lo > hi
+            else []
+        )
 
     def on_scheduled(self, context: ProcessContext) -> None:
         self._bins: dict[tuple[bytes, str | None], _Bin] = {}
         self._lock = threading.Lock()
         p = context.property
         self._defrag = p(self.STRATEGY).value == DEFRAGMENT
-        self._corr = "fragment.identifier" if self._defrag else p(self.CORRELATION).value
+        self._corr = (
+            "fragment.identifier" if self._defrag else p(self.CORRELATION).value
+        )
         self._unique = p(self.ATTRIBUTE_STRATEGY).value == KEEP_UNIQUE
         self._min_records = int(p(self.MIN_RECORDS).as_int() or 1)
         self._max_records = int(p(self.MAX_RECORDS).as_int() or 1000)
         self._min_size = int(p(self.MIN_SIZE).as_data_size() or 0)
-        self._max_size = p(self.MAX_SIZE).as_data_size() if p(self.MAX_SIZE).is_set else None
-        self._max_age = p(self.MAX_AGE).as_duration() if p(self.MAX_AGE).is_set else None
+        self._max_size = (
+            p(self.MAX_SIZE).as_data_size() if p(self.MAX_SIZE).is_set else None
+        )
+        self._max_age = (
+            p(self.MAX_AGE).as_duration() if p(self.MAX_AGE).is_set else None
+        )
         self._max_bins = int(p(self.MAX_BINS).as_int() or 10)
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
@@ -169,13 +224,27 @@ merge:
             drained = context.upstream_exhausted()
             for b in list(self._bins.values()):
                 if drained:
-                    self._merge(context, b, writer_f, "Upstream exhausted: the flow is draining")
+                    self._merge(
+                        context, b, writer_f, "Upstream exhausted: the flow is draining"
+                    )
                 elif self._max_age is not None and now - b.created >= self._max_age:
                     self._merge(context, b, writer_f, "Max Bin Age reached")
-                elif not flowfiles and not self._defrag and b.records >= self._min_records and b.size >= self._min_size:
+                elif (
+                    not flowfiles
+                    and not self._defrag
+                    and b.records >= self._min_records
+                    and b.size >= self._min_size
+                ):
                     self._merge(context, b, writer_f, "Minimum thresholds reached")
 
-    def _bin_one(self, context: ProcessContext, session: ProcessSession, ff: FlowFile, reader_f: Any, writer_f: Any) -> None:
+    def _bin_one(
+        self,
+        context: ProcessContext,
+        session: ProcessSession,
+        ff: FlowFile,
+        reader_f: Any,
+        writer_f: Any,
+    ) -> None:
         attrs = dict(ff.attributes)
         try:
             with session.open(ff) as src, reader_f.create_reader(src, attrs) as reader:
@@ -192,12 +261,24 @@ merge:
             over_records = b.records + table.num_rows > self._max_records
             over_size = self._max_size is not None and b.size + ff.size > self._max_size
             if b.flowfiles and (over_records or over_size):
-                self._merge(context, b, writer_f, "Maximum Number of Records reached" if over_records else "Maximum Bin Size reached")
+                self._merge(
+                    context,
+                    b,
+                    writer_f,
+                    "Maximum Number of Records reached"
+                    if over_records
+                    else "Maximum Bin Size reached",
+                )
                 b = None
         if b is None:
             if len(self._bins) >= self._max_bins:
                 oldest = min(self._bins.values(), key=lambda x: x.created)
-                self._merge(context, oldest, writer_f, "Maximum Number of Bins reached: oldest bin merged")
+                self._merge(
+                    context,
+                    oldest,
+                    writer_f,
+                    "Maximum Number of Bins reached: oldest bin merged",
+                )
             b = _Bin(key, context.new_session(), context.monotonic(), table.schema)
             self._bins[key] = b
         session.migrate(b.session, [ff])
@@ -211,13 +292,21 @@ merge:
         elif self._max_size is not None and b.size >= self._max_size:
             self._merge(context, b, writer_f, "Maximum Bin Size reached")
 
-    def _merge(self, context: ProcessContext, b: _Bin, writer_f: Any, reason: str) -> None:
+    def _merge(
+        self, context: ProcessContext, b: _Bin, writer_f: Any, reason: str
+    ) -> None:
         self._bins.pop(b.key, None)
         s = b.session
         flowfiles, tables = b.flowfiles, b.tables
         if self._defrag:
-            order = sorted(range(len(flowfiles)), key=lambda i: int(flowfiles[i].get("fragment.index") or 0))
-            flowfiles, tables = [flowfiles[i] for i in order], [tables[i] for i in order]
+            order = sorted(
+                range(len(flowfiles)),
+                key=lambda i: int(flowfiles[i].get("fragment.index") or 0),
+            )
+            flowfiles, tables = (
+                [flowfiles[i] for i in order],
+                [tables[i] for i in order],
+            )
         merged = s.create(flowfiles)
         attrs = dict(merged.attributes)
         results: list[Any] = []
@@ -242,7 +331,13 @@ merge:
             extra = {**_unique_attributes(flowfiles), **extra}
             extra.pop("uuid", None)
         age_ms = int((context.monotonic() - b.created) * 1000)
-        extra.update({"merge.count": str(len(flowfiles)), "merge.bin.age": str(age_ms), "merge.completion.reason": reason})
+        extra.update(
+            {
+                "merge.count": str(len(flowfiles)),
+                "merge.bin.age": str(age_ms),
+                "merge.completion.reason": reason,
+            }
+        )
         merged = s.put_attributes(merged, extra)
         uid = merged.get("uuid") or ""
         for ff in flowfiles:

@@ -7,6 +7,12 @@ from collections.abc import Hashable
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+from flowengine.controller_services.records import (
+    RecordError,
+    RecordPath,
+    RecordPathError,
+    compile_path,
+)
 
 from flowengine import (
     DynamicProperties,
@@ -17,9 +23,16 @@ from flowengine import (
     ProcessSession,
     Relationship,
 )
-from flowengine.controller_services.records import RecordError, RecordPath, RecordPathError, compile_path
 
-from ._common import DATA_ERRORS, FAILURE, RECORD_READER, RECORD_WRITER, result_attributes, route_failure, services
+from ._common import (
+    DATA_ERRORS,
+    FAILURE,
+    RECORD_READER,
+    RECORD_WRITER,
+    result_attributes,
+    route_failure,
+    services,
+)
 from ._spool import Spool
 
 __all__ = ["PartitionRecord", "group_rows"]
@@ -31,7 +44,9 @@ def _as_text(values: pa.Array, path: RecordPath) -> pa.Array:
     if pa.types.is_large_string(values.type) or pa.types.is_null(values.type):
         return values.cast(pa.string())
     if pa.types.is_nested(values.type):
-        raise RecordError(f"record path {path.text!r} selects {values.type}, not a single value")
+        raise RecordError(
+            f"record path {path.text!r} selects {values.type}, not a single value"
+        )
     if pa.types.is_boolean(values.type):
         import pyarrow.compute as pc
 
@@ -39,7 +54,9 @@ def _as_text(values: pa.Array, path: RecordPath) -> pa.Array:
     return values.cast(pa.string())
 
 
-def group_rows(batch: pa.RecordBatch, paths: list[RecordPath]) -> list[tuple[tuple[str | None, ...], pa.RecordBatch]]:
+def group_rows(
+    batch: pa.RecordBatch, paths: list[RecordPath]
+) -> list[tuple[tuple[str | None, ...], pa.RecordBatch]]:
     """The records of ``batch`` grouped by the text values of ``paths``, in order of
     first appearance (hash grouping in Arrow; nulls form their own group)."""
     if batch.num_rows == 0:
@@ -68,7 +85,17 @@ class PartitionRecord(Processor):
     spooled to temporary files, so memory stays bounded.
     """
 
-    tags = ("record", "partition", "recordpath", "rpath", "segment", "split", "group", "bin", "organize")
+    tags = (
+        "record",
+        "partition",
+        "recordpath",
+        "rpath",
+        "segment",
+        "split",
+        "group",
+        "bin",
+        "organize",
+    )
     input_requirement = InputRequirement.REQUIRED
     dynamic_properties = DynamicProperties(
         "A record path whose value partitions the records; the value becomes an attribute of this name.",
@@ -108,7 +135,10 @@ partition:
         return problems
 
     def on_scheduled(self, context: ProcessContext) -> None:
-        self._paths = [(name, compile_path(pv.value or "")) for name, pv in context.dynamic_properties.items()]
+        self._paths = [
+            (name, compile_path(pv.value or ""))
+            for name, pv in context.dynamic_properties.items()
+        ]
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         reader_f, writer_f = services(context)
@@ -119,28 +149,47 @@ partition:
             children: list[FlowFile] = []
             try:
                 with Spool() as spool:
-                    with session.open(ff) as src, reader_f.create_reader(src, attrs) as reader:
+                    with (
+                        session.open(ff) as src,
+                        reader_f.create_reader(src, attrs) as reader,
+                    ):
                         schema = reader.schema
                         for batch in reader:
                             for key, rows in group_rows(batch, paths):
                                 spool.add(key, rows)
-                    for key in spool.keys():
-                        children.append(self._emit(session, ff, spool, key, names, schema, writer_f, attrs))
+                    children.extend(
+                        self._emit(
+                            session, ff, spool, group, names, schema, writer_f, attrs
+                        )
+                        for group in spool.groups()
+                    )
             except DATA_ERRORS as exc:
                 session.remove(children)
                 route_failure(context, session, ff, exc)
                 continue
             frag = str(uuid.uuid4())
             for i, child in enumerate(children):
-                child = session.put_attributes(child, {
-                    "fragment.identifier": frag, "fragment.index": str(i), "fragment.count": str(len(children)),
-                })
+                child = session.put_attributes(
+                    child,
+                    {
+                        "fragment.identifier": frag,
+                        "fragment.index": str(i),
+                        "fragment.count": str(len(children)),
+                    },
+                )
                 session.transfer(child, self.SUCCESS)
             session.transfer(ff, self.ORIGINAL)
 
     def _emit(
-        self, session: ProcessSession, ff: FlowFile, spool: Spool, key: Hashable, names: list[str],
-        schema: pa.Schema, writer_f: Any, attrs: dict[str, str],
+        self,
+        session: ProcessSession,
+        ff: FlowFile,
+        spool: Spool,
+        key: Hashable,
+        names: list[str],
+        schema: pa.Schema,
+        writer_f: Any,
+        attrs: dict[str, str],
     ) -> FlowFile:
         values = dict(zip(names, key, strict=True))  # type: ignore[call-overload]
         child = session.create(ff)

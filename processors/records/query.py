@@ -6,6 +6,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+from flowengine.controller_services.records import (
+    RecordError,
+    RecordReaderFactory,
+    RecordSetWriterFactory,
+)
+from flowengine.controller_services.records._duck import cursor
 
 from flowengine import (
     DynamicProperties,
@@ -17,8 +23,6 @@ from flowengine import (
     ProcessSession,
     Relationship,
 )
-from flowengine.controller_services.records import RecordError, RecordReaderFactory, RecordSetWriterFactory
-from flowengine.controller_services.records._duck import cursor
 
 from ._common import (
     DATA_ERRORS,
@@ -57,7 +61,12 @@ def _restore_types(result: pa.Schema, source: pa.Schema) -> pa.Schema | None:
     fields = []
     for f in result:
         i = source.get_field_index(f.name)
-        if i >= 0 and pa.types.is_timestamp(f.type) and pa.types.is_timestamp(source.field(i).type) and f.type != source.field(i).type:
+        if (
+            i >= 0
+            and pa.types.is_timestamp(f.type)
+            and pa.types.is_timestamp(source.field(i).type)
+            and f.type != source.field(i).type
+        ):
             fields.append(pa.field(f.name, source.field(i).type, f.nullable))
             changed = True
         else:
@@ -66,8 +75,12 @@ def _restore_types(result: pa.Schema, source: pa.Schema) -> pa.Schema | None:
 
 
 def run_query(
-    sql: str, src: BinaryIO, out: BinaryIO, attrs: Mapping[str, str],
-    reader_f: RecordReaderFactory, writer_f: RecordSetWriterFactory,
+    sql: str,
+    src: BinaryIO,
+    out: BinaryIO,
+    attrs: Mapping[str, str],
+    reader_f: RecordReaderFactory,
+    writer_f: RecordSetWriterFactory,
 ) -> Any:
     """Stream the records of ``src`` through ``sql`` into a writer on ``out``."""
     with reader_f.create_reader(src, attrs) as reader:
@@ -107,7 +120,26 @@ class QueryRecord(Processor):
     and no result is emitted.
     """
 
-    tags = ("sql", "query", "calcite", "duckdb", "route", "record", "transform", "select", "update", "modify", "etl", "filter", "csv", "json", "logs", "text", "avro", "aggregate")
+    tags = (
+        "sql",
+        "query",
+        "calcite",
+        "duckdb",
+        "route",
+        "record",
+        "transform",
+        "select",
+        "update",
+        "modify",
+        "etl",
+        "filter",
+        "csv",
+        "json",
+        "logs",
+        "text",
+        "avro",
+        "aggregate",
+    )
     input_requirement = InputRequirement.REQUIRED
     dynamic_properties = DynamicProperties(
         "A SQL SELECT over the table FLOWFILE; its results go to the relationship of the same name.",
@@ -139,8 +171,14 @@ query:
     FAILURE = FAILURE
 
     @classmethod
-    def relationships_for(cls, properties: Mapping[str, str | None], dynamic: Mapping[str, str]) -> Sequence[Relationship]:
-        return [cls.ORIGINAL, cls.FAILURE, *(Relationship(n, f"Results of the query {n!r}") for n in dynamic)]
+    def relationships_for(
+        cls, properties: Mapping[str, str | None], dynamic: Mapping[str, str]
+    ) -> Sequence[Relationship]:
+        return [
+            cls.ORIGINAL,
+            cls.FAILURE,
+            *(Relationship(n, f"Results of the query {n!r}") for n in dynamic),
+        ]
 
     def custom_validate(self, context: ProcessContext) -> list[str]:
         if not context.dynamic_properties:
@@ -155,8 +193,14 @@ query:
             self._one(context, session, ff, queries, reader_f, writer_f, include_zero)
 
     def _one(
-        self, context: ProcessContext, session: ProcessSession, ff: FlowFile, queries: list[tuple[str, Any]],
-        reader_f: RecordReaderFactory, writer_f: RecordSetWriterFactory, include_zero: bool,
+        self,
+        context: ProcessContext,
+        session: ProcessSession,
+        ff: FlowFile,
+        queries: list[tuple[str, Any]],
+        reader_f: RecordReaderFactory,
+        writer_f: RecordSetWriterFactory,
+        include_zero: bool,
     ) -> None:
         attrs = dict(ff.attributes)
         outputs: list[tuple[FlowFile, str]] = []
@@ -166,9 +210,13 @@ query:
                 child = session.create(ff)
                 results: list[Any] = []
 
-                def query(out: BinaryIO, sql: str = sql, results: list[Any] = results) -> None:
+                def query(
+                    out: BinaryIO, sql: str = sql, results: list[Any] = results
+                ) -> None:
                     with session.open(ff) as src:
-                        results.append(run_query(sql, src, out, attrs, reader_f, writer_f))
+                        results.append(
+                            run_query(sql, src, out, attrs, reader_f, writer_f)
+                        )
 
                 outputs.append((child, name))
                 child = session.write(child, query)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+from flowengine.controller_services.records import RecordError
 
 from flowengine import (
     ExpressionLanguageScope,
@@ -19,9 +20,16 @@ from flowengine import (
     Relationship,
     validators,
 )
-from flowengine.controller_services.records import RecordError
 
-from ._common import DATA_ERRORS, FAILURE, RECORD_READER, RECORD_WRITER, result_attributes, route_failure, services
+from ._common import (
+    DATA_ERRORS,
+    FAILURE,
+    RECORD_READER,
+    RECORD_WRITER,
+    result_attributes,
+    route_failure,
+    services,
+)
 
 __all__ = ["SplitRecord"]
 
@@ -76,7 +84,19 @@ class SplitRecord(Processor):
     ``original``.
     """
 
-    tags = ("split", "generic", "schema", "json", "csv", "avro", "parquet", "log", "logs", "freeform", "text")
+    tags = (
+        "split",
+        "generic",
+        "schema",
+        "json",
+        "csv",
+        "avro",
+        "parquet",
+        "log",
+        "logs",
+        "freeform",
+        "text",
+    )
     input_requirement = InputRequirement.REQUIRED
     writes_attributes = {
         "mime.type": "the writer's MIME type",
@@ -90,8 +110,12 @@ class SplitRecord(Processor):
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     RECORDS_PER_SPLIT = PropertyDescriptor(
-        "records_per_split", "Maximum records in each split.", display_name="Records Per Split",
-        required=True, validators=(), expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        "records_per_split",
+        "Maximum records in each split.",
+        display_name="Records Per Split",
+        required=True,
+        validators=(),
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
 
     SPLITS = Relationship("splits", "The splits")
@@ -118,22 +142,35 @@ class SplitRecord(Processor):
                 except ValueError:
                     n = 0
                 if n < 1:
-                    raise RecordError(f"Records Per Split must be a positive integer, got {raw!r}")
-                with session.open(ff) as src, reader_f.create_reader(src, attrs) as reader:
+                    raise RecordError(
+                        f"Records Per Split must be a positive integer, got {raw!r}"
+                    )
+                with (
+                    session.open(ff) as src,
+                    reader_f.create_reader(src, attrs) as reader,
+                ):
                     chunker = _Chunker(iter(reader), n)
                     while chunker.has_more():
                         child = session.create(ff)
                         splits.append(child)
                         results: list[Any] = []
 
-                        def write(out: BinaryIO, results: list[Any] = results, schema: pa.Schema = reader.schema) -> None:
+                        def write(
+                            out: BinaryIO,
+                            results: list[Any] = results,
+                            schema: pa.Schema = reader.schema,
+                            attrs: dict[str, str] = attrs,
+                            chunker: _Chunker = chunker,
+                        ) -> None:
                             w = writer_f.create_writer(out, schema, attrs)
                             for b in chunker.next_run():
                                 w.write(b)
                             results.append(w.finish())
 
                         child = session.write(child, write)
-                        splits[-1] = session.put_attributes(child, result_attributes(results[0]))
+                        splits[-1] = session.put_attributes(
+                            child, result_attributes(results[0])
+                        )
             except DATA_ERRORS as exc:
                 session.remove(splits)
                 route_failure(context, session, ff, exc)
@@ -142,11 +179,14 @@ class SplitRecord(Processor):
             total = str(len(splits))
             original_name = ff.get("filename") or ""
             for i, child in enumerate(splits):
-                child = session.put_attributes(child, {
-                    "fragment.identifier": frag,
-                    "fragment.index": str(i),
-                    "fragment.count": total,
-                    "segment.original.filename": original_name,
-                })
+                child = session.put_attributes(
+                    child,
+                    {
+                        "fragment.identifier": frag,
+                        "fragment.index": str(i),
+                        "fragment.count": total,
+                        "segment.original.filename": original_name,
+                    },
+                )
                 session.transfer(child, self.SPLITS)
             session.transfer(ff, self.ORIGINAL)

@@ -6,6 +6,12 @@ import re
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+from flowengine.controller_services.records import (
+    RecordError,
+    RecordPath,
+    RecordPathError,
+    compile_path,
+)
 
 from flowengine import (
     AllowableValue,
@@ -19,9 +25,17 @@ from flowengine import (
     PropertyDescriptor,
     Relationship,
 )
-from flowengine.controller_services.records import RecordError, RecordPath, RecordPathError, compile_path
 
-from ._common import DATA_ERRORS, FAILURE, RECORD_READER, RECORD_WRITER, copy_records, result_attributes, route_failure, services
+from ._common import (
+    DATA_ERRORS,
+    FAILURE,
+    RECORD_READER,
+    RECORD_WRITER,
+    copy_records,
+    result_attributes,
+    route_failure,
+    services,
+)
 
 __all__ = ["UpdateRecord"]
 
@@ -30,13 +44,17 @@ RECORD_PATH = "record-path-value"
 _PER_RECORD = re.compile(r"\b(field\.value|field\.name|field\.type|record\.index)\b")
 
 
-def _fit(values: pa.Array, target: pa.DataType | None, path: RecordPath, first: int) -> pa.Array:
+def _fit(
+    values: pa.Array, target: pa.DataType | None, path: RecordPath, first: int
+) -> pa.Array:
     if target is None or values.type.equals(target):
         return values
     try:
         return values.cast(target, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        raise RecordError(f"records {first}..: the value for {path.text!r} does not fit {target}: {exc}") from None
+        raise RecordError(
+            f"records {first}..: the value for {path.text!r} does not fit {target}: {exc}"
+        ) from None
 
 
 class UpdateRecord(Processor):
@@ -50,7 +68,19 @@ class UpdateRecord(Processor):
     is added as text (literal) or with the source's type (record path).
     """
 
-    tags = ("update", "record", "generic", "schema", "json", "csv", "avro", "log", "logs", "freeform", "text")
+    tags = (
+        "update",
+        "record",
+        "generic",
+        "schema",
+        "json",
+        "csv",
+        "avro",
+        "log",
+        "logs",
+        "freeform",
+        "text",
+    )
     input_requirement = InputRequirement.REQUIRED
     dynamic_properties = DynamicProperties(
         "A record path to set, and its new value (see Replacement Value Strategy).",
@@ -76,11 +106,16 @@ update:
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     STRATEGY = PropertyDescriptor(
-        "replacement_value_strategy", "How dynamic property values are interpreted.",
-        display_name="Replacement Value Strategy", default=LITERAL, required=True,
+        "replacement_value_strategy",
+        "How dynamic property values are interpreted.",
+        display_name="Replacement Value Strategy",
+        default=LITERAL,
+        required=True,
         allowable_values=(
             AllowableValue(LITERAL, "Literal Value", "Text with Expression Language"),
-            AllowableValue(RECORD_PATH, "Record Path Value", "A record path whose value is copied"),
+            AllowableValue(
+                RECORD_PATH, "Record Path Value", "A record path whose value is copied"
+            ),
         ),
     )
 
@@ -89,7 +124,9 @@ update:
 
     def custom_validate(self, context: ProcessContext) -> list[str]:
         if not context.dynamic_properties:
-            return ["at least one record path to update (a dynamic property) is required"]
+            return [
+                "at least one record path to update (a dynamic property) is required"
+            ]
         problems = []
         strategy = context.property(self.STRATEGY).value
         for name, pv in context.dynamic_properties.items():
@@ -106,32 +143,55 @@ update:
         self._strategy = context.property(self.STRATEGY).value
         self._updates: list[tuple[RecordPath, Any, RecordPath | None, bool]] = []
         for name, pv in context.dynamic_properties.items():
-            source = compile_path(pv.value or "") if self._strategy == RECORD_PATH else None
+            source = (
+                compile_path(pv.value or "") if self._strategy == RECORD_PATH else None
+            )
             per_record = source is None and bool(_PER_RECORD.search(pv.value or ""))
             self._updates.append((compile_path(name), pv, source, per_record))
 
-    def _transform(self, ff: FlowFile, batch: pa.RecordBatch, first: int) -> pa.RecordBatch:
+    def _transform(
+        self, ff: FlowFile, batch: pa.RecordBatch, first: int
+    ) -> pa.RecordBatch:
         n = batch.num_rows
         original = batch
         for path, pv, source, per_record in self._updates:
             current = path.evaluate(batch) if path.settable else None
-            exists = batch.schema.get_field_index(path.field_name) >= 0 or len(path.steps) > 1
-            target = current.type if current is not None and exists and not pa.types.is_null(current.type) else None
+            exists = (
+                batch.schema.get_field_index(path.field_name) >= 0
+                or len(path.steps) > 1
+            )
+            target = (
+                current.type
+                if current is not None and exists and not pa.types.is_null(current.type)
+                else None
+            )
             if source is not None:
                 values = source.evaluate(original)
             elif per_record:
                 old = current.to_pylist() if current is not None else [None] * n
                 ftype = str(target) if target is not None else "string"
-                values = pa.array([
-                    pv.evaluate(ff, extras={
-                        "field.value": "" if v is None else str(v), "field.name": path.field_name,
-                        "field.type": ftype, "record.index": str(first - 1 + i),
-                    }).value
-                    for i, v in enumerate(old)
-                ], pa.string())
+                values = pa.array(
+                    [
+                        pv.evaluate(
+                            ff,
+                            extras={
+                                "field.value": "" if v is None else str(v),
+                                "field.name": path.field_name,
+                                "field.type": ftype,
+                                "record.index": str(first - 1 + i),
+                            },
+                        ).value
+                        for i, v in enumerate(old)
+                    ],
+                    pa.string(),
+                )
             else:
                 value = pv.evaluate(ff).value
-                values = pa.array([value] * n, pa.string()) if n else pa.array([], pa.string())
+                values = (
+                    pa.array([value] * n, pa.string())
+                    if n
+                    else pa.array([], pa.string())
+                )
             batch = path.set(batch, _fit(values, target, path, first))
         return batch
 
@@ -141,7 +201,13 @@ update:
             attrs = dict(ff.attributes)
             results: list[Any] = []
 
-            def update(src: BinaryIO, out: BinaryIO, ff: FlowFile = ff, attrs: dict[str, str] = attrs, results: list[Any] = results) -> None:
+            def update(
+                src: BinaryIO,
+                out: BinaryIO,
+                ff: FlowFile = ff,
+                attrs: dict[str, str] = attrs,
+                results: list[Any] = results,
+            ) -> None:
                 with reader_f.create_reader(src, attrs) as reader:
                     empty = pa.RecordBatch.from_pylist([], schema=reader.schema)
                     schema = self._transform(ff, empty, 1).schema
@@ -152,11 +218,13 @@ update:
                         count[0] += batch.num_rows
                         return out_batch
 
-                    results.append(copy_records(reader, schema, writer_f, out, attrs, transform))
+                    results.append(
+                        copy_records(reader, schema, writer_f, out, attrs, transform)
+                    )
 
             try:
                 ff = session.rewrite(ff, update)
-            except (*DATA_ERRORS, RecordPathError) as exc:
+            except DATA_ERRORS as exc:  # RecordPathError is a ValueError
                 route_failure(context, session, ff, exc)
                 continue
             ff = session.put_attributes(ff, result_attributes(results[0]))

@@ -6,6 +6,11 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from flowengine.controller_services.records import (
+    RecordSetWriterFactory,
+    format_type,
+    parse_schema,
+)
 
 from flowengine import (
     AllowableValue,
@@ -19,9 +24,17 @@ from flowengine import (
     Relationship,
     validators,
 )
-from flowengine.controller_services.records import RecordSetWriterFactory, format_type, parse_schema
 
-from ._common import DATA_ERRORS, FAILURE, RECORD_READER, RECORD_WRITER, open_reader, result_attributes, route_failure, services
+from ._common import (
+    DATA_ERRORS,
+    FAILURE,
+    RECORD_READER,
+    RECORD_WRITER,
+    open_reader,
+    result_attributes,
+    route_failure,
+    services,
+)
 from ._spool import Spool
 
 __all__ = ["ValidateRecord", "bad_indices"]
@@ -39,7 +52,9 @@ def _casts(arr: pa.Array, target: pa.DataType, safe: bool) -> bool:
     return True
 
 
-def bad_indices(arr: pa.Array, target: pa.DataType, safe: bool = True, base: int = 0) -> list[int]:
+def bad_indices(
+    arr: pa.Array, target: pa.DataType, safe: bool = True, base: int = 0
+) -> list[int]:
     """Indices of the values that do not convert to ``target``: whole-array casts,
     halving only the parts that fail (cheap when bad values are few)."""
     if _casts(arr, target, safe):
@@ -47,7 +62,9 @@ def bad_indices(arr: pa.Array, target: pa.DataType, safe: bool = True, base: int
     if len(arr) == 1:
         return [base]
     mid = len(arr) // 2
-    return bad_indices(arr.slice(0, mid), target, safe, base) + bad_indices(arr.slice(mid), target, safe, base + mid)
+    return bad_indices(arr.slice(0, mid), target, safe, base) + bad_indices(
+        arr.slice(mid), target, safe, base + mid
+    )
 
 
 class _Validator:
@@ -56,7 +73,9 @@ class _Validator:
         self.allow_extra = allow_extra
         self.strict = strict
 
-    def check(self, batch: pa.RecordBatch, first: int) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[int, str]]:
+    def check(
+        self, batch: pa.RecordBatch, first: int
+    ) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[int, str]]:
         """(valid records in the validation schema, invalid records as read, reasons)."""
         n = batch.num_rows
         reasons: dict[int, str] = {}
@@ -67,28 +86,46 @@ class _Validator:
                 col = pa.nulls(n, f.type)
                 if not f.nullable:
                     for r in range(n):
-                        reasons.setdefault(r, f"record {first + r}: required field {f.name!r} is missing")
+                        reasons.setdefault(
+                            r,
+                            f"record {first + r}: required field {f.name!r} is missing",
+                        )
                 cols.append(col)
                 continue
             col = batch.column(i)
             if not col.type.equals(f.type):
                 bad = bad_indices(col, f.type, self.strict)
                 for r in bad:
-                    reasons.setdefault(r, f"record {first + r}: field {f.name!r} value {col[r].as_py()!r} is not a valid {format_type(f.type)}")
+                    reasons.setdefault(
+                        r,
+                        f"record {first + r}: field {f.name!r} value {col[r].as_py()!r} is not a valid {format_type(f.type)}",
+                    )
                 if bad:
                     mask = pa.array([False] * n)
-                    mask = pc.replace_with_mask(mask, pc.is_in(pa.array(range(n)), pa.array(bad)), pa.array([True] * len(bad)))
+                    mask = pc.replace_with_mask(
+                        mask,
+                        pc.is_in(pa.array(range(n)), pa.array(bad)),
+                        pa.array([True] * len(bad)),
+                    )
                     col = pc.if_else(mask, pa.scalar(None, col.type), col)
                 col = col.cast(f.type, safe=self.strict)
             if not f.nullable and col.null_count:
                 for r in pc.indices_nonzero(col.is_null()).to_pylist():
-                    reasons.setdefault(r, f"record {first + r}: field {f.name!r} is null but required")
+                    reasons.setdefault(
+                        r, f"record {first + r}: field {f.name!r} is null but required"
+                    )
             cols.append(col)
         if not self.allow_extra:
             for i, name in enumerate(batch.schema.names):
-                if self.schema.get_field_index(name) < 0 and batch.column(i).null_count < n:
+                if (
+                    self.schema.get_field_index(name) < 0
+                    and batch.column(i).null_count < n
+                ):
                     for r in pc.indices_nonzero(batch.column(i).is_valid()).to_pylist():
-                        reasons.setdefault(r, f"record {first + r}: field {name!r} is not in the schema")
+                        reasons.setdefault(
+                            r,
+                            f"record {first + r}: field {name!r} is not in the schema",
+                        )
         typed = pa.RecordBatch.from_arrays(cols, schema=self.schema.remove_metadata())
         if not reasons:
             return typed, batch.slice(0, 0), reasons
@@ -120,37 +157,60 @@ class ValidateRecord(Processor):
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     INVALID_WRITER = PropertyDescriptor(
-        "record_writer_for_invalid_records", "Writer for invalid records (default: the Record Writer).",
-        display_name="Record Writer for Invalid Records", service=RecordSetWriterFactory,
+        "record_writer_for_invalid_records",
+        "Writer for invalid records (default: the Record Writer).",
+        display_name="Record Writer for Invalid Records",
+        service=RecordSetWriterFactory,
     )
     STRATEGY = PropertyDescriptor(
-        "schema_access_strategy", "Which schema records are validated against.",
-        display_name="Schema Access Strategy", default=READER_SCHEMA, required=True,
+        "schema_access_strategy",
+        "Which schema records are validated against.",
+        display_name="Schema Access Strategy",
+        default=READER_SCHEMA,
+        required=True,
         allowable_values=(
-            AllowableValue(READER_SCHEMA, "Use Reader's Schema", "The schema the reader reports"),
-            AllowableValue(SCHEMA_TEXT, "Use 'Schema Text' Property", "The schema in Schema Text"),
+            AllowableValue(
+                READER_SCHEMA, "Use Reader's Schema", "The schema the reader reports"
+            ),
+            AllowableValue(
+                SCHEMA_TEXT, "Use 'Schema Text' Property", "The schema in Schema Text"
+            ),
         ),
     )
     SCHEMA = PropertyDescriptor(
-        "schema_text", "The validation schema (declaration syntax or Avro JSON).", display_name="Schema Text",
-        default="${avro.schema}", expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        "schema_text",
+        "The validation schema (declaration syntax or Avro JSON).",
+        display_name="Schema Text",
+        default="${avro.schema}",
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
         depends_on=("schema_access_strategy", (SCHEMA_TEXT,)),
     )
     ALLOW_EXTRA = PropertyDescriptor(
-        "allow_extra_fields", "Records may have fields the schema lacks.", display_name="Allow Extra Fields",
-        default="true", validators=(validators.BOOLEAN,),
+        "allow_extra_fields",
+        "Records may have fields the schema lacks.",
+        display_name="Allow Extra Fields",
+        default="true",
+        validators=(validators.BOOLEAN,),
     )
     STRICT = PropertyDescriptor(
-        "strict_type_checking", "Values must convert to their field's type without loss.",
-        display_name="Strict Type Checking", default="true", validators=(validators.BOOLEAN,),
+        "strict_type_checking",
+        "Values must convert to their field's type without loss.",
+        display_name="Strict Type Checking",
+        default="true",
+        validators=(validators.BOOLEAN,),
     )
     DETAILS_ATTRIBUTE = PropertyDescriptor(
-        "validation_details_attribute_name", "Attribute of the invalid FlowFile that says why records are invalid.",
-        display_name="Validation Details Attribute Name", default="validation.details",
+        "validation_details_attribute_name",
+        "Attribute of the invalid FlowFile that says why records are invalid.",
+        display_name="Validation Details Attribute Name",
+        default="validation.details",
     )
     DETAILS_LENGTH = PropertyDescriptor(
-        "maximum_validation_details_length", "Longest details text kept.",
-        display_name="Maximum Validation Details Length", default="1024", validators=(validators.POSITIVE_INTEGER,),
+        "maximum_validation_details_length",
+        "Longest details text kept.",
+        display_name="Maximum Validation Details Length",
+        default="1024",
+        validators=(validators.POSITIVE_INTEGER,),
     )
 
     VALID = Relationship("valid", "Records that match the schema")
@@ -160,7 +220,11 @@ class ValidateRecord(Processor):
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         reader_f, writer_f = services(context)
         invalid_pv = context.property(self.INVALID_WRITER)
-        invalid_f = invalid_pv.as_service(RecordSetWriterFactory) if invalid_pv.is_set else writer_f
+        invalid_f = (
+            invalid_pv.as_service(RecordSetWriterFactory)
+            if invalid_pv.is_set
+            else writer_f
+        )
         for ff in session.get(context.batch_size):
             created: list[FlowFile] = []
             try:
@@ -170,15 +234,23 @@ class ValidateRecord(Processor):
                 route_failure(context, session, ff, exc)
 
     def _one(
-        self, context: ProcessContext, session: ProcessSession, ff: FlowFile, reader_f: Any,
-        writer_f: RecordSetWriterFactory, invalid_f: RecordSetWriterFactory, created: list[FlowFile],
+        self,
+        context: ProcessContext,
+        session: ProcessSession,
+        ff: FlowFile,
+        reader_f: Any,
+        writer_f: RecordSetWriterFactory,
+        invalid_f: RecordSetWriterFactory,
+        created: list[FlowFile],
     ) -> None:
         attrs = dict(ff.attributes)
         allow_extra = bool(context.property(self.ALLOW_EXTRA).as_bool())
         strict = bool(context.property(self.STRICT).as_bool())
         declared = None
         if context.property(self.STRATEGY).value == SCHEMA_TEXT:
-            declared = parse_schema(context.property(self.SCHEMA).evaluate(ff).value or "")
+            declared = parse_schema(
+                context.property(self.SCHEMA).evaluate(ff).value or ""
+            )
         details: list[str] = []
         invalid_count = 0
         valid_result: list[Any] = []
@@ -195,7 +267,9 @@ class ValidateRecord(Processor):
                     except TypeError:
                         reader = open_reader(reader_f, src, attrs)
                     with reader:
-                        check = _Validator(declared or reader.schema, allow_extra, strict)
+                        check = _Validator(
+                            declared or reader.schema, allow_extra, strict
+                        )
                         w = writer_f.create_writer(out, check.schema, attrs)
                         first = 1
                         for batch in reader:
@@ -205,7 +279,12 @@ class ValidateRecord(Processor):
                             if bad.num_rows:
                                 spool.add("invalid", bad)
                                 invalid_count += bad.num_rows
-                                details.extend(reasons[r] for r in sorted(reasons)[: max(0, 20 - len(details))])
+                                details.extend(
+                                    reasons[r]
+                                    for r in sorted(reasons)[
+                                        : max(0, 20 - len(details))
+                                    ]
+                                )
                         valid_result.append(w.finish())
                         schemas.append(reader.schema)
                         for row in getattr(reader, "invalid_rows", []):
@@ -238,7 +317,9 @@ class ValidateRecord(Processor):
                     extra[name] = text
                 invalid = session.put_attributes(invalid, extra)
         if result.record_count:
-            session.transfer(session.put_attributes(valid, result_attributes(result)), self.VALID)
+            session.transfer(
+                session.put_attributes(valid, result_attributes(result)), self.VALID
+            )
         else:
             session.remove(valid)
         if invalid is not None:

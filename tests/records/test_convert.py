@@ -13,7 +13,9 @@ CSV = ("CSVReader", {})
 PARQUET = ("ParquetRecordSetWriter", {})
 
 
-def test_attributes_and_content_modified_provenance(runner: Callable[..., TestRunner]) -> None:
+def test_attributes_and_content_modified_provenance(
+    runner: Callable[..., TestRunner],
+) -> None:
     """success gets record.count and mime.type; provenance records CONTENT_MODIFIED."""
     r = runner("ConvertRecord", CSV, PARQUET)
     r.enqueue(b"a,b\n1,x\n2,y\n3,z\n", {"filename": "f.csv"})
@@ -25,35 +27,56 @@ def test_attributes_and_content_modified_provenance(runner: Callable[..., TestRu
     assert [e.event_type.value for e in r.provenance_events()] == ["CONTENT_MODIFIED"]
 
 
-def test_zero_record_flowfiles_included_or_dropped(runner: Callable[..., TestRunner]) -> None:
+def test_zero_record_flowfiles_included_or_dropped(
+    runner: Callable[..., TestRunner],
+) -> None:
     """A header-only CSV converts to zero records; Include Zero Record FlowFiles decides its fate."""
     r = runner("ConvertRecord", CSV, ("CSVRecordSetWriter", {}))
     r.enqueue(b"a,b\n")
     r.run()
     r.flowfiles_for("success")[0].assert_attribute_equals("record.count", "0")
     assert r.flowfiles_for("success")[0].content == b'"a","b"\n'
-    r = runner("ConvertRecord", CSV, ("CSVRecordSetWriter", {}), include_zero_record_flowfiles="false")
+    r = runner(
+        "ConvertRecord",
+        CSV,
+        ("CSVRecordSetWriter", {}),
+        include_zero_record_flowfiles="false",
+    )
     r.enqueue(b"a,b\n")
     r.run()
     assert r.transfer_counts() == {}
     assert [e.event_type.value for e in r.provenance_events()] == ["DROP"]
 
 
-def test_many_small_batches_become_few_row_groups(runner: Callable[..., TestRunner]) -> None:
+def test_many_small_batches_become_few_row_groups(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Reader batches (64 KB blocks here) are accumulated into row groups of Row Group Size records."""
     data = b"id,v\n" + b"".join(b"%d,value-%d\n" % (i, i) for i in range(50_000))
-    r = runner("ConvertRecord", ("CSVReader", {"block_size": "64 KB"}), ("ParquetRecordSetWriter", {"row_group_size": "20000"}))
+    r = runner(
+        "ConvertRecord",
+        ("CSVReader", {"block_size": "64 KB"}),
+        ("ParquetRecordSetWriter", {"row_group_size": "20000"}),
+    )
     r.enqueue(data)
     r.run()
     meta = pq.ParquetFile(io.BytesIO(r.flowfiles_for("success")[0].content)).metadata
     assert meta.num_rows == 50_000
-    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [20_000, 20_000, 10_000]
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [
+        20_000,
+        20_000,
+        10_000,
+    ]
 
 
 def test_row_group_size_as_data_size(runner: Callable[..., TestRunner]) -> None:
     """A data-size Row Group Size cuts row groups by Arrow bytes."""
     data = b"id,v\n" + b"".join(b"%d,value-%d\n" % (i, i) for i in range(50_000))
-    r = runner("ConvertRecord", ("CSVReader", {"block_size": "64 KB"}), ("ParquetRecordSetWriter", {"row_group_size": "256 KB"}))
+    r = runner(
+        "ConvertRecord",
+        ("CSVReader", {"block_size": "64 KB"}),
+        ("ParquetRecordSetWriter", {"row_group_size": "256 KB"}),
+    )
     r.enqueue(data)
     r.run()
     meta = pq.ParquetFile(io.BytesIO(r.flowfiles_for("success")[0].content)).metadata
@@ -62,7 +85,9 @@ def test_row_group_size_as_data_size(runner: Callable[..., TestRunner]) -> None:
 
 def test_compression_codec_is_applied(runner: Callable[..., TestRunner]) -> None:
     """Compression Type reaches the Parquet column chunks."""
-    r = runner("ConvertRecord", CSV, ("ParquetRecordSetWriter", {"compression_type": "ZSTD"}))
+    r = runner(
+        "ConvertRecord", CSV, ("ParquetRecordSetWriter", {"compression_type": "ZSTD"})
+    )
     r.enqueue(b"a\n1\n")
     r.run()
     meta = pq.ParquetFile(io.BytesIO(r.flowfiles_for("success")[0].content)).metadata

@@ -22,13 +22,25 @@ def test_python_flow_csv_to_partitioned_json_with_a_bad_file() -> None:
     f.add_input_port("in")
     f.add_output_port("out")
     f.add_output_port("errors")
-    f.add_processor("convert", "ConvertRecord", {"record_reader": "csv", "record_writer": "parquet"})
-    f.add_processor("query", "QueryRecord", {
-        "record_reader": "parquet_in", "record_writer": "parquet",
-        "paid": "SELECT id, region, amount FROM FLOWFILE WHERE amount > 0",
-    }, auto_terminate=["original"])
-    f.add_processor("partition", "PartitionRecord", {"record_reader": "parquet_in", "record_writer": "json", "region": "/region"},
-                    auto_terminate=["original"])
+    f.add_processor(
+        "convert", "ConvertRecord", {"record_reader": "csv", "record_writer": "parquet"}
+    )
+    f.add_processor(
+        "query",
+        "QueryRecord",
+        {
+            "record_reader": "parquet_in",
+            "record_writer": "parquet",
+            "paid": "SELECT id, region, amount FROM FLOWFILE WHERE amount > 0",
+        },
+        auto_terminate=["original"],
+    )
+    f.add_processor(
+        "partition",
+        "PartitionRecord",
+        {"record_reader": "parquet_in", "record_writer": "json", "region": "/region"},
+        auto_terminate=["original"],
+    )
     f.connect("in", "convert")
     f.connect("convert", "query", ["success"])
     f.connect("query", "partition", ["paid"])
@@ -37,13 +49,25 @@ def test_python_flow_csv_to_partitioned_json_with_a_bad_file() -> None:
         f.connect(name, "errors", ["failure"])
     good = b"id,region,amount\n1,eu,10\n2,us,0\n3,eu,5\n4,us,7\n"
     bad = b"id,region,amount\n1,eu,10\n2,us\n"
-    with f.run(until_drained=True, timeout=60, inputs={"in": [(good, {"filename": "good.csv"}), (bad, {"filename": "bad.csv"})]}) as r:
+    with f.run(
+        until_drained=True,
+        timeout=60,
+        inputs={
+            "in": [(good, {"filename": "good.csv"}), (bad, {"filename": "bad.csv"})]
+        },
+    ) as r:
         assert r.drained
         parts = {ff.attributes["region"]: r.read(ff) for ff in r.outputs["out"]}
-        assert {k: [json.loads(x)["id"] for x in v.decode().splitlines()] for k, v in parts.items()} == {"eu": [1, 3], "us": [4]}
+        assert {
+            k: [json.loads(x)["id"] for x in v.decode().splitlines()]
+            for k, v in parts.items()
+        } == {"eu": [1, 3], "us": [4]}
         errors = r.outputs["errors"]
         assert [e.attributes["filename"] for e in errors] == ["bad.csv"]
-        assert "line 3: expected 3 columns, got 2" in errors[0].attributes["record.error.message"]
+        assert (
+            "line 3: expected 3 columns, got 2"
+            in errors[0].attributes["record.error.message"]
+        )
         assert r.status.processor("convert").flowfiles_in == 2
 
 
@@ -51,16 +75,23 @@ def test_example_flow_csv_to_parquet(tmp_path: Path) -> None:
     """flows/csv_to_parquet.yaml turns CSV drops into Hive-style partitioned Parquet files."""
     inbox, lake = tmp_path / "inbox", tmp_path / "lake"
     inbox.mkdir()
-    (inbox / "orders.csv").write_text("id,region,amount\n1,eu,10.5\n2,us,3\n3,eu,7\n4,,1\n")
+    (inbox / "orders.csv").write_text(
+        "id,region,amount\n1,eu,10.5\n2,us,3\n3,eu,7\n4,,1\n"
+    )
     (inbox / "broken.csv").write_text("id,region,amount\n1,eu\n")
     (inbox / "notes.txt").write_text("ignored")
-    flow = flowengine.load(FLOWS / "csv_to_parquet.yaml", parameters={"in_dir": str(inbox), "out_dir": str(lake)})
+    flow = flowengine.load(
+        FLOWS / "csv_to_parquet.yaml",
+        parameters={"in_dir": str(inbox), "out_dir": str(lake)},
+    )
     with flow.run(until_drained=True, timeout=60) as result:
         assert result.drained and not result.timed_out
         assert result.status.processor("convert").flowfiles_in == 2
     files = sorted(p.relative_to(lake).as_posix() for p in lake.rglob("*.parquet"))
     assert files == [
-        "region=__HIVE_DEFAULT_PARTITION__/orders-2.parquet", "region=eu/orders-0.parquet", "region=us/orders-1.parquet",
+        "region=__HIVE_DEFAULT_PARTITION__/orders-2.parquet",
+        "region=eu/orders-0.parquet",
+        "region=us/orders-1.parquet",
     ]
     eu = pq.read_table(lake / "region=eu" / "orders-0.parquet")
     assert eu.column("id").to_pylist() == [1, 3]

@@ -19,21 +19,44 @@ def rows(content: bytes) -> list[dict[str, object]]:
 
 def test_key_value_lookup_to_success(runner: Callable[..., TestRunner]) -> None:
     """Each record gets the value for its key (null when absent) at Result RecordPath."""
-    r = runner("LookupRecord", JSON, JSONL, lookup_service="countries", key="/cc", result_recordpath="/country")
-    r.add_service("countries", "SimpleKeyValueLookupService", {"NO": "Norway", "FR": "France"})
+    r = runner(
+        "LookupRecord",
+        JSON,
+        JSONL,
+        lookup_service="countries",
+        key="/cc",
+        result_recordpath="/country",
+    )
+    r.add_service(
+        "countries", "SimpleKeyValueLookupService", {"NO": "Norway", "FR": "France"}
+    )
     r.enqueue(DATA)
     r.run()
     out = rows(r.flowfiles_for("success")[0].content)
     assert [x["country"] for x in out] == ["Norway", None, "France"]
 
 
-def test_csv_record_lookup_fields_and_matched_unmatched(runner: Callable[..., TestRunner], tmp_path: Path) -> None:
+def test_csv_record_lookup_fields_and_matched_unmatched(
+    runner: Callable[..., TestRunner], tmp_path: Path
+) -> None:
     """A whole CSV row comes back as fields; records split into matched and unmatched."""
     csv = tmp_path / "countries.csv"
     csv.write_text("code,name,population\nNO,Norway,5\nFR,France,68\n")
-    r = runner("LookupRecord", JSON, JSONL, lookup_service="lk", key="/cc", result_recordpath="/",
-               record_result_contents="Insert Record Fields", routing_strategy="Route to 'matched' or 'unmatched'")
-    r.add_service("lk", "SimpleCsvFileLookupService", {"csv_file": str(csv), "lookup_key_column": "code"})
+    r = runner(
+        "LookupRecord",
+        JSON,
+        JSONL,
+        lookup_service="lk",
+        key="/cc",
+        result_recordpath="/",
+        record_result_contents="Insert Record Fields",
+        routing_strategy="Route to 'matched' or 'unmatched'",
+    )
+    r.add_service(
+        "lk",
+        "SimpleCsvFileLookupService",
+        {"csv_file": str(csv), "lookup_key_column": "code"},
+    )
     r.enqueue(DATA)
     r.run()
     matched = rows(r.flowfiles_for("matched")[0].content)
@@ -45,15 +68,32 @@ def test_csv_record_lookup_fields_and_matched_unmatched(runner: Callable[..., Te
     r.flowfiles_for("unmatched")[0].assert_attribute_equals("record.count", "1")
 
 
-def test_entire_record_and_numeric_keys(runner: Callable[..., TestRunner], tmp_path: Path) -> None:
+def test_entire_record_and_numeric_keys(
+    runner: Callable[..., TestRunner], tmp_path: Path
+) -> None:
     """An integer field finds a CSV key written as text; the whole row lands in one field."""
     csv = tmp_path / "ids.csv"
     csv.write_text("id,label\n1,one\n3,three\n")
-    r = runner("LookupRecord", JSON, JSONL, lookup_service="lk", key="/id", result_recordpath="/info")
-    r.add_service("lk", "SimpleCsvFileLookupService", {"csv_file": str(csv), "lookup_key_column": "id"})
+    r = runner(
+        "LookupRecord",
+        JSON,
+        JSONL,
+        lookup_service="lk",
+        key="/id",
+        result_recordpath="/info",
+    )
+    r.add_service(
+        "lk",
+        "SimpleCsvFileLookupService",
+        {"csv_file": str(csv), "lookup_key_column": "id"},
+    )
     r.enqueue(DATA)
     r.run()
-    assert [x["info"] for x in rows(r.flowfiles_for("success")[0].content)] == [{"label": "one"}, None, {"label": "three"}]
+    assert [x["info"] for x in rows(r.flowfiles_for("success")[0].content)] == [
+        {"label": "one"},
+        None,
+        {"label": "three"},
+    ]
 
 
 def test_needs_a_key() -> None:
@@ -62,6 +102,10 @@ def test_needs_a_key() -> None:
     r.add_service("in", "JsonTreeReader", {})
     r.add_service("out", "JsonRecordSetWriter", {})
     r.add_service("lk", "SimpleKeyValueLookupService", {})
-    for k, v in {"record_reader": "in", "record_writer": "out", "lookup_service": "lk"}.items():
+    for k, v in {
+        "record_reader": "in",
+        "record_writer": "out",
+        "lookup_service": "lk",
+    }.items():
         r.set_property(k, v)
     assert any("at least one lookup coordinate" in p for p in r.validate())

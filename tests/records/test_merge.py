@@ -20,7 +20,9 @@ def ns(content: bytes) -> list[int]:
     return [json.loads(x)["n"] for x in content.decode().splitlines()]
 
 
-def test_max_records_fills_bins_and_min_flushes_the_rest(runner: Callable[..., TestRunner]) -> None:
+def test_max_records_fills_bins_and_min_flushes_the_rest(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Full bins merge at once; the partial bin merges once nothing more waits (min reached)."""
     r = runner("MergeRecord", CSV, JSONL, maximum_number_of_records="4")
     for i in range(5):
@@ -40,10 +42,14 @@ def test_max_records_fills_bins_and_min_flushes_the_rest(runner: Callable[..., T
     assert len(originals) == 5
     assert {o["merge.uuid"] for o in originals[:2]} == {merged[0]["uuid"]}
     joins = [e for e in r.provenance_events() if e.event_type.value == "JOIN"]
-    assert len(joins) == 2 and all(len(j.parent_uuids) == 2 for j in joins)  # (a 1-parent merge is a FORK)
+    assert len(joins) == 2 and all(
+        len(j.parent_uuids) == 2 for j in joins
+    )  # (a 1-parent merge is a FORK)
 
 
-def test_different_schemas_never_merge_and_correlation_separates(runner: Callable[..., TestRunner]) -> None:
+def test_different_schemas_never_merge_and_correlation_separates(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Records of different schemas, or of different correlation values, land in different bins."""
     r = runner("MergeRecord", CSV, JSONL, correlation_attribute_name="tenant")
     r.enqueue(b"a,b\n1,x\n", {"tenant": "t1"})
@@ -53,15 +59,28 @@ def test_different_schemas_never_merge_and_correlation_separates(runner: Callabl
     r.run(2)
     merged = r.flowfiles_for("merged")
     contents = sorted(m.text for m in merged)
-    assert contents == sorted([
-        '{"a":1,"b":"x"}\n{"a":3,"b":"z"}\n', '{"a":2,"c":"y"}\n', '{"a":4,"b":"w"}\n',
-    ])
+    assert contents == sorted(
+        [
+            '{"a":1,"b":"x"}\n{"a":3,"b":"z"}\n',
+            '{"a":2,"c":"y"}\n',
+            '{"a":4,"b":"w"}\n',
+        ]
+    )
     assert {m["tenant"] for m in merged} == {"t1", "t2"}
 
 
-def test_max_bin_age_merges_an_underfilled_bin(runner: Callable[..., TestRunner]) -> None:
+def test_max_bin_age_merges_an_underfilled_bin(
+    runner: Callable[..., TestRunner],
+) -> None:
     """A bin below its minimum merges once it is older than Max Bin Age."""
-    r = runner("MergeRecord", CSV, JSONL, minimum_number_of_records="100", maximum_number_of_records="1000", max_bin_age="10 sec")
+    r = runner(
+        "MergeRecord",
+        CSV,
+        JSONL,
+        minimum_number_of_records="100",
+        maximum_number_of_records="1000",
+        max_bin_age="10 sec",
+    )
     r.enqueue(two_rows(0))
     r.run(1, stop_on_finish=False)
     r.run(1, stop_on_finish=False)
@@ -69,11 +88,16 @@ def test_max_bin_age_merges_an_underfilled_bin(runner: Callable[..., TestRunner]
     r.clock.advance(11)
     r.run(1)
     merged = r.flowfiles_for("merged")
-    assert len(merged) == 1 and merged[0]["merge.completion.reason"] == "Max Bin Age reached"
+    assert (
+        len(merged) == 1
+        and merged[0]["merge.completion.reason"] == "Max Bin Age reached"
+    )
     assert int(merged[0]["merge.bin.age"]) >= 11_000
 
 
-def test_stopping_returns_held_flowfiles_to_the_queue(runner: Callable[..., TestRunner]) -> None:
+def test_stopping_returns_held_flowfiles_to_the_queue(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Binned FlowFiles are held in sessions: stopping rolls them back, nothing is lost."""
     r = runner("MergeRecord", CSV, JSONL, minimum_number_of_records="100")
     for i in range(3):
@@ -83,22 +107,40 @@ def test_stopping_returns_held_flowfiles_to_the_queue(runner: Callable[..., Test
     assert r.queue_size() == 3
 
 
-def test_bad_input_fails_alone_and_max_bins_evicts_oldest(runner: Callable[..., TestRunner]) -> None:
+def test_bad_input_fails_alone_and_max_bins_evicts_oldest(
+    runner: Callable[..., TestRunner],
+) -> None:
     """An unreadable FlowFile goes to failure; a new bin beyond the maximum merges the oldest."""
-    r = runner("MergeRecord", CSV, JSONL, correlation_attribute_name="k", maximum_number_of_bins="1", minimum_number_of_records="10")
+    r = runner(
+        "MergeRecord",
+        CSV,
+        JSONL,
+        correlation_attribute_name="k",
+        maximum_number_of_bins="1",
+        minimum_number_of_records="10",
+    )
     r.enqueue(b"n\n1\n", {"k": "a"})
     r.enqueue(b"n,m\n1\n2,3,4\n", {"k": "a"})
     r.enqueue(b"n\n2\n", {"k": "b"})
     r.run(1, stop_on_finish=False)
     assert r.transfer_counts() == {"failure": 1, "merged": 1, "original": 1}
-    assert r.flowfiles_for("merged")[0]["merge.completion.reason"].startswith("Maximum Number of Bins")
+    assert r.flowfiles_for("merged")[0]["merge.completion.reason"].startswith(
+        "Maximum Number of Bins"
+    )
 
 
 def test_defragment_rebuilds_split_order(runner: Callable[..., TestRunner]) -> None:
     """Defragment waits for fragment.count pieces and merges them in fragment.index order."""
     r = runner("MergeRecord", CSV, JSONL, merge_strategy="Defragment")
     for idx in (2, 0, 1):
-        r.enqueue(b"n\n%d\n" % idx, {"fragment.identifier": "f", "fragment.index": str(idx), "fragment.count": "3"})
+        r.enqueue(
+            b"n\n%d\n" % idx,
+            {
+                "fragment.identifier": "f",
+                "fragment.index": str(idx),
+                "fragment.count": "3",
+            },
+        )
     r.run(1)
     merged = r.flowfiles_for("merged")
     assert len(merged) == 1 and ns(merged[0].content) == [0, 1, 2]
@@ -111,15 +153,29 @@ def test_a_bin_never_waits_forever_when_the_flow_drains() -> None:
     f.add_service("json", "JsonRecordSetWriter", {"output_grouping": "output-oneline"})
     f.add_input_port("in")
     f.add_output_port("out")
-    f.add_processor("merge", "MergeRecord", {
-        "record_reader": "csv", "record_writer": "json",
-        "minimum_number_of_records": "1000000", "maximum_number_of_records": "1000000", "minimum_bin_size": "1 GB",
-    }, auto_terminate=["original", "failure"])
+    f.add_processor(
+        "merge",
+        "MergeRecord",
+        {
+            "record_reader": "csv",
+            "record_writer": "json",
+            "minimum_number_of_records": "1000000",
+            "maximum_number_of_records": "1000000",
+            "minimum_bin_size": "1 GB",
+        },
+        auto_terminate=["original", "failure"],
+    )
     f.connect("in", "merge")
     f.connect("merge", "out", ["merged"])
-    with f.run(until_drained=True, timeout=30, inputs={"in": [two_rows(i) for i in range(4)]}) as result:
+    with f.run(
+        until_drained=True, timeout=30, inputs={"in": [two_rows(i) for i in range(4)]}
+    ) as result:
         assert result.drained and not result.timed_out
         out = result.outputs["out"]
         assert len(out) == 1
         assert sorted(ns(result.read(out[0]))) == list(range(8))
-        assert out[0].attributes["merge.completion.reason"].startswith("Upstream exhausted")
+        assert (
+            out[0]
+            .attributes["merge.completion.reason"]
+            .startswith("Upstream exhausted")
+        )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flowengine.controller_services.records import RecordError
 from flowengine.processors.records.query import QueryRecord
+
 from flowengine.testing import TestRunner
 
 from .conftest import read_parquet
@@ -26,11 +27,17 @@ def test_one_relationship_per_query() -> None:
     assert names == ["original", "failure", "big", "eu"]
 
 
-def test_queries_route_results_and_keep_the_original(runner: Callable[..., TestRunner]) -> None:
+def test_queries_route_results_and_keep_the_original(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Each query's result goes to its relationship with record.count and QueryRecord.Route."""
-    r = runner("QueryRecord", CSV, JSONL,
-               big="SELECT id, amount FROM FLOWFILE WHERE amount > 1000 ORDER BY id",
-               per_region="SELECT region, SUM(amount) AS total FROM FLOWFILE GROUP BY region ORDER BY region")
+    r = runner(
+        "QueryRecord",
+        CSV,
+        JSONL,
+        big="SELECT id, amount FROM FLOWFILE WHERE amount > 1000 ORDER BY id",
+        per_region="SELECT region, SUM(amount) AS total FROM FLOWFILE GROUP BY region ORDER BY region",
+    )
     r.enqueue(DATA, {"filename": "orders.csv"})
     r.run()
     assert r.transfer_counts() == {"big": 1, "per_region": 1, "original": 1}
@@ -40,7 +47,9 @@ def test_queries_route_results_and_keep_the_original(runner: Callable[..., TestR
     big.assert_attribute_equals("QueryRecord.Route", "big")
     big.assert_attribute_equals("filename", "orders.csv")
     assert lines(r.flowfiles_for("per_region")[0].content) == [
-        {"region": "apac", "total": 5}, {"region": "eu", "total": 1510}, {"region": "us", "total": 2000},
+        {"region": "apac", "total": 5},
+        {"region": "eu", "total": 1510},
+        {"region": "us", "total": 2000},
     ]
     assert r.flowfiles_for("original")[0].content == DATA
     kinds = sorted(e.event_type.value for e in r.provenance_events())
@@ -49,7 +58,12 @@ def test_queries_route_results_and_keep_the_original(runner: Callable[..., TestR
 
 def test_expression_language_in_sql(runner: Callable[..., TestRunner]) -> None:
     """The SQL may use FlowFile attributes through Expression Language."""
-    r = runner("QueryRecord", CSV, JSONL, pick="SELECT id FROM FLOWFILE WHERE region = '${want}'")
+    r = runner(
+        "QueryRecord",
+        CSV,
+        JSONL,
+        pick="SELECT id FROM FLOWFILE WHERE region = '${want}'",
+    )
     r.enqueue(DATA, {"want": "us"})
     r.run()
     assert lines(r.flowfiles_for("pick")[0].content) == [{"id": 2}]
@@ -57,19 +71,35 @@ def test_expression_language_in_sql(runner: Callable[..., TestRunner]) -> None:
 
 def test_zero_records_and_include_zero(runner: Callable[..., TestRunner]) -> None:
     """An empty result is emitted by default and dropped when Include Zero Record FlowFiles is false."""
-    r = runner("QueryRecord", CSV, JSONL, none="SELECT * FROM FLOWFILE WHERE amount < 0")
+    r = runner(
+        "QueryRecord", CSV, JSONL, none="SELECT * FROM FLOWFILE WHERE amount < 0"
+    )
     r.enqueue(DATA)
     r.run()
     r.flowfiles_for("none")[0].assert_attribute_equals("record.count", "0")
-    r = runner("QueryRecord", CSV, JSONL, none="SELECT * FROM FLOWFILE WHERE amount < 0", include_zero_record_flowfiles="false")
+    r = runner(
+        "QueryRecord",
+        CSV,
+        JSONL,
+        none="SELECT * FROM FLOWFILE WHERE amount < 0",
+        include_zero_record_flowfiles="false",
+    )
     r.enqueue(DATA)
     r.run()
     assert r.transfer_counts() == {"original": 1}
 
 
-def test_bad_sql_and_bad_data_fail_the_original(runner: Callable[..., TestRunner]) -> None:
+def test_bad_sql_and_bad_data_fail_the_original(
+    runner: Callable[..., TestRunner],
+) -> None:
     """A failing query or unreadable records send the original to failure and emit no result."""
-    r = runner("QueryRecord", CSV, JSONL, ok="SELECT * FROM FLOWFILE", bad="SELECT nope FROM FLOWFILE")
+    r = runner(
+        "QueryRecord",
+        CSV,
+        JSONL,
+        ok="SELECT * FROM FLOWFILE",
+        bad="SELECT nope FROM FLOWFILE",
+    )
     r.enqueue(DATA)
     r.run()
     r.assert_all_transferred("failure", 1)
@@ -79,13 +109,29 @@ def test_bad_sql_and_bad_data_fail_the_original(runner: Callable[..., TestRunner
     r.enqueue(DATA)
     r.run()
     assert r.transfer_counts() == {"failure": 1, "ok": 1, "original": 1}
-    assert "line 3: expected 2 columns" in r.flowfiles_for("failure")[0]["record.error.message"]
+    assert (
+        "line 3: expected 2 columns"
+        in r.flowfiles_for("failure")[0]["record.error.message"]
+    )
 
 
-def test_types_and_time_zones_survive_a_query(runner: Callable[..., TestRunner]) -> None:
+def test_types_and_time_zones_survive_a_query(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Decimal and zoned timestamp columns keep their Arrow types through DuckDB."""
-    reader = ("CSVReader", {"schema_access_strategy": "schema-text-property", "schema_text": "p: decimal(8, 2), t: timestamp(us, UTC)"})
-    r = runner("QueryRecord", reader, ("ParquetRecordSetWriter", {}), q="SELECT * FROM FLOWFILE WHERE p > 1")
+    reader = (
+        "CSVReader",
+        {
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "p: decimal(8, 2), t: timestamp(us, UTC)",
+        },
+    )
+    r = runner(
+        "QueryRecord",
+        reader,
+        ("ParquetRecordSetWriter", {}),
+        q="SELECT * FROM FLOWFILE WHERE p > 1",
+    )
     r.enqueue(b"p,t\n1.00,2024-01-01T00:00:00Z\n2.50,2024-01-02T00:00:00Z\n")
     r.run()
     table = read_parquet(r.flowfiles_for("q")[0].content)

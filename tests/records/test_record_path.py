@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-
 from flowengine.controller_services.records import RecordPathError, compile_path
 
 
 @pytest.fixture
 def batch(nested_table: pa.Table) -> pa.RecordBatch:
     """A batch with structs, lists and a map."""
-    t = nested_table.append_column("attrs", pa.array([[("color", "red")], [], None], pa.map_(pa.string(), pa.string())))
+    t = nested_table.append_column(
+        "attrs",
+        pa.array([[("color", "red")], [], None], pa.map_(pa.string(), pa.string())),
+    )
     return t.combine_chunks().to_batches()[0]
 
 
@@ -40,7 +42,9 @@ def test_set_top_level_nested_and_new_fields(batch: pa.RecordBatch) -> None:
     """Field paths can be set; a new top-level field is appended; parent nulls stay null."""
     out = compile_path("/customer/region").set(batch, pa.array(["R1", "R2", "R3"]))
     assert out.column(out.schema.get_field_index("customer")).to_pylist() == [
-        {"name": "Zoë", "region": "R1"}, None, {"name": None, "region": "R3"},
+        {"name": "Zoë", "region": "R1"},
+        None,
+        {"name": None, "region": "R3"},
     ]
     out = compile_path("/status").set(out, pa.array(["a", "b", "c"]))
     assert out.schema.names[-1] == "status"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-
 from flowengine.controller_services.records import format_schema
+
 from flowengine.testing import TestRunner
 
 from .conftest import FLAT_TEXT, parquet_bytes, read_parquet
@@ -16,17 +16,28 @@ from .conftest import FLAT_TEXT, parquet_bytes, read_parquet
 FORMATS: dict[str, tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
     # name: (writer spec, reader spec without schema)
     "csv": (("CSVRecordSetWriter", {}), ("CSVReader", {})),
-    "tsv": (("CSVRecordSetWriter", {"value_separator": "\\t"}), ("CSVReader", {"value_separator": "\\t"})),
-    "json-lines": (("JsonRecordSetWriter", {"output_grouping": "output-oneline"}), ("JsonTreeReader", {})),
+    "tsv": (
+        ("CSVRecordSetWriter", {"value_separator": "\\t"}),
+        ("CSVReader", {"value_separator": "\\t"}),
+    ),
+    "json-lines": (
+        ("JsonRecordSetWriter", {"output_grouping": "output-oneline"}),
+        ("JsonTreeReader", {}),
+    ),
     "json-array": (("JsonRecordSetWriter", {}), ("JsonTreeReader", {})),
-    "json-pretty": (("JsonRecordSetWriter", {"pretty_print_json": "true"}), ("JsonTreeReader", {})),
+    "json-pretty": (
+        ("JsonRecordSetWriter", {"pretty_print_json": "true"}),
+        ("JsonTreeReader", {}),
+    ),
     "parquet": (("ParquetRecordSetWriter", {}), ("ParquetReader", {})),
     "avro": (("AvroRecordSetWriter", {}), ("AvroReader", {})),
 }
 NESTED_FORMATS = ["json-lines", "json-array", "json-pretty", "parquet", "avro"]
 
 
-def convert(runner: Callable[..., TestRunner], data: bytes, reader: Any, writer: Any) -> bytes:
+def convert(
+    runner: Callable[..., TestRunner], data: bytes, reader: Any, writer: Any
+) -> bytes:
     r = runner("ConvertRecord", reader, writer)
     r.enqueue(data, {"filename": "in"})
     r.run()
@@ -34,93 +45,177 @@ def convert(runner: Callable[..., TestRunner], data: bytes, reader: Any, writer:
     return r.flowfiles_for("success")[0].content
 
 
-def round_trip(runner: Callable[..., TestRunner], table: pa.Table, fmt: str, schema_text: str) -> pa.Table:
+def round_trip(
+    runner: Callable[..., TestRunner], table: pa.Table, fmt: str, schema_text: str
+) -> pa.Table:
     writer, reader = FORMATS[fmt]
     encoded = convert(runner, parquet_bytes(table), ("ParquetReader", {}), writer)
     props = dict(reader[1])
     if reader[0] in ("CSVReader", "JsonTreeReader"):
-        props.update(schema_access_strategy="schema-text-property", schema_text=schema_text)
+        props.update(
+            schema_access_strategy="schema-text-property", schema_text=schema_text
+        )
     back = convert(runner, encoded, (reader[0], props), ("ParquetRecordSetWriter", {}))
     return read_parquet(back)
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_flat_round_trip(runner: Callable[..., TestRunner], flat_table: pa.Table, fmt: str) -> None:
+def test_flat_round_trip(
+    runner: Callable[..., TestRunner], flat_table: pa.Table, fmt: str
+) -> None:
     """Nulls, unicode, decimals, UTC timestamps, booleans and floats survive each format."""
     back = round_trip(runner, flat_table, fmt, FLAT_TEXT)
     assert back.to_pylist() == flat_table.to_pylist()
 
 
 @pytest.mark.parametrize("fmt", NESTED_FORMATS)
-def test_nested_round_trip(runner: Callable[..., TestRunner], nested_table: pa.Table, fmt: str) -> None:
+def test_nested_round_trip(
+    runner: Callable[..., TestRunner], nested_table: pa.Table, fmt: str
+) -> None:
     """Structs and lists (with nulls inside) survive the formats that can nest."""
     back = round_trip(runner, nested_table, fmt, format_schema(nested_table.schema))
     assert back.to_pylist() == nested_table.to_pylist()
 
 
-def test_parquet_and_avro_keep_their_schema(runner: Callable[..., TestRunner], flat_table: pa.Table) -> None:
+def test_parquet_and_avro_keep_their_schema(
+    runner: Callable[..., TestRunner], flat_table: pa.Table
+) -> None:
     """Self-describing formats come back with the exact types without declaring a schema."""
     for fmt in ("parquet", "avro"):
         writer, reader = FORMATS[fmt]
-        encoded = convert(runner, parquet_bytes(flat_table), ("ParquetReader", {}), writer)
-        back = read_parquet(convert(runner, encoded, reader, ("ParquetRecordSetWriter", {})))
+        encoded = convert(
+            runner, parquet_bytes(flat_table), ("ParquetReader", {}), writer
+        )
+        back = read_parquet(
+            convert(runner, encoded, reader, ("ParquetRecordSetWriter", {}))
+        )
         assert back.schema.types == flat_table.schema.types, fmt
 
 
 def test_csv_and_json_infer_types(runner: Callable[..., TestRunner]) -> None:
     """Without a declared schema, CSV and JSON readers infer numbers, booleans and text."""
     csv = b"id,name,score,ok\n1,a,1.5,true\n2,b,,false\n"
-    back = read_parquet(convert(runner, csv, ("CSVReader", {}), ("ParquetRecordSetWriter", {})))
+    back = read_parquet(
+        convert(runner, csv, ("CSVReader", {}), ("ParquetRecordSetWriter", {}))
+    )
     assert back.schema.types == [pa.int64(), pa.string(), pa.float64(), pa.bool_()]
     assert back.column("score").to_pylist() == [1.5, None]
-    js = b'{"id": 1, "tags": ["x"], "c": {"n": "z"}}\n{"id": 2, "tags": [], "c": null}\n'
-    back = read_parquet(convert(runner, js, ("JsonTreeReader", {}), ("ParquetRecordSetWriter", {})))
-    assert back.to_pylist() == [{"id": 1, "tags": ["x"], "c": {"n": "z"}}, {"id": 2, "tags": [], "c": None}]
+    js = (
+        b'{"id": 1, "tags": ["x"], "c": {"n": "z"}}\n{"id": 2, "tags": [], "c": null}\n'
+    )
+    back = read_parquet(
+        convert(runner, js, ("JsonTreeReader", {}), ("ParquetRecordSetWriter", {}))
+    )
+    assert back.to_pylist() == [
+        {"id": 1, "tags": ["x"], "c": {"n": "z"}},
+        {"id": 2, "tags": [], "c": None},
+    ]
 
 
 def test_avro_maps_round_trip(runner: Callable[..., TestRunner]) -> None:
     """Map columns become Avro maps and come back as maps."""
-    table = pa.table({"m": pa.array([[("a", 1)], [], None], pa.map_(pa.string(), pa.int64()))})
-    encoded = convert(runner, parquet_bytes(table), ("ParquetReader", {}), ("AvroRecordSetWriter", {}))
-    back = read_parquet(convert(runner, encoded, ("AvroReader", {}), ("ParquetRecordSetWriter", {})))
+    table = pa.table(
+        {"m": pa.array([[("a", 1)], [], None], pa.map_(pa.string(), pa.int64()))}
+    )
+    encoded = convert(
+        runner, parquet_bytes(table), ("ParquetReader", {}), ("AvroRecordSetWriter", {})
+    )
+    back = read_parquet(
+        convert(runner, encoded, ("AvroReader", {}), ("ParquetRecordSetWriter", {}))
+    )
     assert back.column("m").to_pylist() == [[("a", 1)], [], None]
 
 
 def test_csv_options_header_skip_quote_null(runner: Callable[..., TestRunner]) -> None:
     """Skip lines, no header with a declared schema, custom quote and a null string."""
     data = b"# exported\nx;'a;b';NULL\ny;'c';2\n"
-    reader = ("CSVReader", {
-        "skip_rows": "1", "treat_first_line_as_header": "false", "value_separator": ";",
-        "quote_character": "'", "null_string": "NULL",
-        "schema_access_strategy": "schema-text-property", "schema_text": "k: string, v: string, n: int32",
-    })
+    reader = (
+        "CSVReader",
+        {
+            "skip_rows": "1",
+            "treat_first_line_as_header": "false",
+            "value_separator": ";",
+            "quote_character": "'",
+            "null_string": "NULL",
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "k: string, v: string, n: int32",
+        },
+    )
     back = read_parquet(convert(runner, data, reader, ("ParquetRecordSetWriter", {})))
-    assert back.to_pylist() == [{"k": "x", "v": "a;b", "n": None}, {"k": "y", "v": "c", "n": 2}]
+    assert back.to_pylist() == [
+        {"k": "x", "v": "a;b", "n": None},
+        {"k": "y", "v": "c", "n": 2},
+    ]
 
 
 def test_csv_timestamp_format_and_offsets(runner: Callable[..., TestRunner]) -> None:
     """ISO 8601 offsets normalize to a zoned type; a custom format parses local times."""
-    reader = ("CSVReader", {"schema_access_strategy": "schema-text-property", "schema_text": "t: timestamp(s, UTC)"})
-    back = read_parquet(convert(runner, b"t\n2024-03-01T10:00:00+02:00\n2024-03-01 09:30:00Z\n", reader, ("ParquetRecordSetWriter", {})))
-    assert [v.isoformat() for v in back.column("t").to_pylist()] == ["2024-03-01T08:00:00+00:00", "2024-03-01T09:30:00+00:00"]
-    reader = ("CSVReader", {
-        "timestamp_format": "%d/%m/%Y %H:%M:%S",
-        "schema_access_strategy": "schema-text-property", "schema_text": "t: timestamp(s)",
-    })
-    back = read_parquet(convert(runner, b"t\n01/03/2024 09:30:00\n", reader, ("ParquetRecordSetWriter", {})))
-    assert [v.isoformat() for v in back.column("t").to_pylist()] == ["2024-03-01T09:30:00"]
+    reader = (
+        "CSVReader",
+        {
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "t: timestamp(s, UTC)",
+        },
+    )
+    back = read_parquet(
+        convert(
+            runner,
+            b"t\n2024-03-01T10:00:00+02:00\n2024-03-01 09:30:00Z\n",
+            reader,
+            ("ParquetRecordSetWriter", {}),
+        )
+    )
+    assert [v.isoformat() for v in back.column("t").to_pylist()] == [
+        "2024-03-01T08:00:00+00:00",
+        "2024-03-01T09:30:00+00:00",
+    ]
+    reader = (
+        "CSVReader",
+        {
+            "timestamp_format": "%d/%m/%Y %H:%M:%S",
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "t: timestamp(s)",
+        },
+    )
+    back = read_parquet(
+        convert(
+            runner, b"t\n01/03/2024 09:30:00\n", reader, ("ParquetRecordSetWriter", {})
+        )
+    )
+    assert [v.isoformat() for v in back.column("t").to_pylist()] == [
+        "2024-03-01T09:30:00"
+    ]
 
 
-def test_writer_declared_schema_casts_and_drops(runner: Callable[..., TestRunner]) -> None:
+def test_writer_declared_schema_casts_and_drops(
+    runner: Callable[..., TestRunner],
+) -> None:
     """A writer with Schema Text writes only the declared fields, cast to the declared types."""
-    writer = ("ParquetRecordSetWriter", {"schema_access_strategy": "schema-text-property", "schema_text": "b: int32, a: string"})
+    writer = (
+        "ParquetRecordSetWriter",
+        {
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "b: int32, a: string",
+        },
+    )
     back = read_parquet(convert(runner, b"a,b,c\nx,1,z\n", ("CSVReader", {}), writer))
     assert back.schema == pa.schema([("b", pa.int32()), ("a", pa.string())])
 
 
 def test_schema_text_from_an_attribute(runner: Callable[..., TestRunner]) -> None:
     """The default Schema Text is ${avro.schema}: the schema can travel with the FlowFile."""
-    r = runner("ConvertRecord", ("CSVReader", {"schema_access_strategy": "schema-text-property"}), ("ParquetRecordSetWriter", {}))
-    r.enqueue(b"a\n1\n", {"avro.schema": '{"type":"record","name":"x","fields":[{"name":"a","type":"double"}]}'})
+    r = runner(
+        "ConvertRecord",
+        ("CSVReader", {"schema_access_strategy": "schema-text-property"}),
+        ("ParquetRecordSetWriter", {}),
+    )
+    r.enqueue(
+        b"a\n1\n",
+        {
+            "avro.schema": '{"type":"record","name":"x","fields":[{"name":"a","type":"double"}]}'
+        },
+    )
     r.run()
-    assert read_parquet(r.flowfiles_for("success")[0].content).schema.types == [pa.float64()]
+    assert read_parquet(r.flowfiles_for("success")[0].content).schema.types == [
+        pa.float64()
+    ]

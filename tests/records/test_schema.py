@@ -6,7 +6,6 @@ import json
 
 import pyarrow as pa
 import pytest
-
 from flowengine.controller_services.records import (
     RecordError,
     SchemaSyntaxError,
@@ -16,7 +15,10 @@ from flowengine.controller_services.records import (
     parse_schema,
     parse_type,
 )
-from flowengine.controller_services.records.avro_types import arrow_to_avro, avro_to_arrow
+from flowengine.controller_services.records.avro_types import (
+    arrow_to_avro,
+    avro_to_arrow,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +41,10 @@ from flowengine.controller_services.records.avro_types import arrow_to_avro, avr
         ("duration(ms)", pa.duration("ms")),
         ("list<string>", pa.list_(pa.string())),
         ("list<item: int32>", pa.list_(pa.int32())),
-        ("struct<a: int64, b: list<string>>", pa.struct([("a", pa.int64()), ("b", pa.list_(pa.string()))])),
+        (
+            "struct<a: int64, b: list<string>>",
+            pa.struct([("a", pa.int64()), ("b", pa.list_(pa.string()))]),
+        ),
         ("map<string, double>", pa.map_(pa.string(), pa.float64())),
     ],
 )
@@ -59,9 +64,17 @@ def test_schema_fields_commas_newlines_nullability_and_quoted_names() -> None:
 @pytest.mark.parametrize(
     "dtype",
     [
-        pa.int8(), pa.uint64(), pa.float16(), pa.large_string(), pa.binary(), pa.date64(),
-        pa.decimal128(38, 10), pa.timestamp("ns", tz="America/New_York"), pa.time32("ms"),
-        pa.list_(pa.struct([("x", pa.list_(pa.int64()))])), pa.map_(pa.string(), pa.list_(pa.bool_())),
+        pa.int8(),
+        pa.uint64(),
+        pa.float16(),
+        pa.large_string(),
+        pa.binary(),
+        pa.date64(),
+        pa.decimal128(38, 10),
+        pa.timestamp("ns", tz="America/New_York"),
+        pa.time32("ms"),
+        pa.list_(pa.struct([("x", pa.list_(pa.int64()))])),
+        pa.map_(pa.string(), pa.list_(pa.bool_())),
         pa.large_list(pa.string()),
     ],
 )
@@ -73,7 +86,12 @@ def test_format_type_round_trips(dtype: pa.DataType) -> None:
 
 def test_format_schema_round_trips() -> None:
     """A whole schema survives format_schema → parse_schema."""
-    schema = pa.schema([pa.field("a b", pa.int64(), nullable=False), ("c", pa.struct([("d", pa.string())]))])
+    schema = pa.schema(
+        [
+            pa.field("a b", pa.int64(), nullable=False),
+            ("c", pa.struct([("d", pa.string())])),
+        ]
+    )
     assert parse_schema(format_schema(schema)) == schema
 
 
@@ -98,16 +116,35 @@ def test_schema_syntax_errors_say_where(text: str, fragment: str) -> None:
 def test_avro_schema_text_maps_logical_types_and_unions() -> None:
     """An Avro schema JSON declares Arrow fields (nullable unions, logical types, records)."""
     avro = {
-        "type": "record", "name": "r",
+        "type": "record",
+        "name": "r",
         "fields": [
             {"name": "id", "type": "long"},
             {"name": "name", "type": ["null", "string"]},
-            {"name": "price", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+            {
+                "name": "price",
+                "type": {
+                    "type": "bytes",
+                    "logicalType": "decimal",
+                    "precision": 9,
+                    "scale": 2,
+                },
+            },
             {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-            {"name": "addr", "type": {"type": "record", "name": "a", "fields": [{"name": "city", "type": "string"}]}},
+            {
+                "name": "addr",
+                "type": {
+                    "type": "record",
+                    "name": "a",
+                    "fields": [{"name": "city", "type": "string"}],
+                },
+            },
             {"name": "tags", "type": {"type": "array", "items": "string"}},
             {"name": "attrs", "type": {"type": "map", "values": "int"}},
-            {"name": "kind", "type": {"type": "enum", "name": "k", "symbols": ["A", "B"]}},
+            {
+                "name": "kind",
+                "type": {"type": "enum", "name": "k", "symbols": ["A", "B"]},
+            },
         ],
     }
     schema = parse_schema(json.dumps(avro))
@@ -115,18 +152,25 @@ def test_avro_schema_text_maps_logical_types_and_unions() -> None:
     assert schema.field("name").nullable
     assert schema.field("price").type == pa.decimal128(9, 2)
     assert schema.field("at").type == pa.timestamp("ms", tz="UTC")
-    assert schema.field("addr").type == pa.struct([pa.field("city", pa.string(), nullable=False)])
+    assert schema.field("addr").type == pa.struct(
+        [pa.field("city", pa.string(), nullable=False)]
+    )
     assert schema.field("attrs").type == pa.map_(pa.string(), pa.int32())
     assert schema.field("kind").type == pa.string()
 
 
 def test_arrow_to_avro_and_back_keeps_types() -> None:
     """Arrow → Avro → Arrow keeps the types Avro can express."""
-    schema = pa.schema([
-        pa.field("id", pa.int64(), nullable=False), ("d", pa.decimal128(10, 2)),
-        ("t", pa.timestamp("us", tz="UTC")), ("l", pa.timestamp("ms")), ("day", pa.date32()),
-        ("s", pa.struct([("x", pa.string())])),
-    ])
+    schema = pa.schema(
+        [
+            pa.field("id", pa.int64(), nullable=False),
+            ("d", pa.decimal128(10, 2)),
+            ("t", pa.timestamp("us", tz="UTC")),
+            ("l", pa.timestamp("ms")),
+            ("day", pa.date32()),
+            ("s", pa.struct([("x", pa.string())])),
+        ]
+    )
     back = avro_to_arrow(arrow_to_avro(schema))
     assert back.field("id") == schema.field("id")
     for name in ("d", "t", "l", "day"):
@@ -143,4 +187,7 @@ def test_conform_casts_reorders_and_names_the_bad_record() -> None:
         conform(bad, parse_schema("b: int32"), first_row=11)
     assert info.value.row == 12
     with pytest.raises(RecordError, match="null but declared not null"):
-        conform(pa.RecordBatch.from_pydict({"b": [1, None]}), parse_schema("b: int64 not null"))
+        conform(
+            pa.RecordBatch.from_pydict({"b": [1, None]}),
+            parse_schema("b: int64 not null"),
+        )

@@ -23,7 +23,9 @@ def test_splits_have_fragments_and_counts(runner: Callable[..., TestRunner]) -> 
     assert {s["fragment.count"] for s in splits} == {"3"}
     assert len({s["fragment.identifier"] for s in splits}) == 1
     assert {s["segment.original.filename"] for s in splits} == {"nums.csv"}
-    values = [json.loads(x)["n"] for s in splits for x in s.content.decode().splitlines()]
+    values = [
+        json.loads(x)["n"] for s in splits for x in s.content.decode().splitlines()
+    ]
     assert values == list(range(1, 26))
     assert r.flowfiles_for("original")[0].content == DATA
     fork = [e for e in r.provenance_events() if e.event_type.value == "FORK"]
@@ -40,7 +42,9 @@ def test_records_per_split_from_an_attribute(runner: Callable[..., TestRunner]) 
     assert "positive integer" in r.flowfiles_for("failure")[0]["record.error.message"]
 
 
-def test_no_records_no_splits_and_bad_data_leaves_no_partial_splits(runner: Callable[..., TestRunner]) -> None:
+def test_no_records_no_splits_and_bad_data_leaves_no_partial_splits(
+    runner: Callable[..., TestRunner],
+) -> None:
     """An empty input yields only the original; a malformed row mid-file yields no splits."""
     r = runner("SplitRecord", ("CSVReader", {}), JSONL, records_per_split="2")
     r.enqueue(b"n\n")
@@ -54,5 +58,7 @@ def test_literal_records_per_split_is_validated() -> None:
     r = TestRunner("SplitRecord")
     r.add_service("csv", "CSVReader", {})
     r.add_service("out", "CSVRecordSetWriter", {})
-    r.set_property("record_reader", "csv").set_property("record_writer", "out").set_property("records_per_split", "0")
+    r.set_property("record_reader", "csv").set_property(
+        "record_writer", "out"
+    ).set_property("records_per_split", "0")
     assert any("records_per_split" in p for p in r.validate())

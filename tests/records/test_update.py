@@ -18,7 +18,12 @@ def rows(content: bytes) -> list[dict[str, object]]:
 
 def test_literal_and_attribute_values(runner: Callable[..., TestRunner]) -> None:
     """Literal values (with EL on attributes) set existing, nested and new fields, typed like the field."""
-    r = runner("UpdateRecord", JSON, JSONL, **{"/source": "${filename}", "/c/city": "Bergen", "/n": "42"})
+    r = runner(
+        "UpdateRecord",
+        JSON,
+        JSONL,
+        **{"/source": "${filename}", "/c/city": "Bergen", "/n": "42"},
+    )
     r.enqueue(DATA, {"filename": "f.json"})
     r.run()
     out = r.flowfiles_for("success")[0]
@@ -31,15 +36,29 @@ def test_literal_and_attribute_values(runner: Callable[..., TestRunner]) -> None
 
 def test_per_record_field_value(runner: Callable[..., TestRunner]) -> None:
     """field.value and record.index make the expression per record, as in NiFi."""
-    r = runner("UpdateRecord", JSON, JSONL, **{"/name": "${field.value:toUpper()}-${record.index}"})
+    r = runner(
+        "UpdateRecord",
+        JSON,
+        JSONL,
+        **{"/name": "${field.value:toUpper()}-${record.index}"},
+    )
     r.enqueue(DATA)
     r.run()
-    assert [x["name"] for x in rows(r.flowfiles_for("success")[0].content)] == ["ANN-0", "-1"]
+    assert [x["name"] for x in rows(r.flowfiles_for("success")[0].content)] == [
+        "ANN-0",
+        "-1",
+    ]
 
 
 def test_record_path_values(runner: Callable[..., TestRunner]) -> None:
     """With Record Path Value the value is copied from another field."""
-    r = runner("UpdateRecord", JSON, JSONL, replacement_value_strategy="Record Path Value", **{"/city": "/c/city", "/n": "/id"})
+    r = runner(
+        "UpdateRecord",
+        JSON,
+        JSONL,
+        replacement_value_strategy="Record Path Value",
+        **{"/city": "/c/city", "/n": "/id"},
+    )
     r.enqueue(DATA)
     r.run()
     out = rows(r.flowfiles_for("success")[0].content)
@@ -57,5 +76,10 @@ def test_value_not_fitting_the_field_fails(runner: Callable[..., TestRunner]) ->
 
 def test_configuration_checks(runner: Callable[..., TestRunner]) -> None:
     """No update, or a path that cannot be set, makes the processor invalid."""
-    assert any("at least one" in p for p in runner("UpdateRecord", JSON, JSONL).validate())
-    assert any("only /field/field" in p for p in runner("UpdateRecord", JSON, JSONL, **{"/a[0]": "x"}).validate())
+    assert any(
+        "at least one" in p for p in runner("UpdateRecord", JSON, JSONL).validate()
+    )
+    assert any(
+        "only /field/field" in p
+        for p in runner("UpdateRecord", JSON, JSONL, **{"/a[0]": "x"}).validate()
+    )

@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 
 import pyarrow as pa
-
 from flowengine.processors.records.validate import bad_indices
+
 from flowengine.testing import TestRunner
 
 from .conftest import read_parquet
@@ -17,11 +17,18 @@ JSONL = ("JsonRecordSetWriter", {"output_grouping": "output-oneline"})
 SCHEMA = "id: int64 not null, name: string, age: int32"
 
 
-def test_splits_valid_and_invalid_records_of_one_file(runner: Callable[..., TestRunner]) -> None:
+def test_splits_valid_and_invalid_records_of_one_file(
+    runner: Callable[..., TestRunner],
+) -> None:
     """Type errors, nulls in required fields and malformed rows are invalid; the rest is valid."""
-    r = runner("ValidateRecord", CSV, ("ParquetRecordSetWriter", {}),
-               schema_access_strategy="schema-text-property", schema_text=SCHEMA,
-               record_writer_for_invalid_records="invalid_out")
+    r = runner(
+        "ValidateRecord",
+        CSV,
+        ("ParquetRecordSetWriter", {}),
+        schema_access_strategy="schema-text-property",
+        schema_text=SCHEMA,
+        record_writer_for_invalid_records="invalid_out",
+    )
     r.add_service("invalid_out", "CSVRecordSetWriter", {})
     data = b"id,name,age\n1,ann,30\n2,bob,old\n,carl,40\n4,dee,50\n5,eve\n6,fay,60\n"
     r.enqueue(data, {"filename": "people.csv"})
@@ -33,7 +40,10 @@ def test_splits_valid_and_invalid_records_of_one_file(runner: Callable[..., Test
     assert table.schema.field("age").type == pa.int32()
     valid.assert_attribute_equals("record.count", "3")
     invalid = r.flowfiles_for("invalid")[0]
-    assert invalid.text.splitlines()[1:] == ['2,"bob","old"', ',"carl","40"']  # as read: age is text
+    assert invalid.text.splitlines()[1:] == [
+        '2,"bob","old"',
+        ',"carl","40"',
+    ]  # as read: age is text
     details = invalid["validation.details"]
     assert "record 2: field 'age' value 'old' is not a valid int32" in details
     assert "record 3: field 'id' is null but required" in details
@@ -52,15 +62,30 @@ def test_all_valid_goes_to_valid_only(runner: Callable[..., TestRunner]) -> None
 
 def test_extra_fields_and_strictness(runner: Callable[..., TestRunner]) -> None:
     """Without Allow Extra Fields, extra values are invalid; without strictness lossy casts pass."""
-    r = runner("ValidateRecord", ("JsonTreeReader", {}), JSONL, schema_access_strategy="schema-text-property",
-               schema_text="id: int64", allow_extra_fields="false")
+    r = runner(
+        "ValidateRecord",
+        ("JsonTreeReader", {}),
+        JSONL,
+        schema_access_strategy="schema-text-property",
+        schema_text="id: int64",
+        allow_extra_fields="false",
+    )
     r.enqueue(b'{"id": 1}\n{"id": 2, "x": 1}\n')
     r.run()
     assert json.loads(r.flowfiles_for("valid")[0].content) == {"id": 1}
-    assert "field 'x' is not in the schema" in r.flowfiles_for("invalid")[0]["validation.details"]
+    assert (
+        "field 'x' is not in the schema"
+        in r.flowfiles_for("invalid")[0]["validation.details"]
+    )
     for strict, counts in (("true", {"invalid": 1}), ("false", {"valid": 1})):
-        r = runner("ValidateRecord", ("JsonTreeReader", {}), JSONL, schema_access_strategy="schema-text-property",
-                   schema_text="id: int64", strict_type_checking=strict)
+        r = runner(
+            "ValidateRecord",
+            ("JsonTreeReader", {}),
+            JSONL,
+            schema_access_strategy="schema-text-property",
+            schema_text="id: int64",
+            strict_type_checking=strict,
+        )
         r.enqueue(b'{"id": 1.5}\n')
         r.run()
         assert r.transfer_counts() == counts, strict
