@@ -182,12 +182,15 @@ class _AvroWriter(RecordSetWriter):
         self._parsed = fastavro.parse_schema(arrow_to_avro(self._schema))
         self._writer: Any = None
         self._maps = _has_map(pa.struct(list(self._schema)))
+        self._names = [f["name"] for f in arrow_to_avro(self._schema)["fields"]]
         self.record_count = 0
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         for b in as_batches(batch):
             first = self.record_count + 1
             b = conform(b, self._schema, first)
+            if self._names != b.schema.names:  # Avro names are [A-Za-z_][A-Za-z0-9_]*
+                b = b.rename_columns(self._names)
             rows = b.to_pylist()
             if self._maps:
                 rows = [_maps_to_dicts(r, pa.struct(list(self._schema))) for r in rows]

@@ -45,6 +45,7 @@ from ._common import (
     schema_text_descriptor,
     strategy_descriptor,
 )
+from .csv_format import InvalidRow
 from .schema import as_batches, conform
 
 __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
@@ -172,6 +173,13 @@ class _ArrayAsLines(io.RawIOBase):
         return n
 
 
+class _Failing:
+    """Stands in for a reader whose very first block failed (lenient mode re-reads)."""
+
+    def read_next_batch(self) -> pa.RecordBatch:
+        raise RecordError("the first block of JSON does not parse")
+
+
 class _JsonRecordReader(RecordReader):
     def __init__(
         self,
@@ -191,7 +199,14 @@ class _JsonRecordReader(RecordReader):
             self._reader = None
             self._schema = schema or pa.schema([])
             return
-        self._reader = self._open()
+        try:
+            self._reader = self._open()
+        except RecordError:
+            if on_invalid != "skip" or self._array:
+                raise
+            self._reader = _Failing()
+            self._schema = schema if schema is not None else pa.schema([])
+            return
         self._schema = schema if schema is not None else self._reader.schema
 
     @staticmethod
@@ -232,15 +247,76 @@ class _JsonRecordReader(RecordReader):
                 batch = self._reader.read_next_batch()
             except StopIteration:
                 return
-            except RecordError:
-                raise
-            except (pa.ArrowInvalid, OSError) as exc:
+            except (RecordError, pa.ArrowInvalid, OSError) as exc:
+                if self._on_invalid == "skip" and not self._array:
+                    yield from self._lenient(self._rows)
+                    return
+                if isinstance(exc, RecordError):
+                    raise
                 raise self._locate(exc) from None
             first = self._rows + 1
             self._rows += batch.num_rows
             if self._declared is not None:
                 batch = conform(batch, self._declared, first)
             yield batch
+
+    def _lenient(self, skip: int) -> Iterator[pa.RecordBatch]:
+        """Re-read JSON lines one by one, collecting lines that do not parse (or do not
+        fit the schema) in ``invalid_rows``; the first ``skip`` good records were
+        already yielded."""
+        self._source.seek(0)
+        good: list[tuple[int, bytes]] = []
+        record = 0
+        for number, raw in enumerate(self._source, 1):
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                value = json.loads(text)
+                if not isinstance(value, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError too
+                self._skip_line(number, raw, f"invalid JSON: {exc}")
+                continue
+            record += 1
+            if record > skip:
+                good.append((number, text))
+            if len(good) >= 10_000:
+                yield from self._parse_lines(good)
+                good = []
+        if good:
+            yield from self._parse_lines(good)
+
+    def _skip_line(self, number: int, raw: bytes, reason: str) -> None:
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        self.invalid_rows.append(InvalidRow(number, text, reason))
+
+    def _parse_lines(self, lines: list[tuple[int, bytes]]) -> Iterator[pa.RecordBatch]:
+        schema = self._schema if len(self._schema) else None
+        parse = pj.ParseOptions(
+            explicit_schema=schema,
+            unexpected_field_behavior="ignore" if schema is not None else "infer",
+        )
+        try:
+            table = pj.read_json(
+                io.BytesIO(b"\n".join(t for _, t in lines) + b"\n"), parse_options=parse
+            )
+        except pa.ArrowInvalid:
+            if len(lines) == 1:
+                self._skip_line(lines[0][0], lines[0][1], "does not fit the schema")
+                return
+            mid = len(lines) // 2
+            yield from self._parse_lines(lines[:mid])
+            yield from self._parse_lines(lines[mid:])
+            return
+        for batch in table.to_batches():
+            first = self._rows + 1
+            self._rows += batch.num_rows
+            yield (
+                conform(batch, self._declared, first)
+                if self._declared is not None
+                else batch
+            )
 
     def _locate(self, exc: Exception) -> RecordError:
         """Find the bad line with Python's parser (error path only)."""

@@ -219,3 +219,17 @@ def test_schema_text_from_an_attribute(runner: Callable[..., TestRunner]) -> Non
     assert read_parquet(r.flowfiles_for("success")[0].content).schema.types == [
         pa.float64()
     ]
+
+
+def test_avro_writer_sanitizes_field_names(runner: Callable[..., TestRunner]) -> None:
+    """Field names Avro cannot spell are written with underscores."""
+    encoded = convert(
+        runner,
+        b"first name,2nd\nann,1\n",
+        ("CSVReader", {}),
+        ("AvroRecordSetWriter", {}),
+    )
+    back = read_parquet(
+        convert(runner, encoded, ("AvroReader", {}), ("ParquetRecordSetWriter", {}))
+    )
+    assert back.to_pylist() == [{"first_name": "ann", "_2nd": 1}]

@@ -93,8 +93,8 @@ def test_extra_fields_and_strictness(runner: Callable[..., TestRunner]) -> None:
 
 def test_unreadable_input_fails(runner: Callable[..., TestRunner]) -> None:
     """Input the reader cannot parse at all goes to failure."""
-    r = runner("ValidateRecord", ("JsonTreeReader", {}), JSONL)
-    r.enqueue(b'{"id": \n')
+    r = runner("ValidateRecord", ("ParquetReader", {}), JSONL)
+    r.enqueue(b"PAR1 truncated")
     r.run()
     r.assert_all_transferred("failure", 1)
 
@@ -103,3 +103,49 @@ def test_bad_indices_finds_every_bad_value() -> None:
     """The halving search finds exactly the values that do not convert."""
     values = pa.array(["1", "x", "3", None, "y", "6", "7", "zz"])
     assert bad_indices(values, pa.int64()) == [1, 4, 7]
+
+
+def test_json_lines_bad_lines_are_invalid_not_failure(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """With JSON lines, unparsable lines become invalid (with their line) and the rest stays valid."""
+    r = runner(
+        "ValidateRecord",
+        ("JsonTreeReader", {}),
+        JSONL,
+        schema_access_strategy="schema-text-property",
+        schema_text="id: int64",
+    )
+    r.enqueue(b'{"id": 1}\n{"id": \n{"id": 3}\n[4]\n{"id": "x"}\n{"id": 6}\n')
+    r.run()
+    assert [
+        json.loads(x)["id"]
+        for x in r.flowfiles_for("valid")[0].content.decode().splitlines()
+    ] == [1, 3, 6]
+    details = r.flowfiles_for("invalid")[0]["validation.details"]
+    assert (
+        "line 2: invalid JSON" in details
+        and "line 4: invalid JSON: not a JSON object" in details
+    )
+    assert "field 'id' value 'x' is not a valid int64" in details
+
+
+def test_json_lines_not_fitting_the_reader_schema_are_invalid(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """A line that parses but does not fit the reader's declared schema is invalid, by line."""
+    reader = (
+        "JsonTreeReader",
+        {"schema_access_strategy": "schema-text-property", "schema_text": "id: int64"},
+    )
+    r = runner("ValidateRecord", reader, JSONL)
+    r.enqueue(b'{"id": 1}\n{"id": "x"}\n{"id": 3}\n')
+    r.run()
+    assert [
+        json.loads(x)["id"]
+        for x in r.flowfiles_for("valid")[0].content.decode().splitlines()
+    ] == [1, 3]
+    assert (
+        "line 2: does not fit the schema"
+        in r.flowfiles_for("invalid")[0]["validation.details"]
+    )
