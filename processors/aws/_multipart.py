@@ -16,6 +16,7 @@ at ``concurrency × part size``, however many FlowFiles are being uploaded.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -156,14 +157,6 @@ class MultipartUploader:
         self.in_flight = 0
         self.max_in_flight = 0  # how many parts were ever sent at once (diagnostics)
 
-    async def _read(self, offset: int, length: int) -> bytes:
-        def read() -> bytes:
-            with self.open_content() as f:
-                f.seek(offset)
-                return bytes(f.read(length))
-
-        return await anyio.to_thread.run_sync(read)
-
     async def _md5(self, offset: int, length: int) -> str:
         def digest() -> str:
             h = hashlib.md5(usedforsecurity=False)
@@ -273,7 +266,9 @@ class MultipartUploader:
 
         async def send(n: int, off: int, ln: int) -> None:
             async with self.limiter:
-                body = await self._read(off, ln)
+                # A stream over the part's byte range, not a buffer: aiohttp sends it in
+                # small chunks, so a part in flight costs kilobytes, not its size.
+                body = PartStream(self.open_content, off, ln)
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 try:
@@ -288,7 +283,7 @@ class MultipartUploader:
                     )
                 finally:
                     self.in_flight -= 1
-                del body
+                    body.close()
             etags[n] = str(r["ETag"]).strip('"')
             self.uploaded_parts += 1
 
@@ -309,6 +304,62 @@ class MultipartUploader:
         self.store.drop(self.bucket, self.key)
         result["UploadId"] = upload_id
         return result
+
+
+class PartStream(io.RawIOBase):
+    """A seekable read-only view of ``length`` bytes at ``offset`` of the content
+    (botocore rewinds it to retry a request, and reads it to compute checksums)."""
+
+    def __init__(self, opener: Callable[[], Any], offset: int, length: int) -> None:
+        super().__init__()
+        self._cm = opener()
+        self._f = self._cm.__enter__()
+        self._offset = offset
+        self._len = length
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._len}[whence]
+        self._pos = min(max(0, base + offset), self._len)
+        return self._pos
+
+    def __len__(self) -> int:
+        return self._len
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        want = min(len(view), self._len - self._pos)
+        if want <= 0:
+            return 0
+        self._f.seek(self._offset + self._pos)
+        data = self._f.read(want)
+        view[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self._len - self._pos
+        n = left if size is None or size < 0 else min(size, left)
+        if n <= 0:
+            return b""
+        self._f.seek(self._offset + self._pos)
+        data = bytes(self._f.read(n))
+        self._pos += len(data)
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            self._cm.__exit__(None, None, None)
+        super().close()
 
 
 def _complete_params(part_params: Mapping[str, Any]) -> dict[str, Any]:
