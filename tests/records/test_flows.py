@@ -96,3 +96,41 @@ def test_example_flow_csv_to_parquet(tmp_path: Path) -> None:
     eu = pq.read_table(lake / "region=eu" / "orders-0.parquet")
     assert eu.column("id").to_pylist() == [1, 3]
     assert eu.column("amount").to_pylist() == [10.5, 7.0]
+
+
+def test_example_flow_from_the_cli_logs_a_bad_file(tmp_path: Path) -> None:
+    """`flowengine run` converts the good CSV; a malformed one is logged, not a crash (exit 0)."""
+    import subprocess
+    import sys
+
+    inbox, lake = tmp_path / "inbox", tmp_path / "lake"
+    inbox.mkdir()
+    (inbox / "a.csv").write_text("id,region\n1,eu\n2,us\n")
+    (inbox / "bad.csv").write_text("id,region\n1\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowengine",
+            "run",
+            str(FLOWS / "csv_to_parquet.yaml"),
+            "--until-drained",
+            "--in-memory",
+            "--timeout",
+            "60",
+            "--param",
+            f"in_dir={inbox}",
+            "--param",
+            f"out_dir={lake}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.parent.name for p in lake.rglob("*.parquet")) == [
+        "region=eu",
+        "region=us",
+    ]
+    assert "line 2: expected 2 columns, got 1" in proc.stderr
