@@ -337,3 +337,64 @@ def test_watch_directory_flow_sorts_files(tmp_path: Path) -> None:
     assert (tmp_path / "sorted" / "csv" / "a.csv").read_text() == "a.csv"
     assert (tmp_path / "sorted" / "json" / "b.JSON").exists()
     assert (tmp_path / "sorted" / "other" / "c.txt").exists()
+
+
+def test_sigterm_then_rerun_loses_nothing(tmp_path: Path) -> None:
+    """Durable mode: SIGTERM mid-run, then a drain run delivers every input file."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(300):
+        (inbox / f"f{i:03}.txt").write_text(f"payload {i}")
+    old = time.time() - 10
+    for p in inbox.iterdir():
+        os.utime(p, (old, old))
+    path = write(
+        tmp_path,
+        f"""\
+        flow: resume
+        processors:
+          list: {{type: ListFile, properties: {{input_directory: '{inbox}'}}, schedule: {{period: 1 sec}}}}
+          fetch: {{type: FetchFile, auto_terminate: [not.found, permission.denied, failure], schedule: {{batch_size: 5}}}}
+          slow: {{type: LogMessage, properties: {{log_message: x, log_level: debug}}, schedule: {{period: 20 ms, batch_size: 5}}}}
+          write: {{type: PutFile, properties: {{directory: ./written, conflict_resolution_strategy: replace}}, auto_terminate: [success, failure]}}
+        connections: [list -> fetch, fetch -> slow, slow -> write]
+        """,
+    )
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flowengine",
+            "run",
+            str(path),
+            "--state-dir",
+            str(state),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    written = tmp_path / "written"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(written.glob("f*"))) < 20:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    first = len(list(written.glob("f*")))
+    assert 0 < first < 300
+    r = cli(
+        "run",
+        str(path),
+        "--state-dir",
+        str(state),
+        "--until-drained",
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    out = sorted(p.name for p in written.glob("f*"))
+    assert out == sorted(p.name for p in inbox.iterdir())
+    assert all((written / n).read_text() == (inbox / n).read_text() for n in out)
