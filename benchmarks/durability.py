@@ -125,7 +125,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
         total = CONTENT_QUICK if quick else CONTENT_FULL
         mb = total / 1024**2
-        wb, wb_rss = h.measure(f"{_MOD}:write_baseline", {"total": total, "path": os.path.join(tmp, "plain.bin")})
+        wb, _ = h.measure(f"{_MOD}:write_baseline", {"total": total, "path": os.path.join(tmp, "plain.bin")})
         state = os.path.join(tmp, "state-content")
         cv, c_rss = h.measure(f"{_MOD}:content_variant", {"total": total, "state_dir": state})
         shutil.rmtree(state, ignore_errors=True)

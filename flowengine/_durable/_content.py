@@ -21,6 +21,7 @@ referenced.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -86,13 +87,20 @@ class _Writer(ContentWriter):
         return self._n
 
     def close(self) -> None:
-        if not self.closed and self.claim is None:
-            if self._file is None:
-                self.claim = self._repo._append(self._buf)
-            else:
-                self.claim = self._repo._finish_file(self._file)
+        try:
+            if not self.closed and self.claim is None:
+                if self._file is None:
+                    self.claim = self._repo._append(self._buf)
+                else:
+                    self.claim = self._repo._finish_file(self._file)
+        except BaseException:
+            if self._file is not None:
+                self._repo._discard_file(self._file)
+                self._file = None
+            raise
+        finally:
             self._buf = bytearray()
-        super().close()
+            super().close()
 
     def abort(self) -> None:
         if self._file is not None:
@@ -198,6 +206,7 @@ class FileContentRepository(ContentRepository):
         self.reclaimed = self._reclaim_orphans()
         self.deleted = 0
         self._wake = threading.Event()
+        self._pause = threading.Event()  # set only to cut the pause short at close
         self._stopping = False
         self._cleaner = threading.Thread(target=self._cleanup_loop, args=(cleanup_interval,), name="content-cleanup", daemon=True)
         self._cleaner.start()
@@ -283,7 +292,8 @@ class FileContentRepository(ContentRepository):
         return ContentClaim(f.resource, 0, f.size)
 
     def _discard_file(self, f: _AppendFile) -> None:
-        os.close(f.fd)
+        with contextlib.suppress(OSError):  # already closed if finishing it failed late
+            os.close(f.fd)
         (self.directory / f.resource).unlink(missing_ok=True)
         with self._lock:
             self._used -= f.size
@@ -358,7 +368,7 @@ class FileContentRepository(ContentRepository):
             raise ContentError(f"content {claim.resource} is missing") from None
         raw = _ClaimReader(fd, claim.offset, claim.length)
         size = max(4096, min(claim.length, 1 << 20))
-        return io.BufferedReader(raw, buffer_size=size)  # type: ignore[return-value]
+        return io.BufferedReader(raw, buffer_size=size)
 
     def read(self, claim: ContentClaim) -> bytes:
         try:
@@ -422,10 +432,13 @@ class FileContentRepository(ContentRepository):
 
     # -- cleanup -------------------------------------------------------------------------
     def _cleanup_loop(self, interval: float) -> None:
+        # Woken by releases, but at most once per interval: each round pays a
+        # durability barrier (a WAL checkpoint), shared by everything released meanwhile.
         while not self._stopping:
-            self._wake.wait(interval)
+            self._wake.wait()
             self._wake.clear()
             self.cleanup()
+            self._pause.wait(interval)
 
     def cleanup(self) -> int:
         """Delete released resources now (after the durability barrier); count deleted."""
@@ -437,10 +450,8 @@ class FileContentRepository(ContentRepository):
             self.barrier()
         freed = 0
         for res in doomed:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.directory / res)
-            except FileNotFoundError:
-                pass
             with self._lock:
                 freed += self._sizes.pop(res, 0)
         with self._lock:
@@ -457,6 +468,7 @@ class FileContentRepository(ContentRepository):
             pool, self._pool = self._pool, []
         for f in pool:
             self._retire(f)
+        self._pause.set()
         self._wake.set()
         self._cleaner.join()
         self.cleanup()

@@ -18,6 +18,7 @@ restart with millions of queued FlowFiles does not load them all into memory.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import sqlite3
 import threading
@@ -273,10 +274,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         if self._closed:
             return
         self._closed = True
-        try:
+        # A busy reader can make this fail: the WAL is replayed at next open anyway.
+        with contextlib.suppress(sqlite3.Error):
             self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:  # a busy reader: the WAL is replayed at next open anyway
-            pass
         with self._rlock:
             self._rcon.close()
         self._con.close()

@@ -13,10 +13,10 @@ content are not affected. Attributes are the values as of commit (a Parquet map 
 from __future__ import annotations
 
 import os
-from operator import attrgetter
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +90,7 @@ def _events(table: pa.Table, shared: Callable[[list[int]], pa.Table] | None = No
     missing = sorted({r["attributes_ref"] for r in rows} - own.keys())
     if missing and shared is not None:
         extra = shared(missing)
-        for eid, attrs in zip(extra["event_id"].to_pylist(), extra["attributes"].to_pylist(), strict=True):
-            own[eid] = attrs
+        own.update(zip(extra["event_id"].to_pylist(), extra["attributes"].to_pylist(), strict=True))
     out = []
     for row in rows:
         ref = row.pop("attributes_ref")
@@ -133,6 +132,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self.read_only = read_only
         if not read_only:
             self.directory.mkdir(parents=True, exist_ok=True)
+            for tmp in self.directory.glob("seg-*.tmp"):  # a flush cut short by a crash
+                tmp.unlink(missing_ok=True)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._buffer: list[ProvenanceEvent] = []

@@ -9,7 +9,15 @@ import pytest
 
 import flowengine
 
-from .conftest import Collect, Gate, Source, content_files, content_of, referenced, run_flow
+from .conftest import (
+    Collect,
+    Gate,
+    Source,
+    content_files,
+    content_of,
+    referenced,
+    run_flow,
+)
 
 
 def _gated_flow(total: int, per_trigger: int = 100, size: int = 0, sink: str = "sink") -> flowengine.Flow:
