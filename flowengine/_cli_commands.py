@@ -211,17 +211,25 @@ async def _run(
             from ._live import live_status
 
             tg.start_soon(live_status, holder)
-        result = await flow.run_async(
-            until_drained=args.until_drained,
-            timeout=args.timeout,
-            parameters=params,
-            durable=durable,
-            state_dir=state_dir,
-            provenance=False if args.no_provenance else None,
-            collect_outputs=False,
-            on_start=on_start,
-        )
+        failed: FlowEngineError | None = None
+        try:
+            result = await flow.run_async(
+                until_drained=args.until_drained,
+                timeout=args.timeout,
+                parameters=params,
+                durable=durable,
+                state_dir=state_dir,
+                provenance=False if args.no_provenance else None,
+                collect_outputs=False,
+                on_start=on_start,
+            )
+        except FlowEngineError as exc:
+            # Raised below, outside the task group, which would wrap it in an
+            # ExceptionGroup that cmd_run's handlers (exit 2 / exit 1) never see.
+            failed = exc
         tg.cancel_scope.cancel()
+    if failed is not None:
+        raise failed
     return result, interrupted
 
 

@@ -1,0 +1,61 @@
+"""Errors raised while a flow starts end with the exit codes docs/flow-format.md lists."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+NO_CONDITIONS = """\
+flow: r
+processors:
+  gen: {type: GenerateFlowFile, schedule: {max_triggers: 1}}
+  route: {type: RouteOnAttribute, auto_terminate: [unmatched]}
+connections:
+  - gen -> route
+"""
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``flowengine run`` as a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "flowengine", "run", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_custom_validation_failure_is_exit_2_with_the_message(tmp_path: Path) -> None:
+    """A processor's own check failing at start is an invalid flow: message, exit 2."""
+    (tmp_path / "r.yaml").write_text(NO_CONDITIONS, encoding="utf-8")
+    r = run("r.yaml", "--until-drained", "--in-memory", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "r.yaml: processor 'route': at least one condition" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_state_directory_in_use_is_exit_1_with_the_reason(tmp_path: Path) -> None:
+    """A second run on a locked state directory fails cleanly with exit 1."""
+    state = tmp_path / "state"
+    state.mkdir()
+    fd = os.open(state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = run(
+            str(ROOT / "flows" / "hello.yaml"),
+            "--until-drained",
+            "--state-dir",
+            str(state),
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(fd)
+    assert r.returncode == 1, r.stderr
+    assert "is in use by another run" in r.stderr
+    assert "Traceback" not in r.stderr
