@@ -21,9 +21,9 @@ from benchmarks.peers import _messages as msgs
 
 WORKLOAD = "small_records"
 N_FULL = 1_000_000
-N_QUICK = 50_000
+N_QUICK = 20_000
 REPS_FULL = 3
-REPS_QUICK = 3
+REPS_QUICK = 1
 QUERY = (
     "SELECT UPPER(line) AS line FROM FLOWFILE "
     "WHERE CAST(SUBSTR(line, 1, 9) AS BIGINT) % 2 = 0"

@@ -24,7 +24,7 @@ from benchmarks import _harness as h
 WORKLOAD = "startup"
 HELLO = h.REPO / "flows" / "hello.yaml"
 REPS_FULL = 7
-REPS_QUICK = 3
+REPS_QUICK = 2
 
 
 def _flowengine_cmd() -> list[str] | None:
