@@ -289,3 +289,16 @@ def test_readme_describe_excerpt_is_current(tmp_path: Path) -> None:
         if line not in printed
     ]
     assert missing == []
+
+
+def test_writing_processors_shows_the_real_example_plugin() -> None:
+    """The guide's copies of examples/plugin files are those files, byte for byte."""
+    blocks = named_blocks(WRITING)
+    shown = [n for n in blocks if (ROOT / "examples" / "plugin" / n).is_file()]
+    assert len(shown) == 4
+    stale = [
+        n
+        for n in shown
+        if (ROOT / "examples" / "plugin" / n).read_text(encoding="utf-8") != blocks[n]
+    ]
+    assert stale == [], "copy them into docs/writing-processors.md"
