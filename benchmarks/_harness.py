@@ -211,7 +211,7 @@ def _wait_with_timeout(
 def _maxrss_mb(rusage: Any) -> float:
     # Linux reports KiB, macOS bytes.
     scale = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
-    return round(rusage.ru_maxrss * scale, 1)
+    return round(float(rusage.ru_maxrss) * scale, 1)
 
 
 def median_of(

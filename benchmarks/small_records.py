@@ -11,6 +11,7 @@ Target: at least 5M records/s and faster than every Python peer.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -167,7 +168,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             ("in-memory: QueryRecord", False),
             ("in-memory: QueryRecord, warm process", True),
         ):
-            res, rss, _ = h.median_of(reps, lambda w=warm: once(w))
+            res, rss, _ = h.median_of(reps, functools.partial(once, warm))
             if (res["count"], res["checksum"]) != expected:
                 raise RuntimeError(
                     f"{WORKLOAD}: output differs from the baseline "

@@ -27,8 +27,8 @@ MIB = 1 << 20
 FILE_SIZE = MIB
 BATCH = 10  # FlowFiles per GenerateFlowFile trigger
 DELAY = 0.002  # sink seconds per FlowFile: ~500 MB/s at most
-FULL = {"total": 10 * 1024 * MIB, "back_pressure": "256 MB"}
-QUICK = {"total": 200 * MIB, "back_pressure": "8 MB"}
+FULL: dict[str, Any] = {"total": 10 * 1024 * MIB, "back_pressure": "256 MB"}
+QUICK: dict[str, Any] = {"total": 200 * MIB, "back_pressure": "8 MB"}
 
 
 def _rss_mb() -> float:
@@ -137,7 +137,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     """RSS plateau and throughput rows per repository kind (one repetition: a soak is
     long)."""
     cfg = QUICK if quick else FULL
-    total = cfg["total"]
+    total: int = cfg["total"]
     base, _ = h.measure(f"{__name__}:baseline_variant", cfg)
     base_mbps = total / MIB / base["seconds"]
     size = (

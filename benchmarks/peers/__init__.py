@@ -118,10 +118,14 @@ def peer_rows(
         if peer == "bytewax":
             args["batch"] = BYTEWAX_BATCH
         target = f"benchmarks.peers.{peer}_peer:run"
+
+        def once(
+            a: dict[str, Any] = args, p: Path = py, t: str = target
+        ) -> tuple[dict[str, Any], float]:
+            return h.measure(t, a, python=str(p))
+
         try:
-            res, rss, _ = h.median_of(
-                reps, lambda a=args, p=py, t=target: h.measure(t, a, python=str(p))
-            )
+            res, rss, _ = h.median_of(reps, once)
         except h.ChildError as exc:
             print(f"   peer {peer}: FAILED {exc}", file=sys.stderr)
             continue
