@@ -55,10 +55,8 @@ def test_readme_quick_start_is_verbatim() -> None:
         'pip install -e ".[test]" -c constraints.txt && python -m pytest\n'
     )
     assert f"```\n{commands}```" in README
-    assert (
-        'python3 -m pip install -e ".[test]" -c constraints.txt && python3 -m pytest'
-        in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    )
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands.splitlines()[1] in ci.splitlines(), "CI runs the README's command"
 
 
 def test_readme_python_examples_run(
