@@ -62,6 +62,7 @@ def flowengine_variant(
     provenance: bool = False,
     state_dir: str | None = None,
     gc_threshold: list[int] | None = None,
+    on_start: Any = None,
 ) -> dict[str, Any]:
     """Run the flow once: seconds of ``Flow.run`` (plan, build, run, stop), output."""
     import flowengine
@@ -95,6 +96,7 @@ def flowengine_variant(
         state_dir=state_dir,
         provenance=provenance,
         collect_outputs=False,
+        on_start=on_start,
     )
     seconds = time.perf_counter() - start
     count, sha = msgs.digest(out)

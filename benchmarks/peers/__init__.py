@@ -142,7 +142,7 @@ def peer_rows(
                 workload,
                 f"peer: {peer} {version}",
                 n / res["seconds"],
-                "messages/s" if mode == "records" else "FlowFiles/s",
+                "records/s" if mode == "records" else "FlowFiles/s",
                 baseline[0],
                 baseline[1],
                 rss,
