@@ -68,7 +68,7 @@ def content_variant(total: int, state_dir: str) -> dict[str, Any]:
 
     flow = flowengine.Flow("durability-content")
     flow.add_processor(
-        "generate", "GenerateFlowFile", {"file_size": f"{CHUNK} B", "batch_size": "1"},
+        "generate", "GenerateFlowFile", {"file_size": f"{CHUNK} B", "batch_size": "1", "data_format": "Binary"},
         schedule={"period": "0 sec", "max_triggers": total // CHUNK},
     )
     flow.add_processor("update", "UpdateAttribute", {"stage": "bench"}, auto_terminate=["success"])
