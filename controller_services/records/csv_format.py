@@ -95,6 +95,12 @@ class _CSVRecordReader(RecordReader):
         self.invalid_rows: list[InvalidRow] = []
         self._rows = 0
         # Lenient readers report skipped rows by line, which only serial parsing knows.
+        self._reader: Any = None
+        source.seek(0)
+        if not source.read(4096).strip():  # empty content: no records (NiFi's view)
+            self._schema = schema if schema is not None else pa.schema([])
+            self._binary_column = -1
+            return
         self._reader = self._open(use_threads=on_invalid != "skip")
         self._schema = schema if schema is not None else self._reader.schema
         self._check_binary(self._reader.schema)
@@ -177,7 +183,7 @@ class _CSVRecordReader(RecordReader):
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         declared = self._declared
-        while True:
+        while self._reader is not None:
             try:
                 batch = self._reader.read_next_batch()
             except StopIteration:

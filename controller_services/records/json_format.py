@@ -173,6 +173,13 @@ class _ArrayAsLines(io.RawIOBase):
         return n
 
 
+class _Empty(RecordError):
+    """An array without elements (pyarrow calls it an empty stream)."""
+
+    def __init__(self) -> None:
+        super().__init__("no records")
+
+
 class _Failing:
     """Stands in for a reader whose very first block failed (lenient mode re-reads)."""
 
@@ -201,6 +208,10 @@ class _JsonRecordReader(RecordReader):
             return
         try:
             self._reader = self._open()
+        except _Empty:  # an empty array: no records
+            self._reader = None
+            self._schema = schema or pa.schema([])
+            return
         except RecordError:
             if on_invalid != "skip" or self._array:
                 raise
@@ -233,6 +244,8 @@ class _JsonRecordReader(RecordReader):
         except RecordError:
             raise
         except (pa.ArrowInvalid, OSError) as exc:
+            if self._array and "Empty JSON stream" in str(exc):
+                raise _Empty from None
             raise self._locate(exc) from None
 
     @property

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 
 import pyarrow.parquet as pq
+import pytest
 
 from flowengine.testing import TestRunner
 
@@ -102,3 +103,25 @@ def test_invalid_configuration_is_rejected() -> None:
     r.assert_not_valid()
     r.set_property("record_writer", "csv")
     assert any("does not implement RecordSetWriterFactory" in p for p in r.validate())
+
+
+@pytest.mark.parametrize(
+    ("reader", "data"),
+    [
+        ("CSVReader", b""),
+        ("CSVReader", b"\n\n"),
+        ("JsonTreeReader", b""),
+        ("JsonTreeReader", b" [ ] "),
+    ],
+)
+def test_empty_content_is_zero_records(
+    runner: Callable[..., TestRunner], reader: str, data: bytes
+) -> None:
+    """Empty content (or an empty JSON array) is a FlowFile of zero records, not a failure."""
+    r = runner("ConvertRecord", (reader, {}), ("JsonRecordSetWriter", {}))
+    r.enqueue(data)
+    r.run()
+    r.assert_all_transferred("success", 1)
+    out = r.flowfiles_for("success")[0]
+    out.assert_attribute_equals("record.count", "0")
+    assert out.content == b"[]"
