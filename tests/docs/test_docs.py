@@ -300,3 +300,16 @@ def test_writing_processors_shows_the_real_example_plugin() -> None:
         if (ROOT / "examples" / "plugin" / n).read_text(encoding="utf-8") != blocks[n]
     ]
     assert stale == [], "copy them into docs/writing-processors.md"
+
+
+def test_flow_format_python_example_prints_what_it_shows(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The programmatic flow of flow-format.md runs and prints the documented output."""
+    code = named_blocks(FLOW_FORMAT)["programmatic.py"]
+    exec(compile(code, "programmatic.py", "exec"), {"__name__": "doc"})
+    m = re.search(
+        r"^anyio\.run\(main\)\n```\n\n```text\n(.*?)^```", FLOW_FORMAT, re.M | re.S
+    )
+    assert m is not None
+    assert capsys.readouterr().out == m.group(1)
