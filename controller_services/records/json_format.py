@@ -439,9 +439,19 @@ class _JsonWriter(RecordSetWriter):
         prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
         if self._cursor is None:
             self._cursor = _duck.cursor()
-        table = self._cursor.sql(
-            "SELECT to_json(prepared) FROM prepared"
-        ).to_arrow_table()
+        try:
+            table = self._cursor.sql(
+                "SELECT to_json(prepared) FROM prepared"
+            ).to_arrow_table()
+        except (
+            Exception
+        ):  # a type DuckDB cannot take (float16, durations...): Python's json
+            return [
+                json.dumps(
+                    r, ensure_ascii=False, separators=(",", ":"), default=_default
+                )
+                for r in batch.to_pylist()
+            ]
         return table.column(0).to_pylist()  # type: ignore[no-any-return]
 
     def _write(self, batch: pa.RecordBatch) -> None:

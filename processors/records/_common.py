@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO
 
+import duckdb
 import pyarrow as pa
 from flowengine.controller_services.records import (
     RecordError,
@@ -64,6 +65,7 @@ FAILURE = Relationship(
 
 #: errors that mean "this FlowFile's data is bad" (route to failure) rather than a bug
 DATA_ERRORS: tuple[type[BaseException], ...] = (
+    duckdb.Error,
     RecordError,
     pa.ArrowException,
     ValueError,

@@ -84,12 +84,14 @@ def run_query(
 ) -> Any:
     """Stream the records of ``src`` through ``sql`` into a writer on ``out``."""
     with reader_f.create_reader(src, attrs) as reader:
+        if not len(reader.schema):  # no columns (empty content): no records to query
+            return writer_f.create_writer(out, reader.schema, attrs).finish()
         guarded = _Guarded(iter(reader))
         stream = pa.RecordBatchReader.from_batches(reader.schema, iter(guarded))
         cur = cursor()
         try:
-            cur.register("FLOWFILE", stream)
             try:
+                cur.register("FLOWFILE", stream)
                 result = cur.sql(sql)
                 if result is None:
                     raise RecordError(f"the query returns no records: {sql[:200]!r}")
@@ -103,7 +105,7 @@ def run_query(
             except Exception as exc:
                 if guarded.error is not None:
                     raise guarded.error from None
-                if isinstance(exc, DATA_ERRORS):
+                if isinstance(exc, (RecordError, pa.ArrowException)):
                     raise
                 raise RecordError(f"query failed: {exc}") from None
         finally:

@@ -316,7 +316,7 @@ class ValidateRecord(Processor):
                 if name:
                     extra[name] = text
                 invalid = session.put_attributes(invalid, extra)
-        if result.record_count:
+        if result.record_count or invalid is None:  # (zero records: still "valid")
             session.transfer(
                 session.put_attributes(valid, result_attributes(result)), self.VALID
             )

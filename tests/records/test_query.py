@@ -152,3 +152,12 @@ def test_needs_a_query() -> None:
 def test_record_error_is_a_value_error() -> None:
     """RecordError is a ValueError, so generic handlers treat it as bad data."""
     assert issubclass(RecordError, ValueError)
+
+
+def test_empty_content_gives_empty_results(runner: Callable[..., TestRunner]) -> None:
+    """Empty content has no columns to query: each query yields zero records, no failure."""
+    r = runner("QueryRecord", CSV, JSONL, q="SELECT * FROM FLOWFILE")
+    r.enqueue(b"")
+    r.run()
+    assert r.transfer_counts() == {"q": 1, "original": 1}
+    r.flowfiles_for("q")[0].assert_attribute_equals("record.count", "0")

@@ -233,3 +233,19 @@ def test_avro_writer_sanitizes_field_names(runner: Callable[..., TestRunner]) ->
         convert(runner, encoded, ("AvroReader", {}), ("ParquetRecordSetWriter", {}))
     )
     assert back.to_pylist() == [{"first_name": "ann", "_2nd": 1}]
+
+
+def test_json_writer_handles_types_duckdb_does_not(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """Half floats and durations fall back to Python's JSON encoder instead of failing."""
+    table = pa.table(
+        {
+            "h": pa.array([1.5, None], pa.float16()),
+            "d": pa.array([1, None], pa.duration("s")),
+        }
+    )
+    out = convert(
+        runner, parquet_bytes(table), ("ParquetReader", {}), ("JsonRecordSetWriter", {})
+    )
+    assert out == b'[{"h":1.5,"d":"0:00:01"},{"h":null,"d":null}]'

@@ -149,3 +149,12 @@ def test_json_lines_not_fitting_the_reader_schema_are_invalid(
         "line 2: does not fit the schema"
         in r.flowfiles_for("invalid")[0]["validation.details"]
     )
+
+
+def test_zero_records_are_valid(runner: Callable[..., TestRunner]) -> None:
+    """A FlowFile without records is not lost: it goes to valid with record.count 0."""
+    r = runner("ValidateRecord", CSV, JSONL)
+    r.enqueue(b"")
+    r.run()
+    r.assert_all_transferred("valid", 1)
+    r.flowfiles_for("valid")[0].assert_attribute_equals("record.count", "0")
