@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from flowengine import (
@@ -424,13 +425,16 @@ class _JsonWriter(RecordSetWriter):
             if b.num_rows:
                 self._write(b)
 
-    def _texts(self, batch: pa.RecordBatch) -> list[str]:
+    def _texts(self, batch: pa.RecordBatch) -> pa.Array:
+        """One JSON text per record, as an Arrow string array."""
         if self._f.pretty:
-            rows = batch.to_pylist()
-            return [
-                json.dumps(r, indent=2, ensure_ascii=False, default=_default)
-                for r in rows
-            ]
+            return pa.array(
+                [
+                    json.dumps(r, indent=2, ensure_ascii=False, default=_default)
+                    for r in batch.to_pylist()
+                ],
+                pa.string(),
+            )
         # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
         cols = [
             c.cast(pa.string()) if pa.types.is_timestamp(c.type) else c
@@ -446,13 +450,14 @@ class _JsonWriter(RecordSetWriter):
         except (
             Exception
         ):  # a type DuckDB cannot take (float16, durations...): Python's json
-            return [
+            texts = [
                 json.dumps(
                     r, ensure_ascii=False, separators=(",", ":"), default=_default
                 )
                 for r in batch.to_pylist()
             ]
-        return table.column(0).to_pylist()  # type: ignore[no-any-return]
+            return pa.array(texts, pa.string())
+        return table.column(0).combine_chunks()
 
     def _write(self, batch: pa.RecordBatch) -> None:
         if self._declared is not None:
@@ -460,11 +465,11 @@ class _JsonWriter(RecordSetWriter):
         texts = self._texts(batch)
         if self._f.grouping == ARRAY:
             sep = ",\n" if self._f.pretty else ","
-            head = "[" if self.record_count == 0 else sep
-            data = head + sep.join(texts)
+            self._sink.write(b"[" if self.record_count == 0 else sep.encode())
+            data = _joined(texts, sep)
+            self._sink.write(data[: len(data) - len(sep)])
         else:
-            data = "\n".join(texts) + "\n"
-        self._sink.write(data.encode("utf-8"))
+            self._sink.write(_joined(texts, "\n"))
         self.record_count += batch.num_rows
 
     def finish(self) -> WriteResult:
@@ -475,6 +480,19 @@ class _JsonWriter(RecordSetWriter):
         return WriteResult(
             self.record_count, {"mime.type": JsonRecordSetWriter.mime_type}
         )
+
+
+def _joined(texts: pa.Array, sep: str) -> memoryview:
+    """Every text followed by ``sep``, as one buffer, without a Python object per record:
+    the data buffer of ``text || sep`` is exactly the concatenation."""
+    if not pa.types.is_string(texts.type):
+        texts = texts.cast(pa.string())
+    joined = pc.binary_join_element_wise(texts, pa.scalar("", pa.string()), sep)
+    offsets = pa.Array.from_buffers(
+        pa.int32(), len(joined) + 1, [None, joined.buffers()[1]], offset=joined.offset
+    )
+    first, last = offsets[0].as_py(), offsets[len(joined)].as_py()
+    return memoryview(joined.buffers()[2])[first:last]
 
 
 def _default(value: Any) -> Any:

@@ -7,6 +7,7 @@ from collections.abc import Hashable
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from flowengine.controller_services.records import (
     RecordError,
     RecordPath,
@@ -48,8 +49,6 @@ def _as_text(values: pa.Array, path: RecordPath) -> pa.Array:
             f"record path {path.text!r} selects {values.type}, not a single value"
         )
     if pa.types.is_boolean(values.type):
-        import pyarrow.compute as pc
-
         return pc.if_else(values, "true", "false")
     return values.cast(pa.string())
 
@@ -63,7 +62,9 @@ def group_rows(
         return []
     keys = {f"k{i}": _as_text(p.evaluate(batch), p) for i, p in enumerate(paths)}
     names = list(keys)
-    table = pa.table({**keys, "__row": pa.array(range(batch.num_rows), pa.int64())})
+    ones = pa.repeat(pa.scalar(1, pa.int64()), batch.num_rows)
+    rows_index = pc.subtract(pc.cumulative_sum(ones), 1)  # 0..n-1 without Python ints
+    table = pa.table({**keys, "__row": rows_index})
     grouped = table.group_by(names, use_threads=False).aggregate([("__row", "list")])
     cols = [grouped.column(n).to_pylist() for n in names]
     rows = grouped.column("__row_list")

@@ -187,11 +187,7 @@ update:
                 )
             else:
                 value = pv.evaluate(ff).value
-                values = (
-                    pa.array([value] * n, pa.string())
-                    if n
-                    else pa.array([], pa.string())
-                )
+                values = pa.repeat(pa.scalar(value, pa.string()), n)
             batch = path.set(batch, _fit(values, target, path, first))
         return batch
 
