@@ -80,6 +80,17 @@ class LookupRecord(Processor):
         "mime.type": "the writer's MIME type",
     }
 
+    example = """\
+enrich:
+  type: LookupRecord
+  properties:
+    record_reader: json
+    record_writer: json_out
+    lookup_service: countries
+    key: /country_code
+    result_recordpath: /country
+"""
+
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     LOOKUP_SERVICE = PropertyDescriptor(

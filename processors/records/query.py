@@ -125,7 +125,6 @@ class QueryRecord(Processor):
     tags = (
         "sql",
         "query",
-        "calcite",
         "duckdb",
         "route",
         "record",

@@ -107,6 +107,12 @@ class SplitRecord(Processor):
         "segment.original.filename": "filename of the input",
     }
 
+    example = """\
+split:
+  type: SplitRecord
+  properties: {record_reader: csv, record_writer: csv_out, records_per_split: 10000}
+"""
+
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     RECORDS_PER_SPLIT = PropertyDescriptor(

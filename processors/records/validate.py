@@ -154,6 +154,16 @@ class ValidateRecord(Processor):
         "record.error.message": "why the FlowFile went to failure",
     }
 
+    example = """\
+validate:
+  type: ValidateRecord
+  properties:
+    record_reader: csv
+    record_writer: parquet
+    schema_access_strategy: schema-text-property
+    schema_text: "id: int64 not null, email: string, amount: decimal(10, 2)"
+"""
+
     RECORD_READER = RECORD_READER
     RECORD_WRITER = RECORD_WRITER
     INVALID_WRITER = PropertyDescriptor(
