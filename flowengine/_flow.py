@@ -257,6 +257,7 @@ class Flow(ProcessGroup):
             administrative_yield=30.0
             if administrative_yield is None
             else administrative_yield,
+            max_threads=int(self.settings.get("max_threads", 10)),
         )
         if on_start is not None:
             on_start(runtime)

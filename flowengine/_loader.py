@@ -51,7 +51,20 @@ CONNECTION_KEYS = (
     "name",
 )
 PARAMETER_KEYS = ("value", "env", "sensitive", "description")
-SETTINGS_KEYS = ("provenance", "administrative_yield", "sync", "max_threads")
+SETTINGS_KEYS = (
+    "provenance",
+    "administrative_yield",
+    "sync",
+    "max_threads",
+    # durable repositories (flowengine._durable; docs/durability.md)
+    "swap_threshold",
+    "swap_batch_size",
+    "content_directory",
+    "content_max_size",
+    "claim_max_appendable_size",
+    "provenance_max_age",
+    "provenance_max_size",
+)
 
 _ARROW = re.compile(r"^\s*([^\s:]+)(?::\s*([^\s].*?))?\s*->\s*(\S+)\s*$")
 
@@ -180,7 +193,12 @@ class _Reader:
         self.check_keys(m, SETTINGS_KEYS, "settings")
         for key, (_, v) in m.items.items():
             if key in SETTINGS_KEYS:
-                flow.settings[key] = v.plain()
+                value = v.plain()
+                error = _setting_problem(key, value)
+                if error:
+                    self.problem(v.loc, f"settings {key}: {error}")
+                    continue
+                flow.settings[key] = value
                 flow.locations[f"settings.{key}"] = v.loc
 
     # -- groups --------------------------------------------------------------------------
@@ -508,6 +526,29 @@ class _Reader:
         c.name = self.text(item.get("name"), "connection name")
         c.locations = locs
         return c
+
+
+def _setting_problem(key: str, value: Any) -> str | None:
+    """Why a ``settings`` value is unusable (checked here so a run never fails on it)."""
+    from ._units import parse_data_size, parse_duration
+
+    if key == "provenance":
+        return None if isinstance(value, bool) else "must be true or false"
+    if key == "sync":
+        return None if value in ("normal", "always") else "must be 'normal' or 'always'"
+    if key == "content_directory":
+        return None if isinstance(value, str) and value else "must be a directory path"
+    if key in ("max_threads", "swap_threshold", "swap_batch_size"):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        return None if ok else "must be a whole number of at least 1"
+    try:
+        if key in ("administrative_yield", "provenance_max_age"):
+            parse_duration(value)
+        else:  # content_max_size, claim_max_appendable_size, provenance_max_size
+            parse_data_size(value)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return None
 
 
 def _scalar_text(value: Any) -> str:
