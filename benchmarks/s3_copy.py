@@ -1,6 +1,6 @@
 """Workload s3_copy: copy objects within a bucket on a local S3 server (moto).
 
-* ``small-objects``: 10,000 × 10 KB objects (quick: 200) through ListS3 → FetchS3Object
+* ``small-objects``: 10,000 x 10 KB objects (quick: 200) through ListS3 → FetchS3Object
   → PutS3Object, against a hand-written s3fs async copy (list, then ``_cat_file`` +
   ``_pipe_file`` per object) with the same number of requests in flight. objects/s.
 * ``large-object``: one 1 GB object (quick: 16 MB) through the same flow (multipart
@@ -26,7 +26,9 @@ from typing import Any
 from benchmarks import _harness as h
 
 WORKLOAD = "s3_copy"
-MODULE = "benchmarks.s3_copy"  # the children import it by name, even when run as __main__
+MODULE = (
+    "benchmarks.s3_copy"  # the children import it by name, even when run as __main__
+)
 #: requests in flight on both sides (flowengine: Fetch and Put each get half)
 CONCURRENCY = 16
 SMALL = 10 * 1024
@@ -43,7 +45,9 @@ def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
     env = dict(os.environ, AWS_DEFAULT_REGION="us-east-1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -60,8 +64,12 @@ def _fs(endpoint: str, **kw: Any) -> Any:
     import s3fs
 
     return s3fs.S3FileSystem(
-        key="bench", secret="bench", endpoint_url=endpoint, skip_instance_cache=True,
-        config_kwargs={"s3": {"addressing_style": "path"}, "max_pool_connections": 64}, **kw,
+        key="bench",
+        secret="bench",
+        endpoint_url=endpoint,
+        skip_instance_cache=True,
+        config_kwargs={"s3": {"addressing_style": "path"}, "max_pool_connections": 64},
+        **kw,
     )
 
 
@@ -74,14 +82,16 @@ async def _populate(endpoint: str, bucket: str, n: int, size: int) -> None:
 
     async def one(i: int) -> None:
         async with sem:
-            await fs._pipe_file(f"{bucket}/src/o{i:06d}", body if body is not None else b"")
+            await fs._pipe_file(
+                f"{bucket}/src/o{i:06d}", body if body is not None else b""
+            )
 
     if body is not None:
         await asyncio.gather(*(one(i) for i in range(n)))
     else:  # one large object, written from a temporary file in parts by s3fs
         with h.scratch_dir("s3-populate") as tmp:
             path = os.path.join(tmp, "big")
-            with open(path, "wb") as f:
+            with open(path, "wb") as f:  # noqa: ASYNC230 - setup, not measured
                 for _ in range(size >> 20):
                     f.write(os.urandom(1 << 20))
             await fs._put_file(path, f"{bucket}/src/o000000")
@@ -95,11 +105,15 @@ async def _check(endpoint: str, bucket: str, prefix: str, n: int, size: int) -> 
     await fs._s3.close()
     sizes = [int(v["size"]) for v in found.values()]
     if len(sizes) != n or any(s != size for s in sizes):
-        raise RuntimeError(f"{prefix}: {len(sizes)} objects copied (expected {n} of {size} B)")
+        raise RuntimeError(
+            f"{prefix}: {len(sizes)} objects copied (expected {n} of {size} B)"
+        )
 
 
 # -- measured in subprocesses ----------------------------------------------------------
-def baseline_variant(endpoint: str, bucket: str, dest: str, concurrency: int, large: bool) -> dict[str, Any]:
+def baseline_variant(
+    endpoint: str, bucket: str, dest: str, concurrency: int, large: bool
+) -> dict[str, Any]:
     """Hand-written s3fs async copy: list, then copy each object with a semaphore."""
     import tempfile
 
@@ -129,31 +143,71 @@ def baseline_variant(endpoint: str, bucket: str, dest: str, concurrency: int, la
     return {"seconds": time.perf_counter() - start, "count": n}
 
 
-def flowengine_variant(endpoint: str, bucket: str, dest: str, concurrency: int, large: bool,
-                       state_dir: str | None = None) -> dict[str, Any]:
+def flowengine_variant(
+    endpoint: str,
+    bucket: str,
+    dest: str,
+    concurrency: int,
+    large: bool,
+    state_dir: str | None = None,
+) -> dict[str, Any]:
     """ListS3 → FetchS3Object → PutS3Object, run until drained."""
     import flowengine
 
     half = str(max(1, concurrency // 2))
     flow = flowengine.Flow(WORKLOAD)
-    flow.add_service("aws", "AWSCredentialsProviderControllerService", {
-        "access_key_id": "bench", "secret_access_key": "bench", "endpoint_override_url": endpoint,
-        "use_path_style_access": "true"})
+    flow.add_service(
+        "aws",
+        "AWSCredentialsProviderControllerService",
+        {
+            "access_key_id": "bench",
+            "secret_access_key": "bench",
+            "endpoint_override_url": endpoint,
+            "use_path_style_access": "true",
+        },
+    )
     common = {"aws_credentials_provider": "aws"}
-    flow.add_processor("list", "ListS3", {**common, "bucket": bucket, "prefix": "src/",
-                                          "listing_lag": "0 sec", "listing_batch_size": "500"})
-    flow.add_processor("fetch", "FetchS3Object", {**common, "concurrent_requests": half},
-                       schedule={"batch_size": 500}, auto_terminate=["failure"])
-    flow.add_processor("put", "PutS3Object", {
-        **common, "object_key": f"{dest}${{filename:substringAfter('src/')}}",
-        "concurrent_requests": half, "multipart_part_size": "16 MB",
-        "multipart_concurrency": "4"}, schedule={"batch_size": 500},
-        auto_terminate=["success", "failure"])
+    flow.add_processor(
+        "list",
+        "ListS3",
+        {
+            **common,
+            "bucket": bucket,
+            "prefix": "src/",
+            "listing_lag": "0 sec",
+            "listing_batch_size": "500",
+        },
+    )
+    flow.add_processor(
+        "fetch",
+        "FetchS3Object",
+        {**common, "concurrent_requests": half},
+        schedule={"batch_size": 500},
+        auto_terminate=["failure"],
+    )
+    flow.add_processor(
+        "put",
+        "PutS3Object",
+        {
+            **common,
+            "object_key": f"{dest}${{filename:substringAfter('src/')}}",
+            "concurrent_requests": half,
+            "multipart_part_size": "16 MB",
+            "multipart_concurrency": "4",
+        },
+        schedule={"batch_size": 500},
+        auto_terminate=["success", "failure"],
+    )
     flow.connect("list", "fetch")
     flow.connect("fetch", "put", ["success"])
     start = time.perf_counter()
-    result = flow.run(until_drained=True, timeout=3600, provenance=False,
-                      durable=state_dir is not None, state_dir=state_dir)
+    result = flow.run(
+        until_drained=True,
+        timeout=3600,
+        provenance=False,
+        durable=state_dir is not None,
+        state_dir=state_dir,
+    )
     seconds = time.perf_counter() - start
     if not result.ok:
         raise RuntimeError(f"flow failed: {result.failures}")
@@ -169,25 +223,55 @@ def run(quick: bool) -> list[dict[str, Any]]:
     try:
         asyncio.run(_populate(endpoint, "small", n, SMALL))
         asyncio.run(_populate(endpoint, "large", 1, big))
-        kw = {"endpoint": endpoint, "bucket": "small", "concurrency": CONCURRENCY, "large": False}
-        base, base_rss = h.measure(f"{MODULE}:baseline_variant", {**kw, "dest": "base/"})
+        kw = {
+            "endpoint": endpoint,
+            "bucket": "small",
+            "concurrency": CONCURRENCY,
+            "large": False,
+        }
+        base, base_rss = h.measure(
+            f"{MODULE}:baseline_variant", {**kw, "dest": "base/"}
+        )
         asyncio.run(_check(endpoint, "small", "base/", n, SMALL))
         fe, fe_rss = h.measure(f"{MODULE}:flowengine_variant", {**kw, "dest": "fe/"})
         asyncio.run(_check(endpoint, "small", "fe/", n, SMALL))
-        rows.append(h.row(WORKLOAD, f"small-objects ({n} x 10 KB, {CONCURRENCY} in flight)",
-                          fe["count"] / fe["seconds"], "objects/s", "s3fs async copy",
-                          base["count"] / base["seconds"], fe_rss, baseline_rss_mb=base_rss))
+        rows.append(
+            h.row(
+                WORKLOAD,
+                f"small-objects ({n} x 10 KB, {CONCURRENCY} in flight)",
+                fe["count"] / fe["seconds"],
+                "objects/s",
+                "s3fs async copy",
+                base["count"] / base["seconds"],
+                fe_rss,
+                baseline_rss_mb=base_rss,
+            )
+        )
         kw = {"endpoint": endpoint, "bucket": "large", "concurrency": 1, "large": True}
-        base, base_rss = h.measure(f"{MODULE}:baseline_variant", {**kw, "dest": "base/"})
+        base, base_rss = h.measure(
+            f"{MODULE}:baseline_variant", {**kw, "dest": "base/"}
+        )
         asyncio.run(_check(endpoint, "large", "base/", 1, big))
         with h.scratch_dir(WORKLOAD) as tmp:
             state = os.path.join(tmp, "state") if h.durable_available() else None
-            fe, fe_rss = h.measure(f"{MODULE}:flowengine_variant", {**kw, "dest": "fe/", "state_dir": state})
+            fe, fe_rss = h.measure(
+                f"{MODULE}:flowengine_variant",
+                {**kw, "dest": "fe/", "state_dir": state},
+            )
         asyncio.run(_check(endpoint, "large", "fe/", 1, big))
         mb = big / (1 << 20)
-        rows.append(h.row(WORKLOAD, f"large-object ({mb:.0f} MB, {'durable' if state else 'in-memory'})",
-                          mb / fe["seconds"], "MB/s", "s3fs _get_file + _put_file",
-                          mb / base["seconds"], fe_rss, baseline_rss_mb=base_rss))
+        rows.append(
+            h.row(
+                WORKLOAD,
+                f"large-object ({mb:.0f} MB, {'durable' if state else 'in-memory'})",
+                mb / fe["seconds"],
+                "MB/s",
+                "s3fs _get_file + _put_file",
+                mb / base["seconds"],
+                fe_rss,
+                baseline_rss_mb=base_rss,
+            )
+        )
     finally:
         proc.kill()
         proc.wait(10)

@@ -31,7 +31,20 @@ from flowengine import (
     validators,
 )
 
-__all__ = ["AWSCredentialsProvider", "AWSCredentialsProviderControllerService"]
+__all__ = [
+    "BOOLEAN",
+    "AWSCredentialsProvider",
+    "AWSCredentialsProviderControllerService",
+    "choices",
+]
+
+
+def choices(*values: str) -> tuple[AllowableValue, ...]:
+    """Allowable values from plain strings."""
+    return tuple(AllowableValue(v) for v in values)
+
+
+BOOLEAN = choices("true", "false")
 
 
 class AWSCredentialsProvider(ABC):
@@ -78,7 +91,7 @@ class AWSCredentialsProviderControllerService(
         "file, instance profile) even when other properties are set.",
         display_name="Use Default Credentials",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     ACCESS_KEY_ID = PropertyDescriptor(
         "access_key_id",
@@ -112,7 +125,7 @@ class AWSCredentialsProviderControllerService(
         "Send unsigned requests (public buckets).",
         display_name="Use Anonymous Credentials",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     REGION = PropertyDescriptor(
         "region",
@@ -133,7 +146,7 @@ class AWSCredentialsProviderControllerService(
         "virtual hosts; most non-AWS stores need this.",
         display_name="Use Path Style Access",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     CONNECT_TIMEOUT = PropertyDescriptor(
         "connect_timeout",

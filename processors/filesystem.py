@@ -17,7 +17,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
+
+from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider, choices
+from flowengine.processors.aws._tracking import ListingEntry, TimestampTracker
 
 from flowengine import (
     AllowableValue,
@@ -32,8 +36,6 @@ from flowengine import (
     Relationship,
     validators,
 )
-from flowengine.controller_services.aws import AWSCredentialsProvider
-from flowengine.processors.aws._tracking import ListingEntry, TimestampTracker
 
 __all__ = ["FetchFileSystem", "ListFileSystem", "PutFileSystem"]
 
@@ -70,7 +72,10 @@ def filesystem(context: ProcessContext, url: str) -> tuple[Any, str]:
     if url.startswith(("s3://", "s3a://")) and context.property(_AWS).is_set:
         service = context.property(_AWS).as_service(AWSCredentialsProvider)
         return service.filesystem(), url.split("://", 1)[1]
-    opts = {k: _option(v.evaluate().value or "") for k, v in context.dynamic_properties.items()}
+    opts = {
+        k: _option(v.evaluate().value or "")
+        for k, v in context.dynamic_properties.items()
+    }
     fs, path = fsspec.core.url_to_fs(url, **opts)
     return fs, path
 
@@ -82,7 +87,14 @@ def _protocol(fs: Any) -> str:
 
 def _mtime_ms(info: dict[str, Any]) -> int:
     """Last modification of a file from an fsspec info dict (names differ per store)."""
-    for key in ("mtime", "LastModified", "last_modified", "modified", "updated", "created"):
+    for key in (
+        "mtime",
+        "LastModified",
+        "last_modified",
+        "modified",
+        "updated",
+        "created",
+    ):
         value = info.get(key)
         if value is None:
             continue
@@ -127,21 +139,33 @@ list:
     }
 
     URL = PropertyDescriptor(
-        "url", "The directory to list, as an fsspec URL.", display_name="Directory URL",
-        required=True, validators=(validators.NON_EMPTY,),
+        "url",
+        "The directory to list, as an fsspec URL.",
+        display_name="Directory URL",
+        required=True,
+        validators=(validators.NON_EMPTY,),
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
     )
     RECURSE = PropertyDescriptor(
-        "recurse", "List subdirectories too.", display_name="Recurse Subdirectories",
-        default="true", allowable_values=("true", "false"),
+        "recurse",
+        "List subdirectories too.",
+        display_name="Recurse Subdirectories",
+        default="true",
+        allowable_values=BOOLEAN,
     )
     FILE_FILTER = PropertyDescriptor(
-        "file_filter", "Only file names matching this regular expression.",
-        display_name="File Filter", default=r"[^\.].*", validators=(validators.REGEX,),
+        "file_filter",
+        "Only file names matching this regular expression.",
+        display_name="File Filter",
+        default=r"[^\.].*",
+        validators=(validators.REGEX,),
     )
     MIN_AGE = PropertyDescriptor(
-        "minimum_file_age", "Files modified more recently than this wait for a later listing.",
-        display_name="Minimum File Age", default="0 sec", validators=(validators.TIME_PERIOD,),
+        "minimum_file_age",
+        "Files modified more recently than this wait for a later listing.",
+        display_name="Minimum File Age",
+        default="0 sec",
+        validators=(validators.TIME_PERIOD,),
     )
     AWS = _AWS
     SUCCESS = Relationship("success", "One FlowFile per new file")
@@ -162,7 +186,11 @@ list:
         if context.property(self.RECURSE).as_bool():
             infos = fs.find(root, detail=True, withdirs=False)
         else:
-            infos = {i["name"]: i for i in fs.ls(root, detail=True) if i.get("type") != "directory"}
+            infos = {
+                i["name"]: i
+                for i in fs.ls(root, detail=True)
+                if i.get("type") != "directory"
+            }
         count = 0
         for path in sorted(infos):
             info = infos[path]
@@ -173,13 +201,19 @@ list:
             if entry.last_modified_ms > newest or not tracker.is_new(entry):
                 continue
             parent = path.rsplit("/", 1)[0] if "/" in path else ""
-            rel = parent[len(root):].strip("/")
+            rel = parent[len(root) :].strip("/")
             ff = session.create()
-            ff = session.put_attributes(ff, {
-                "filename": name, "path": f"{rel}/" if rel else "./", "absolute.path": f"{parent}/",
-                "fs.url": _url(fs, path), "file.size": str(entry.size),
-                "file.lastModifiedTime": str(entry.last_modified_ms),
-            })
+            ff = session.put_attributes(
+                ff,
+                {
+                    "filename": name,
+                    "path": f"{rel}/" if rel else "./",
+                    "absolute.path": f"{parent}/",
+                    "fs.url": _url(fs, path),
+                    "file.size": str(entry.size),
+                    "file.lastModifiedTime": str(entry.last_modified_ms),
+                },
+            )
             session.transfer(ff, self.SUCCESS)
             tracker.emitted(entry)
             count += 1
@@ -197,16 +231,24 @@ class FetchFileSystem(Processor):
     tags = ("fsspec", "fetch", "files", "s3", "gcs", "azure", "sftp")
     dynamic_properties = _STORAGE_OPTIONS
     default_schedule = {"batch_size": 10}
-    writes_attributes = {"fs.exception": "on failure: the error's class",
-                         "fs.errorMessage": "on failure: the error message"}
+    writes_attributes = {
+        "fs.exception": "on failure: the error's class",
+        "fs.errorMessage": "on failure: the error message",
+    }
 
     URL = PropertyDescriptor(
-        "url", "The file to fetch.", display_name="File URL", default="${fs.url}",
-        required=True, expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        "url",
+        "The file to fetch.",
+        display_name="File URL",
+        default="${fs.url}",
+        required=True,
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     COMPLETION = PropertyDescriptor(
-        "completion_strategy", "What to do with the source file once fetched.",
-        display_name="Completion Strategy", default="None",
+        "completion_strategy",
+        "What to do with the source file once fetched.",
+        display_name="Completion Strategy",
+        default="None",
         allowable_values=(AllowableValue("None"), AllowableValue("Delete File")),
     )
     AWS = _AWS
@@ -221,8 +263,10 @@ class FetchFileSystem(Processor):
                 fs, path = filesystem(context, url)
                 started = time.monotonic()
                 with fs.open(path, "rb") as f:
-                    ff = session.write(ff, iter(lambda f=f: f.read(CHUNK), b""))
-                session.provenance.fetch(ff, url, duration_ms=int((time.monotonic() - started) * 1000))
+                    ff = session.write(ff, _chunks(f))
+                session.provenance.fetch(
+                    ff, url, duration_ms=int((time.monotonic() - started) * 1000)
+                )
                 if context.property(self.COMPLETION).value == "Delete File":
                     fs.rm(path)
                 session.transfer(ff, self.SUCCESS)
@@ -243,20 +287,33 @@ class PutFileSystem(Processor):
     tags = ("fsspec", "put", "files", "s3", "gcs", "azure", "sftp")
     dynamic_properties = _STORAGE_OPTIONS
     default_schedule = {"batch_size": 10}
-    writes_attributes = {"fs.url": "the written file's URL", **FetchFileSystem.writes_attributes}
+    writes_attributes = {
+        "fs.url": "the written file's URL",
+        **FetchFileSystem.writes_attributes,
+    }
 
     DIRECTORY = PropertyDescriptor(
-        "directory_url", "The directory to write to, as an fsspec URL.", display_name="Directory URL",
-        required=True, validators=(validators.NON_EMPTY,),
+        "directory_url",
+        "The directory to write to, as an fsspec URL.",
+        display_name="Directory URL",
+        required=True,
+        validators=(validators.NON_EMPTY,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     FILENAME = PropertyDescriptor(
-        "filename", "The file's name (may contain subdirectories).", display_name="Filename",
-        default="${filename}", required=True, expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        "filename",
+        "The file's name (may contain subdirectories).",
+        display_name="Filename",
+        default="${filename}",
+        required=True,
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     CONFLICT = PropertyDescriptor(
-        "conflict_resolution", "What to do when the file exists.", display_name="Conflict Resolution Strategy",
-        default="fail", allowable_values=("fail", "replace", "ignore"),
+        "conflict_resolution",
+        "What to do when the file exists.",
+        display_name="Conflict Resolution Strategy",
+        default="fail",
+        allowable_values=choices("fail", "replace", "ignore"),
     )
     AWS = _AWS
     SUCCESS = Relationship("success", "The file was written (or existed, with ignore)")
@@ -269,8 +326,12 @@ class PutFileSystem(Processor):
             except Exception as exc:
                 _fail(context, session, ff, exc, self.FAILURE)
 
-    def _put(self, context: ProcessContext, session: ProcessSession, ff: FlowFile) -> None:
-        directory = (context.property(self.DIRECTORY).evaluate(ff).value or "").rstrip("/")
+    def _put(
+        self, context: ProcessContext, session: ProcessSession, ff: FlowFile
+    ) -> None:
+        directory = (context.property(self.DIRECTORY).evaluate(ff).value or "").rstrip(
+            "/"
+        )
         name = (context.property(self.FILENAME).evaluate(ff).value or "").lstrip("/")
         if not name:
             raise ValueError("the filename evaluated to an empty string")
@@ -282,7 +343,9 @@ class PutFileSystem(Processor):
                 session.transfer(ff, self.SUCCESS)
                 return
             if conflict == "fail":
-                raise FileExistsError(f"{_url(fs, target)} exists (conflict_resolution is fail)")
+                raise FileExistsError(
+                    f"{_url(fs, target)} exists (conflict_resolution is fail)"
+                )
         parent = target.rsplit("/", 1)[0]
         started = time.monotonic()
         if _protocol(fs) in _RENAME_ATOMIC:
@@ -301,14 +364,32 @@ class PutFileSystem(Processor):
                 session.export_to(ff, out)
         url = _url(fs, target)
         ff = session.put_attribute(ff, "fs.url", url)
-        session.provenance.send(ff, url, duration_ms=int((time.monotonic() - started) * 1000))
+        session.provenance.send(
+            ff, url, duration_ms=int((time.monotonic() - started) * 1000)
+        )
         session.transfer(ff, self.SUCCESS)
 
 
-def _fail(context: ProcessContext, session: ProcessSession, ff: FlowFile, exc: Exception,
-          rel: Relationship) -> None:
-    context.logger.warning("fs_operation_failed", flowfile=ff.get("uuid"), error=type(exc).__name__,
-                           message=str(exc))
-    ff = session.put_attributes(ff, {"fs.exception": type(exc).__name__, "fs.errorMessage": str(exc)})
+def _chunks(f: Any) -> Iterator[bytes]:
+    while chunk := f.read(CHUNK):
+        yield bytes(chunk)
+
+
+def _fail(
+    context: ProcessContext,
+    session: ProcessSession,
+    ff: FlowFile,
+    exc: Exception,
+    rel: Relationship,
+) -> None:
+    context.logger.warning(
+        "fs_operation_failed",
+        flowfile=ff.get("uuid"),
+        error=type(exc).__name__,
+        message=str(exc),
+    )
+    ff = session.put_attributes(
+        ff, {"fs.exception": type(exc).__name__, "fs.errorMessage": str(exc)}
+    )
     ff = session.penalize(ff)
     session.transfer(ff, rel)

@@ -271,8 +271,8 @@ class AbstractS3Processor(Processor):
             await work
         except _Deferred as d:
             state.deferred.append((ff, d.job))
-        except Exception as exc:
-            exc = root_cause(exc)
+        except Exception as raised:
+            exc = root_cause(raised)
             if is_credentials_error(exc):
                 if not state.credentials_failed:
                     state.credentials_failed = True

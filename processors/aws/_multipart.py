@@ -10,7 +10,7 @@ byte range of the FlowFile's content, so resuming can never mix contents; parts 
 don't match (or encrypted parts, whose ETag is not an MD5) are uploaded again.
 
 Parts are uploaded concurrently; a processor-wide limiter caps the parts held in memory
-at ``concurrency × part size``, however many FlowFiles are being uploaded.
+at ``concurrency x part size``, however many FlowFiles are being uploaded.
 """
 
 from __future__ import annotations
@@ -249,6 +249,7 @@ class MultipartUploader:
         """Run the upload to completion; returns the CompleteMultipartUpload reply plus
         ``UploadId``. On error the upload is left for a later resume (or the age-off)."""
         resumed = await self._resume()
+        done: dict[int, str]
         if resumed is None:
             resp = await self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, **self.create_params

@@ -9,6 +9,7 @@ the FlowFile came from ListS3), as NiFi does.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
+from flowengine.controller_services.aws import BOOLEAN
 
 from flowengine import (
     ExpressionLanguageScope,
@@ -83,7 +85,7 @@ fetch:
         "Acknowledge that this requester pays for the download.",
         display_name="Requester Pays",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     RANGE_START = PropertyDescriptor(
         "range_start",
@@ -235,12 +237,10 @@ def _expiration(header: str) -> dict[str, str]:
         name, _, value = part.partition("=")
         value = value.strip().strip('"')
         if name.strip() == "expiry-date":
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 out["s3.expirationTime"] = str(
                     int(parsedate_to_datetime(value).timestamp() * 1000)
                 )
-            except (TypeError, ValueError):
-                pass
         elif name.strip() == "rule-id":
             out["s3.expirationTimeRuleId"] = value
     return out

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import anyio
-from flowengine.controller_services.aws import AWSCredentialsProvider
+from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
 
 from flowengine import (
     AllowableValue,
@@ -30,7 +30,7 @@ from flowengine import (
     validators,
 )
 
-from ._common import error_attributes, root_cause, is_credentials_error, sanitize_etag
+from ._common import error_attributes, is_credentials_error, root_cause, sanitize_etag
 from ._tracking import CONFIG_KEY, EntityTracker, ListingEntry, TimestampTracker
 
 __all__ = ["ListS3"]
@@ -156,14 +156,14 @@ list:
         "Add s3.tag.* attributes (one request per object).",
         display_name="Write Object Tags",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     WRITE_METADATA = PropertyDescriptor(
         "write_user_metadata",
         "Add s3.user.metadata.* attributes (one request per object).",
         display_name="Write User Metadata",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     ENDPOINT = PropertyDescriptor(
         "endpoint_override_url",
@@ -187,7 +187,7 @@ list:
         "List every version of every object.",
         display_name="Use Versions",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     LIST_TYPE = PropertyDescriptor(
         "list_type",
@@ -204,7 +204,7 @@ list:
         "Acknowledge that this requester pays for the listing.",
         display_name="Requester Pays",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
 
     SUCCESS = Relationship("success", "One FlowFile per new object")
@@ -237,8 +237,8 @@ list:
                 await anyio.sleep(wait)
         try:
             emitted = await self._list(context, session, lag)
-        except Exception as exc:
-            exc = root_cause(exc)
+        except Exception as raised:
+            exc = root_cause(raised)
             session.rollback()
             attrs = error_attributes(exc)
             what = (

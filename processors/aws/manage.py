@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import anyio
+from flowengine.controller_services.aws import BOOLEAN
 
 from flowengine import (
     AllowableValue,
@@ -96,7 +97,7 @@ class TagS3Object(AbstractS3Processor):
         "Keep the object's other tags (true) or replace the whole set.",
         display_name="Append Tag",
         default="true",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     VERSION = _VERSION
 

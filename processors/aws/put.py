@@ -2,7 +2,7 @@
 
 Up to the multipart threshold the content goes in one PutObject; above it, in a
 multipart upload whose parts are sent concurrently (see :mod:`._multipart`: resumable,
-never a partial object visible, memory bounded by ``multipart_concurrency × part size``).
+never a partial object visible, memory bounded by ``multipart_concurrency x part size``).
 
 Defaults, chosen for Python rather than copied from NiFi's 5 GB: threshold 32 MB, part
 size 16 MB, 4 parts in flight (≤ 64 MB of part buffers per processor). In-progress
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import anyio
-import anyio.to_thread
+from flowengine.controller_services.aws import BOOLEAN, choices
 
 from flowengine import (
     AllowableValue,
@@ -31,7 +31,7 @@ from flowengine import (
 )
 
 from ._common import AbstractS3Processor, sanitize_etag
-from ._multipart import MultipartUploader, UploadStore, age_off
+from ._multipart import MultipartUploader, PartStream, UploadStore, age_off
 
 __all__ = ["PutS3Object"]
 
@@ -48,7 +48,7 @@ STORAGE_CLASSES = (
     "SNOW",
     "EXPRESS_ONEZONE",
 )
-_IN_THREAD = 1 << 20  # contents larger than this are read in a worker thread
+_STREAMED = 1 << 20  # larger contents are streamed to S3 rather than read into memory
 
 
 def _expiration(header: str | None) -> dict[str, str]:
@@ -104,7 +104,7 @@ put:
         "The storage class of the object.",
         display_name="Storage Class",
         default="STANDARD",
-        allowable_values=STORAGE_CLASSES,
+        allowable_values=choices(*STORAGE_CLASSES),
     )
     CONTENT_TYPE = PropertyDescriptor(
         "content_type",
@@ -116,7 +116,7 @@ put:
         "content_disposition",
         'inline, or attachment (sent as attachment; filename="<filename>").',
         display_name="Content Disposition",
-        allowable_values=("inline", "attachment"),
+        allowable_values=choices("inline", "attachment"),
     )
     CACHE_CONTROL = PropertyDescriptor(
         "cache_control",
@@ -135,7 +135,7 @@ put:
         "Strip the prefix from tag names.",
         display_name="Remove Tag Prefix",
         default="false",
-        allowable_values=("true", "false"),
+        allowable_values=BOOLEAN,
     )
     CANNED_ACL = PropertyDescriptor(
         "canned_acl",
@@ -337,13 +337,22 @@ put:
         )
         details = "single PutObject"
         if size <= threshold:
-            if size > _IN_THREAD:
-                with session.open(ff) as f:
-                    body = await anyio.to_thread.run_sync(f.read)
+            if size > _STREAMED:  # streamed from the content repository, not buffered
+                stream = PartStream(lambda: session.open(ff), 0, size)
+                try:
+                    resp = await client.put_object(
+                        Bucket=bucket,
+                        Key=key,
+                        Body=stream,
+                        ContentLength=size,
+                        **params,
+                    )
+                finally:
+                    stream.close()
             else:
-                body = session.read(ff)
-            resp = await client.put_object(Bucket=bucket, Key=key, Body=body, **params)
-            del body
+                resp = await client.put_object(
+                    Bucket=bucket, Key=key, Body=session.read(ff), **params
+                )
             attrs["s3.apimethod"] = "putobject"
         else:
             lock = self._key_locks.setdefault((bucket, key), anyio.Lock())

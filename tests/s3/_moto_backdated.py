@@ -23,7 +23,9 @@ _BACKDATED = re.compile(r"backdated-(\d+)s")
 _init = models.FakeKey.__init__
 
 
-def _backdated_init(self: models.FakeKey, name: object, *args: object, **kwargs: object) -> None:
+def _backdated_init(
+    self: models.FakeKey, name: object, *args: object, **kwargs: object
+) -> None:
     _init(self, name, *args, **kwargs)  # type: ignore[arg-type]
     m = _BACKDATED.search(name) if isinstance(name, str) else None
     if m:
@@ -35,9 +37,11 @@ models.FakeKey.__init__ = _backdated_init  # type: ignore[method-assign]
 _mp_init = models.FakeMultipart.__init__
 
 
-def _dated_multipart_init(self: models.FakeMultipart, *args: object, **kwargs: object) -> None:
+def _dated_multipart_init(
+    self: models.FakeMultipart, *args: object, **kwargs: object
+) -> None:
     _mp_init(self, *args, **kwargs)  # type: ignore[arg-type]
-    self.initiated = datetime.datetime.now(datetime.timezone.utc)  # type: ignore[attr-defined]
+    self.initiated = datetime.datetime.now(datetime.UTC)  # type: ignore[attr-defined]
 
 
 models.FakeMultipart.__init__ = _dated_multipart_init  # type: ignore[method-assign]

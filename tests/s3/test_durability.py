@@ -42,10 +42,13 @@ def _put_random(s3: Any, bucket: str, key: str, size: int) -> str:
     for n, off in enumerate(range(0, size, 8 * MB), start=1):
         chunk = os.urandom(min(8 * MB, size - off))
         md5.update(chunk)
-        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=n, Body=chunk)["ETag"]
+        etag = s3.upload_part(
+            Bucket=bucket, Key=key, UploadId=up, PartNumber=n, Body=chunk
+        )["ETag"]
         parts.append({"PartNumber": n, "ETag": etag})
-    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up,
-                                 MultipartUpload={"Parts": parts})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts}
+    )
     return md5.hexdigest()
 
 
@@ -58,7 +61,11 @@ def _md5_of(s3: Any, bucket: str, key: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "size_mb", [pytest.param(40, id="40MB"), pytest.param(200, id="200MB", marks=pytest.mark.slow)]
+    "size_mb",
+    [
+        pytest.param(40, id="40MB"),
+        pytest.param(200, id="200MB", marks=pytest.mark.slow),
+    ],
 )
 def test_large_object_round_trip_with_bounded_memory(
     moto: Any, s3: Any, bucket: str, tmp_path: Path, size_mb: int
@@ -68,8 +75,19 @@ def test_large_object_round_trip_with_bounded_memory(
     far below the object size."""
     digest = _put_random(s3, bucket, "in/big.bin", size_mb * MB)
     out = subprocess.run(
-        [sys.executable, "-c", _ROUND_TRIP, str(FLOW), moto.endpoint, bucket, str(tmp_path / "st")],
-        capture_output=True, text=True, timeout=600, check=True,
+        [
+            sys.executable,
+            "-c",
+            _ROUND_TRIP,
+            str(FLOW),
+            moto.endpoint,
+            bucket,
+            str(tmp_path / "st"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["ok"]
@@ -82,14 +100,32 @@ def test_large_object_round_trip_with_bounded_memory(
 
 
 @pytest.mark.slow
-def test_kill_during_upload_then_restart_completes(moto: Any, s3: Any, bucket: str, tmp_path: Path) -> None:
+def test_kill_during_upload_then_restart_completes(
+    moto: Any, s3: Any, bucket: str, tmp_path: Path
+) -> None:
     """``flowengine run`` is killed (SIGKILL) while PutS3Object's multipart upload is
     half done: no object is visible; the same command run again restores the FlowFile
     from the durable repository, resumes the same upload and completes the object."""
     digest = _put_random(s3, bucket, "in/big.bin", 160 * MB)
-    cmd = [sys.executable, "-m", "flowengine", "run", str(FLOW), "--until-drained", "--no-live",
-           "--log-format", "json", "--state-dir", str(tmp_path / "st"), "--param",
-           f"endpoint={moto.endpoint}", "--param", f"bucket={bucket}", "--param", "listing_lag=0 sec"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "flowengine",
+        "run",
+        str(FLOW),
+        "--until-drained",
+        "--no-live",
+        "--log-format",
+        "json",
+        "--state-dir",
+        str(tmp_path / "st"),
+        "--param",
+        f"endpoint={moto.endpoint}",
+        "--param",
+        f"bucket={bucket}",
+        "--param",
+        "listing_lag=0 sec",
+    ]
     env = dict(os.environ, AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
     log = tmp_path / "first-run.log"
     with open(log, "wb") as err:
@@ -100,8 +136,14 @@ def test_kill_during_upload_then_restart_completes(moto: Any, s3: Any, bucket: s
             uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads") or []
             mine = [u for u in uploads if u["Key"] == "copied/big.bin"]
             if mine:
-                parts = s3.list_parts(Bucket=bucket, Key="copied/big.bin",
-                                      UploadId=mine[0]["UploadId"]).get("Parts") or []
+                parts = (
+                    s3.list_parts(
+                        Bucket=bucket,
+                        Key="copied/big.bin",
+                        UploadId=mine[0]["UploadId"],
+                    ).get("Parts")
+                    or []
+                )
                 if len(parts) >= 2:
                     break
             assert proc.poll() is None, log.read_text()[-2000:]
@@ -118,8 +160,11 @@ def test_kill_during_upload_then_restart_completes(moto: Any, s3: Any, bucket: s
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _md5_of(s3, bucket, "copied/big.bin") == digest
-    resumed = [json.loads(line) for line in again.stderr.splitlines()
-               if "multipart_upload_resumed" in line]
+    resumed = [
+        json.loads(line)
+        for line in again.stderr.splitlines()
+        if "multipart_upload_resumed" in line
+    ]
     assert resumed, again.stderr[-3000:]
     assert resumed[0]["upload_id"] == upload_id
     assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")

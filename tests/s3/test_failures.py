@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from flowengine.processors.aws import (
     DeleteS3Object,
     FetchS3Object,
@@ -20,6 +19,7 @@ from flowengine.processors.aws import (
     PutS3Object,
     TagS3Object,
 )
+
 from flowengine.testing import TestRunner
 
 
@@ -37,7 +37,9 @@ def test_missing_bucket_routes_to_failure_with_s3_attributes(runner_for: Any) ->
     assert ff["s3.errorMessage"]
 
 
-def test_missing_key_fails_alone_and_the_batch_goes_on(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_missing_key_fails_alone_and_the_batch_goes_on(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """In a batch, only the FlowFile whose key is missing fails; the others succeed."""
     for i in range(5):
         s3.put_object(Bucket=bucket, Key=f"k{i}", Body=f"v{i}".encode())
@@ -50,7 +52,9 @@ def test_missing_key_fails_alone_and_the_batch_goes_on(runner_for: Any, s3: Any,
     bad.assert_attribute_equals("filename", "missing")
     bad.assert_attribute_equals("s3.errorCode", "NoSuchKey")
     bad.assert_attribute_equals("s3.statusCode", "404")
-    assert sorted(f.text for f in r.flowfiles_for("success")) == [f"v{i}" for i in range(5)]
+    assert sorted(f.text for f in r.flowfiles_for("success")) == [
+        f"v{i}" for i in range(5)
+    ]
 
 
 def test_put_to_missing_bucket_fails(runner_for: Any) -> None:
@@ -59,7 +63,9 @@ def test_put_to_missing_bucket_fails(runner_for: Any) -> None:
     r.enqueue(b"data", {"filename": "k"})
     r.run()
     r.assert_all_transferred("failure", 1)
-    r.flowfiles_for("failure")[0].assert_attribute_equals("s3.errorCode", "NoSuchBucket")
+    r.flowfiles_for("failure")[0].assert_attribute_equals(
+        "s3.errorCode", "NoSuchBucket"
+    )
 
 
 def test_empty_key_is_a_failure_not_a_crash(runner_for: Any, bucket: str) -> None:
@@ -93,7 +99,9 @@ def test_delete_and_tag(runner_for: Any, s3: Any, bucket: str) -> None:
     tag.run()
     ff = tag.flowfiles_for("success")[0]
     assert {k: v for k, v in ff.attributes.items() if k.startswith("s3.tag.")} == {
-        "s3.tag.a": "1", "s3.tag.b": "2"}
+        "s3.tag.a": "1",
+        "s3.tag.b": "2",
+    }
     tags = s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"]
     assert sorted((t["Key"], t["Value"]) for t in tags) == [("a", "1"), ("b", "2")]
     delete = runner_for(DeleteS3Object, bucket=bucket)
@@ -111,19 +119,38 @@ def auth_server(moto_factory: Any) -> Iterator[tuple[Any, dict[str, str]]]:
 
     server = moto_factory()
     try:
-        iam = boto3.client("iam", endpoint_url=server.endpoint, aws_access_key_id="a",
-                           aws_secret_access_key="b", region_name="us-east-1")
+        iam = boto3.client(
+            "iam",
+            endpoint_url=server.endpoint,
+            aws_access_key_id="a",
+            aws_secret_access_key="b",
+            region_name="us-east-1",
+        )
         s3 = server.boto3()
         s3.create_bucket(Bucket="authb")
         for key in ("ok/x", "no/x"):
             s3.put_object(Bucket="authb", Key=key, Body=b"1")
         iam.create_user(UserName="u")
         key = iam.create_access_key(UserName="u")["AccessKey"]
-        policy = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::authb/ok/*"}]}
-        iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=json.dumps(policy))
-        req = urllib.request.Request(server.endpoint + "/moto-api/reset-auth", data=b"0",
-                                     method="POST", headers={"Content-Type": "text/plain"})
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject"],
+                    "Resource": "arn:aws:s3:::authb/ok/*",
+                }
+            ],
+        }
+        iam.put_user_policy(
+            UserName="u", PolicyName="p", PolicyDocument=json.dumps(policy)
+        )
+        req = urllib.request.Request(
+            server.endpoint + "/moto-api/reset-auth",
+            data=b"0",
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
         urllib.request.urlopen(req).read()  # from now on every request is authenticated
         yield server, {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
     finally:
@@ -132,8 +159,11 @@ def auth_server(moto_factory: Any) -> Iterator[tuple[Any, dict[str, str]]]:
 
 def _auth_runner(server: Any, key: str, secret: str) -> TestRunner:
     r = TestRunner(FetchS3Object)
-    r.add_service("aws", "AWSCredentialsProviderControllerService",
-                  server.service_properties(access_key_id=key, secret_access_key=secret))
+    r.add_service(
+        "aws",
+        "AWSCredentialsProviderControllerService",
+        server.service_properties(access_key_id=key, secret_access_key=secret),
+    )
     r.set_property("aws_credentials_provider", "aws")
     r.set_property("bucket", "authb")
     return r
@@ -184,7 +214,9 @@ def test_secrets_absent_from_failure_attributes(runner_for: Any, moto: Any) -> N
 
 
 # -- a server that goes away ----------------------------------------------------------
-def test_server_stopped_mid_upload_fails_without_losing_anything(moto_factory: Any) -> None:
+def test_server_stopped_mid_upload_fails_without_losing_anything(
+    moto_factory: Any,
+) -> None:
     """The server dies during a multipart upload: the FlowFile goes to failure with
     s3.exception, no object exists, and a later FlowFile fails the same way."""
     server = moto_factory()
@@ -192,11 +224,18 @@ def test_server_stopped_mid_upload_fails_without_losing_anything(moto_factory: A
         s3 = server.boto3()
         s3.create_bucket(Bucket="dying")
         r = TestRunner(PutS3Object)
-        r.add_service("aws", "AWSCredentialsProviderControllerService",
-                      server.service_properties(connect_timeout="1 sec", read_timeout="3 sec"))
-        for k, v in {"aws_credentials_provider": "aws", "bucket": "dying",
-                     "multipart_threshold": "5 MB", "multipart_part_size": "5 MB",
-                     "multipart_concurrency": "1"}.items():
+        r.add_service(
+            "aws",
+            "AWSCredentialsProviderControllerService",
+            server.service_properties(connect_timeout="1 sec", read_timeout="3 sec"),
+        )
+        for k, v in {
+            "aws_credentials_provider": "aws",
+            "bucket": "dying",
+            "multipart_threshold": "5 MB",
+            "multipart_part_size": "5 MB",
+            "multipart_concurrency": "1",
+        }.items():
             r.set_property(k, v)
         r.enqueue(random.Random(3).randbytes(60 << 20), {"filename": "big.bin"})
         t = threading.Thread(target=r.run, kwargs={"stop_on_finish": False})
@@ -204,8 +243,9 @@ def test_server_stopped_mid_upload_fails_without_losing_anything(moto_factory: A
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             uploads = s3.list_multipart_uploads(Bucket="dying").get("Uploads") or []
-            if uploads and s3.list_parts(Bucket="dying", Key="big.bin",
-                                         UploadId=uploads[0]["UploadId"]).get("Parts"):
+            if uploads and s3.list_parts(
+                Bucket="dying", Key="big.bin", UploadId=uploads[0]["UploadId"]
+            ).get("Parts"):
                 break
             time.sleep(0.01)
         server.stop()
@@ -216,9 +256,14 @@ def test_server_stopped_mid_upload_fails_without_losing_anything(moto_factory: A
         assert r.transfer_counts() == {"failure": 2}
         assert r.queue_size() == 0
         for ff in r.flowfiles_for("failure"):
-            assert ff["s3.exception"] in ("EndpointConnectionError", "ConnectionClosedError",
-                                          "ReadTimeoutError", "ConnectTimeoutError",
-                                          "ServerDisconnectedError", "ClientOSError")
+            assert ff["s3.exception"] in (
+                "EndpointConnectionError",
+                "ConnectionClosedError",
+                "ReadTimeoutError",
+                "ConnectTimeoutError",
+                "ServerDisconnectedError",
+                "ClientOSError",
+            )
             assert ff.is_penalized
     finally:
         server.stop()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flowengine.processors.aws import FetchS3Object, PutS3Object
+from flowengine.processors.aws import CopyS3Object, FetchS3Object, PutS3Object
 
 
 def test_put_small_object_and_attributes(runner_for: Any, s3: Any, bucket: str) -> None:
@@ -56,3 +57,30 @@ def test_fetch_object_streams_content_and_keeps_filename(
     ff.assert_attribute_equals("s3.bucket", bucket)
     fetches = [e for e in r.provenance_events() if e.event_type.name == "FETCH"]
     assert len(fetches) == 1 and fetches[0].transit_uri.endswith(f"/{bucket}/dir/x.csv")
+
+
+def test_put_streams_a_mid_sized_object_in_one_put(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
+    """A 3 MB content (below the multipart threshold) goes up streamed in one PutObject."""
+    data = bytes(range(256)) * (3 * 4096)
+    r = runner_for(PutS3Object, bucket=bucket)
+    r.enqueue(data, {"filename": "mid.bin"})
+    r.run()
+    r.assert_all_transferred("success", 1)
+    r.flowfiles_for("success")[0].assert_attribute_equals("s3.apimethod", "putobject")
+    got = s3.get_object(Bucket=bucket, Key="mid.bin")["Body"].read()
+    assert hashlib.md5(got).digest() == hashlib.md5(data).digest()
+
+
+def test_copy_object_server_side(runner_for: Any, s3: Any, bucket: str) -> None:
+    """CopyS3Object copies to the destination key and writes its attributes."""
+    s3.put_object(Bucket=bucket, Key="src/a", Body=b"copy me")
+    r = runner_for(
+        CopyS3Object, destination_key="dst/${filename:substringAfter('src/')}"
+    )
+    r.enqueue(b"", {"filename": "src/a", "s3.bucket": bucket})
+    r.run()
+    r.assert_all_transferred("success", 1)
+    r.flowfiles_for("success")[0].assert_attribute_equals("s3.key", "dst/a")
+    assert s3.get_object(Bucket=bucket, Key="dst/a")["Body"].read() == b"copy me"

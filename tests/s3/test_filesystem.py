@@ -6,8 +6,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from flowengine.processors.filesystem import (
+    FetchFileSystem,
+    ListFileSystem,
+    PutFileSystem,
+)
+
 import flowengine
-from flowengine.processors.filesystem import FetchFileSystem, ListFileSystem, PutFileSystem
 from flowengine.testing import TestRunner
 
 
@@ -37,7 +42,9 @@ def test_fetch_missing_file_routes_to_not_found(tmp_path: Path) -> None:
     r.enqueue(b"", {"fs.url": f"file://{tmp_path}/nope"})
     r.run()
     r.assert_all_transferred("not.found", 1)
-    r.flowfiles_for("not.found")[0].assert_attribute_equals("fs.exception", "FileNotFoundError")
+    r.flowfiles_for("not.found")[0].assert_attribute_equals(
+        "fs.exception", "FileNotFoundError"
+    )
 
 
 def test_put_conflicts_and_atomic_rename(tmp_path: Path) -> None:
@@ -57,7 +64,9 @@ def test_put_conflicts_and_atomic_rename(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "x" / "y.txt").read_bytes() == b"first"
 
 
-def test_local_to_s3_and_back_in_one_flow(moto: Any, s3: Any, bucket: str, tmp_path: Path) -> None:
+def test_local_to_s3_and_back_in_one_flow(
+    moto: Any, s3: Any, bucket: str, tmp_path: Path
+) -> None:
     """One flow moves files local -> S3 (via the AWS service) -> memory:// by URL."""
     src = tmp_path / "src"
     src.mkdir()
@@ -65,17 +74,32 @@ def test_local_to_s3_and_back_in_one_flow(moto: Any, s3: Any, bucket: str, tmp_p
         (src / f"f{i}.txt").write_text(f"content {i}")
     mem = f"memory://fe-{uuid.uuid4().hex[:8]}"
     flow = flowengine.Flow("fs")
-    flow.add_service("aws", "AWSCredentialsProviderControllerService", moto.service_properties())
+    flow.add_service(
+        "aws", "AWSCredentialsProviderControllerService", moto.service_properties()
+    )
     flow.add_processor("list", "ListFileSystem", {"url": f"file://{src}"})
     fail = ["failure"]
-    flow.add_processor("fetch", "FetchFileSystem", {}, auto_terminate=["not.found", *fail])
-    flow.add_processor("to_s3", "PutFileSystem", {"directory_url": f"s3://{bucket}/landing",
-                                                  "aws_credentials_provider": "aws"},
-                       auto_terminate=fail)
-    flow.add_processor("from_s3", "FetchFileSystem", {"aws_credentials_provider": "aws"},
-                       auto_terminate=["not.found", *fail])
-    flow.add_processor("to_mem", "PutFileSystem", {"directory_url": mem},
-                       auto_terminate=["success", *fail])
+    flow.add_processor(
+        "fetch", "FetchFileSystem", {}, auto_terminate=["not.found", *fail]
+    )
+    flow.add_processor(
+        "to_s3",
+        "PutFileSystem",
+        {"directory_url": f"s3://{bucket}/landing", "aws_credentials_provider": "aws"},
+        auto_terminate=fail,
+    )
+    flow.add_processor(
+        "from_s3",
+        "FetchFileSystem",
+        {"aws_credentials_provider": "aws"},
+        auto_terminate=["not.found", *fail],
+    )
+    flow.add_processor(
+        "to_mem",
+        "PutFileSystem",
+        {"directory_url": mem},
+        auto_terminate=["success", *fail],
+    )
     flow.connect("list", "fetch")
     flow.connect("fetch", "to_s3", ["success"])
     flow.connect("to_s3", "from_s3", ["success"])

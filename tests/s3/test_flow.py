@@ -16,7 +16,9 @@ def test_s3_copy_flow_copies_and_a_rerun_copies_only_new_objects(
     """The example flow copies in/ to copied/ keeping key paths; with a state directory
     a second run copies only what arrived since."""
     for i in range(20):
-        s3.put_object(Bucket=bucket, Key=f"in/d{i % 3}/obj{i}.txt", Body=f"payload {i}".encode())
+        s3.put_object(
+            Bucket=bucket, Key=f"in/d{i % 3}/obj{i}.txt", Body=f"payload {i}".encode()
+        )
     s3.put_object(Bucket=bucket, Key="elsewhere/x", Body=b"not copied")
     params = {"endpoint": moto.endpoint, "bucket": bucket, "listing_lag": "0 sec"}
     flow = flowengine.load(FLOW, parameters=params)
@@ -40,8 +42,14 @@ def test_s3_copy_flow_to_another_bucket(moto: Any, s3: Any, bucket: str) -> None
     """dest_bucket sends the copies to a second bucket."""
     s3.create_bucket(Bucket=f"{bucket}-dst")
     s3.put_object(Bucket=bucket, Key="in/a", Body=b"A")
-    params = {"endpoint": moto.endpoint, "bucket": bucket, "dest_bucket": f"{bucket}-dst",
-              "listing_lag": "0 sec"}
-    result = flowengine.load(FLOW, parameters=params).run(until_drained=True, timeout=60)
+    params = {
+        "endpoint": moto.endpoint,
+        "bucket": bucket,
+        "dest_bucket": f"{bucket}-dst",
+        "listing_lag": "0 sec",
+    }
+    result = flowengine.load(FLOW, parameters=params).run(
+        until_drained=True, timeout=60
+    )
     assert result.ok
     assert s3.get_object(Bucket=f"{bucket}-dst", Key="copied/a")["Body"].read() == b"A"

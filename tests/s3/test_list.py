@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import flowengine
 from flowengine.processors.aws import ListS3
+
+import flowengine
 
 
 def listed(runner: Any) -> list[str]:
@@ -24,7 +25,9 @@ def restart(runner_for: Any, old: Any, **props: Any) -> Any:
     return new
 
 
-def test_lists_objects_with_nifi_attributes(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_lists_objects_with_nifi_attributes(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """Each object becomes one empty FlowFile with filename = key and s3.* attributes."""
     s3.put_object(Bucket=bucket, Key="in/a.txt", Body=b"12345")
     s3.put_object(Bucket=bucket, Key="in/sub/b.txt", Body=b"1")
@@ -47,12 +50,21 @@ def test_delimiter_lists_one_level(runner_for: Any, s3: Any, bucket: str) -> Non
     """With a delimiter only the objects directly under the prefix are listed."""
     for key in ("in/a", "in/b", "in/deep/c"):
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
-    r = runner_for(ListS3, bucket=bucket, prefix="in/", delimiter="/", listing_lag="0 sec", list_type="2")
+    r = runner_for(
+        ListS3,
+        bucket=bucket,
+        prefix="in/",
+        delimiter="/",
+        listing_lag="0 sec",
+        list_type="2",
+    )
     r.run()
     assert sorted(listed(r)) == ["in/a", "in/b"]
 
 
-def test_same_second_objects_across_listings_and_restarts(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_same_second_objects_across_listings_and_restarts(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """Objects arriving between listings, in the same second, and across a restart are
     each emitted exactly once (timestamp tracking keeps the keys at the newest second)."""
     r = runner_for(ListS3, bucket=bucket, listing_lag="0 sec")
@@ -79,7 +91,9 @@ def test_same_second_objects_across_listings_and_restarts(runner_for: Any, s3: A
     assert sorted(emitted) == ["a-before-the-others", "k0", "k1", "k2", "k3", "k4"]
 
 
-def test_listing_lag_holds_back_young_objects(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_listing_lag_holds_back_young_objects(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """Objects younger than the lag wait for a later listing, then come out once."""
     s3.put_object(Bucket=bucket, Key="young", Body=b"x")
     r = runner_for(ListS3, bucket=bucket, listing_lag="3 sec")
@@ -90,11 +104,15 @@ def test_listing_lag_holds_back_young_objects(runner_for: Any, s3: Any, bucket: 
     assert listed(r2) == ["young"]
 
 
-def test_late_visible_object_caught_by_entity_tracking(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_late_visible_object_caught_by_entity_tracking(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """An object dated before the newest one already listed (like a multipart upload that
     took minutes) is missed by timestamp tracking but emitted by entity tracking."""
     ts = runner_for(ListS3, bucket=bucket, listing_lag="0 sec")
-    ent = runner_for(ListS3, bucket=bucket, listing_lag="0 sec", listing_strategy="entities")
+    ent = runner_for(
+        ListS3, bucket=bucket, listing_lag="0 sec", listing_strategy="entities"
+    )
     s3.put_object(Bucket=bucket, Key="first", Body=b"x")
     ts.run(stop_on_finish=False)
     ent.run(stop_on_finish=False)
@@ -105,15 +123,21 @@ def test_late_visible_object_caught_by_entity_tracking(runner_for: Any, s3: Any,
     ent.run()
     assert listed(ts) == []  # NiFi's timestamp tracking misses it
     assert listed(ent) == ["upload-backdated-30s"]
-    ent2 = restart(runner_for, ent, bucket=bucket, listing_lag="0 sec", listing_strategy="entities")
+    ent2 = restart(
+        runner_for, ent, bucket=bucket, listing_lag="0 sec", listing_strategy="entities"
+    )
     ent2.run()
     assert listed(ent2) == []
 
 
-def test_entity_tracking_re_emits_changed_objects(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_entity_tracking_re_emits_changed_objects(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """With entity tracking an overwritten object (new ETag) is listed again."""
     s3.put_object(Bucket=bucket, Key="x", Body=b"one")
-    r = runner_for(ListS3, bucket=bucket, listing_lag="0 sec", listing_strategy="entities")
+    r = runner_for(
+        ListS3, bucket=bucket, listing_lag="0 sec", listing_strategy="entities"
+    )
     r.run(stop_on_finish=False)
     assert listed(r) == ["x"]
     s3.put_object(Bucket=bucket, Key="x", Body=b"two")
@@ -121,7 +145,9 @@ def test_entity_tracking_re_emits_changed_objects(runner_for: Any, s3: Any, buck
     assert listed(r) == ["x"]
 
 
-def test_batches_commit_before_the_listing_ends(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_batches_commit_before_the_listing_ends(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """A listing larger than the batch size commits in batches and emits each once."""
     for i in range(25):
         s3.put_object(Bucket=bucket, Key=f"o{i:02d}", Body=b"x")
@@ -145,7 +171,9 @@ def test_changing_prefix_resets_tracking(runner_for: Any, s3: Any, bucket: str) 
 
 def test_versions_are_listed(runner_for: Any, s3: Any, bucket: str) -> None:
     """With Use Versions every version is emitted with s3.version and s3.isLatest."""
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
     s3.put_object(Bucket=bucket, Key="v", Body=b"1")
     s3.put_object(Bucket=bucket, Key="v", Body=b"2")
     r = runner_for(ListS3, bucket=bucket, listing_lag="0 sec", use_versions="true")
@@ -156,11 +184,20 @@ def test_versions_are_listed(runner_for: Any, s3: Any, bucket: str) -> None:
     assert all(f.get("s3.version") for f in ffs)
 
 
-def test_tags_and_user_metadata_attributes(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_tags_and_user_metadata_attributes(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """Write Object Tags / Write User Metadata add s3.tag.* and s3.user.metadata.*."""
-    s3.put_object(Bucket=bucket, Key="t", Body=b"x", Metadata={"m": "1"}, Tagging="color=red")
-    r = runner_for(ListS3, bucket=bucket, listing_lag="0 sec", write_object_tags="true",
-                   write_user_metadata="true")
+    s3.put_object(
+        Bucket=bucket, Key="t", Body=b"x", Metadata={"m": "1"}, Tagging="color=red"
+    )
+    r = runner_for(
+        ListS3,
+        bucket=bucket,
+        listing_lag="0 sec",
+        write_object_tags="true",
+        write_user_metadata="true",
+    )
     r.run()
     ff = r.flowfiles_for("success")[0]
     ff.assert_attribute_equals("s3.tag.color", "red")
@@ -176,18 +213,27 @@ def test_missing_bucket_yields_with_a_bulletin(runner_for: Any) -> None:
     assert r.is_yielded
 
 
-def test_drain_mode_waits_out_the_lag_then_lists_once(moto: Any, s3: Any, bucket: str) -> None:
+def test_drain_mode_waits_out_the_lag_then_lists_once(
+    moto: Any, s3: Any, bucket: str
+) -> None:
     """Run-until-drained: objects present at start are all emitted after the lag, once."""
     for i in range(5):
         s3.put_object(Bucket=bucket, Key=f"d{i}", Body=b"x")
     flow = flowengine.Flow("drain")
-    flow.add_service("aws", "AWSCredentialsProviderControllerService", moto.service_properties())
-    flow.add_processor("list", "ListS3", {"bucket": bucket, "listing_lag": "1 sec",
-                                          "aws_credentials_provider": "aws"})
+    flow.add_service(
+        "aws", "AWSCredentialsProviderControllerService", moto.service_properties()
+    )
+    flow.add_processor(
+        "list",
+        "ListS3",
+        {"bucket": bucket, "listing_lag": "1 sec", "aws_credentials_provider": "aws"},
+    )
     flow.add_output_port("out")
     flow.connect("list", "out", ["success"])
     started = time.monotonic()
     result = flow.run(until_drained=True, timeout=30)
     assert result.drained
     assert time.monotonic() - started >= 0.5
-    assert sorted(ff.attributes["filename"] for ff in result.outputs["out"]) == [f"d{i}" for i in range(5)]
+    assert sorted(ff.attributes["filename"] for ff in result.outputs["out"]) == [
+        f"d{i}" for i in range(5)
+    ]

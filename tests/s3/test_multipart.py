@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import pytest
-
 from flowengine.processors.aws import FetchS3Object, PutS3Object
 
 MB = 1 << 20
@@ -23,7 +22,9 @@ def payload(size: int, seed: int = 7) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
-def test_fetch_then_put_40mb_multipart_round_trip(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_fetch_then_put_40mb_multipart_round_trip(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """A 40 MB object is streamed in, sent back as a concurrent multipart upload, and
     the copy is byte-identical (boto3 checks it)."""
     data = payload(40 * MB)
@@ -34,8 +35,13 @@ def test_fetch_then_put_40mb_multipart_round_trip(runner_for: Any, s3: Any, buck
     fetch.assert_all_transferred("success", 1)
     got = fetch.flowfiles_for("success")[0]
     assert hashlib.md5(got.content).digest() == hashlib.md5(data).digest()
-    put = runner_for(PutS3Object, object_key="copy/${filename}", multipart_threshold="8 MB",
-                     multipart_part_size="5 MB", multipart_concurrency="4")
+    put = runner_for(
+        PutS3Object,
+        object_key="copy/${filename}",
+        multipart_threshold="8 MB",
+        multipart_part_size="5 MB",
+        multipart_concurrency="4",
+    )
     put.enqueue(got.content, got.attributes)
     put.run()
     put.assert_all_transferred("success", 1)
@@ -60,11 +66,18 @@ def test_fetch_byte_range(runner_for: Any, s3: Any, bucket: str) -> None:
     r.flowfiles_for("success")[0].assert_content_equals(b"234")
 
 
-def test_put_encryption_tags_and_storage_class(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_put_encryption_tags_and_storage_class(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """SSE-S3, tags from an attribute prefix and a storage class reach the object."""
-    r = runner_for(PutS3Object, bucket=bucket, encryption_strategy="SSE_S3",
-                   object_tags_prefix="tag.", remove_tag_prefix="true",
-                   storage_class="STANDARD_IA")
+    r = runner_for(
+        PutS3Object,
+        bucket=bucket,
+        encryption_strategy="SSE_S3",
+        object_tags_prefix="tag.",
+        remove_tag_prefix="true",
+        storage_class="STANDARD_IA",
+    )
     r.enqueue(b"secret stuff", {"filename": "enc.txt", "tag.team": "data"})
     r.run()
     ff = r.flowfiles_for("success")[0]
@@ -78,11 +91,15 @@ def test_put_encryption_tags_and_storage_class(runner_for: Any, s3: Any, bucket:
     assert tags == [{"Key": "team", "Value": "data"}]
 
 
-def test_stale_multipart_uploads_are_aged_off(runner_for: Any, s3: Any, bucket: str) -> None:
+def test_stale_multipart_uploads_are_aged_off(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
     """In-progress uploads older than the max age are aborted when the bucket is used."""
     stale = s3.create_multipart_upload(Bucket=bucket, Key="abandoned")["UploadId"]
     time.sleep(1.1)
-    r = runner_for(PutS3Object, bucket=bucket, multipart_upload_max_age_threshold="1 sec")
+    r = runner_for(
+        PutS3Object, bucket=bucket, multipart_upload_max_age_threshold="1 sec"
+    )
     r.enqueue(b"x", {"filename": "fresh"})
     r.run()
     r.assert_all_transferred("success", 1)
@@ -112,15 +129,22 @@ _UPLOADER = textwrap.dedent(
 
 def kill_mid_upload(moto: Any, s3: Any, bucket: str, size: int) -> str:
     """Start an upload in a subprocess, SIGKILL it after 2 parts; the upload id."""
-    proc = subprocess.Popen([sys.executable, "-c", _UPLOADER, moto.endpoint, bucket, str(size)],
-                            env=dict(os.environ, AWS_DEFAULT_REGION="us-east-1"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _UPLOADER, moto.endpoint, bucket, str(size)],
+        env=dict(os.environ, AWS_DEFAULT_REGION="us-east-1"),
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads") or []
             if uploads:
                 uid = uploads[0]["UploadId"]
-                parts = s3.list_parts(Bucket=bucket, Key="resumable.bin", UploadId=uid).get("Parts") or []
+                parts = (
+                    s3.list_parts(Bucket=bucket, Key="resumable.bin", UploadId=uid).get(
+                        "Parts"
+                    )
+                    or []
+                )
                 if len(parts) >= 2:
                     proc.kill()
                     proc.wait(10)
@@ -134,16 +158,24 @@ def kill_mid_upload(moto: Any, s3: Any, bucket: str, size: int) -> str:
             proc.wait(10)
 
 
-def test_killed_upload_leaves_no_object_and_restart_resumes(moto: Any, runner_for: Any, s3: Any,
-                                                            bucket: str) -> None:
+def test_killed_upload_leaves_no_object_and_restart_resumes(
+    moto: Any, runner_for: Any, s3: Any, bucket: str
+) -> None:
     """kill -9 mid-upload: no partial object is visible; the restart reuses the uploaded
     parts of the same upload and completes a byte-identical object."""
     size = 60 * MB
     uid = kill_mid_upload(moto, s3, bucket, size)
     with pytest.raises(s3.exceptions.ClientError):
         s3.head_object(Bucket=bucket, Key="resumable.bin")
-    done_before = len(s3.list_parts(Bucket=bucket, Key="resumable.bin", UploadId=uid)["Parts"])
-    r = runner_for(PutS3Object, bucket=bucket, multipart_threshold="5 MB", multipart_part_size="5 MB")
+    done_before = len(
+        s3.list_parts(Bucket=bucket, Key="resumable.bin", UploadId=uid)["Parts"]
+    )
+    r = runner_for(
+        PutS3Object,
+        bucket=bucket,
+        multipart_threshold="5 MB",
+        multipart_part_size="5 MB",
+    )
     r.enqueue(payload(size), {"filename": "resumable.bin"})
     r.run()
     r.assert_all_transferred("success", 1)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flowengine.processors.aws._tracking import EntityTracker, ListingEntry, TimestampTracker
+from flowengine.processors.aws._tracking import (
+    EntityTracker,
+    ListingEntry,
+    TimestampTracker,
+)
 
 CFG = {"listing.config": "c"}
 
@@ -23,15 +27,31 @@ def new_keys(tracker: TimestampTracker, entries: list[ListingEntry]) -> list[str
 def test_timestamp_tracking_keeps_keys_at_the_newest_timestamp() -> None:
     """Objects at the newest timestamp are remembered by key; older ones by time."""
     t = TimestampTracker.load({})
-    assert new_keys(t, [entry("a", 100), entry("b", 200), entry("c", 200)]) == ["a", "b", "c"]
+    assert new_keys(t, [entry("a", 100), entry("b", 200), entry("c", 200)]) == [
+        "a",
+        "b",
+        "c",
+    ]
     state = t.finish(CFG)
     assert state["currentTimestamp"] == "200"
     assert sorted(v for k, v in state.items() if k.startswith("key-")) == ["b", "c"]
     t2 = TimestampTracker.load(state)
-    listing = [entry("a", 100), entry("b", 200), entry("c", 200), entry("d", 200), entry("e", 150)]
-    assert new_keys(t2, listing) == ["d"]  # e (150) is older than the watermark: NiFi skips it
+    listing = [
+        entry("a", 100),
+        entry("b", 200),
+        entry("c", 200),
+        entry("d", 200),
+        entry("e", 150),
+    ]
+    assert new_keys(t2, listing) == [
+        "d"
+    ]  # e (150) is older than the watermark: NiFi skips it
     state2 = t2.finish(CFG)
-    assert sorted(v for k, v in state2.items() if k.startswith("key-")) == ["b", "c", "d"]
+    assert sorted(v for k, v in state2.items() if k.startswith("key-")) == [
+        "b",
+        "c",
+        "d",
+    ]
 
 
 def test_crash_after_a_checkpoint_neither_re_emits_nor_skips() -> None:
@@ -63,7 +83,9 @@ def test_entity_tracking_window_and_changes() -> None:
     assert not t2.is_new(entry("ancient", 0), now_ms=5100)
     assert not t2.is_new(entry("x", 4500), now_ms=5100)
     assert t2.is_new(entry("x", 4500, etag="changed"), now_ms=5100)
-    assert t2.is_new(entry("late", 4200), now_ms=5100)  # older than x, but within the window
+    assert t2.is_new(
+        entry("late", 4200), now_ms=5100
+    )  # older than x, but within the window
 
 
 def test_entity_tracking_initial_window_target_skips_old_objects() -> None:
