@@ -367,9 +367,67 @@ class _JsonRecordReader(RecordReader):
                 return RecordError(
                     f"line {number}: not a JSON object", line=number, row=record
                 )
+        found = self._first_misfit()
+        if found is not None:
+            number, record, reason = found
+            return RecordError(
+                f"line {number} (record {record}): {reason}", line=number, row=record
+            )
         return RecordError(
             f"JSON records do not fit the schema (after record {self._rows}): {exc}"
         )
+
+    def _first_misfit(self) -> tuple[int, int, str] | None:
+        """(line, record, reason) of the first line that parses as JSON but not with
+        the schema: chunks of lines through pyarrow, halving the failing chunk."""
+        schema = (
+            self._declared
+            if self._declared is not None
+            else (self._schema if len(self._schema) else None)
+        )
+        parse = pj.ParseOptions(
+            explicit_schema=schema,
+            unexpected_field_behavior="ignore" if schema is not None else "infer",
+        )
+
+        def fails(lines: list[tuple[int, int, bytes]]) -> str | None:
+            try:
+                pj.read_json(
+                    io.BytesIO(b"\n".join(t for _, _, t in lines) + b"\n"),
+                    parse_options=parse,
+                )
+            except pa.ArrowInvalid as exc:
+                return str(exc)
+            return None
+
+        def search(lines: list[tuple[int, int, bytes]]) -> tuple[int, int, str] | None:
+            reason = fails(lines)
+            if reason is None:
+                return None
+            while len(lines) > 1:
+                head = lines[: len(lines) // 2]
+                head_reason = fails(head)
+                if head_reason is not None:
+                    lines, reason = head, head_reason
+                else:
+                    lines = lines[len(lines) // 2 :]
+                    reason = fails(lines) or reason
+            text = reason.split("JSON parse error: ")[-1]
+            return lines[0][0], lines[0][1], f"does not fit the schema: {text}"
+
+        self._source.seek(0)
+        chunk: list[tuple[int, int, bytes]] = []
+        record = 0
+        for number, raw in enumerate(self._source, 1):
+            if raw.strip():
+                record += 1
+                chunk.append((number, record, raw.strip()))
+            if len(chunk) >= 10_000:
+                found = search(chunk)
+                if found is not None:
+                    return found
+                chunk = []
+        return search(chunk) if chunk else None
 
 
 class JsonTreeReader(RecordReaderFactory, ControllerService):

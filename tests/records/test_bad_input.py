@@ -119,7 +119,14 @@ CASES: list[tuple[str, Any, bytes, str]] = [
         "json value does not fit declared type",
         DECLARED_JSON,
         b'{"id": 1, "name": "a"}\n{"id": "two", "name": "b"}\n',
-        r"do not fit the schema|record 2",
+        r"line 2 \(record 2\): does not fit the schema",
+    ),
+    (
+        "json misfit deep in a later block",
+        ("JsonTreeReader", {**DECLARED_JSON[1], "block_size": "1 KB"}),
+        b"".join(b'{"id": %d, "name": "n"}\n' % i for i in range(1, 1500))
+        + b'{"id": 1.5, "name": "n"}\n{"id": 9, "name": "n"}\n',
+        r"line 1500 \(record 1500\): does not fit the schema",
     ),
     (
         "truncated parquet",
