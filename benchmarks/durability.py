@@ -12,7 +12,9 @@
    loop (the disk's own pace here).
 
 Every variant runs in a fresh interpreter (peak RSS of its own) under a scratch
-directory. ``--quick``: 50,000 FlowFiles and 200 MB.
+directory; each flow variant reports its best of 3 runs (2 for the full size): other
+jobs on a shared machine only ever slow a run down. ``--quick``: 50,000 FlowFiles and
+200 MB.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks import _harness as h
@@ -95,10 +98,21 @@ def write_baseline(total: int, path: str) -> dict[str, Any]:
     return {"seconds": seconds, "bytes": total}
 
 
+def _best_of(reps: int, fn: Callable[[], tuple[dict[str, Any], float]]) -> tuple[dict[str, Any], float]:
+    """The fastest of ``reps`` runs (and the highest RSS seen).
+
+    Best-of rather than median: on a shared 2-core machine other jobs only ever slow a
+    run down, so the fastest run is the least disturbed measurement of each variant.
+    """
+    runs = [fn() for _ in range(max(1, reps))]
+    best = min(runs, key=lambda r: float(r[0]["seconds"]))
+    return best[0], max(r[1] for r in runs)
+
+
 def run(quick: bool) -> list[dict[str, Any]]:
     """Rows: FlowFiles/s of each flow variant vs in-memory; content MB/s vs a plain write."""
     n = N_QUICK if quick else N_FULL
-    reps = 3 if quick else 1
+    reps = 3 if quick else 2
     rows: list[dict[str, Any]] = []
     with h.scratch_dir(WORKLOAD) as tmp:
 
@@ -111,7 +125,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             finally:
                 shutil.rmtree(state, ignore_errors=True)
 
-        base, base_rss, _ = h.median_of(reps, lambda: flow(False, True))
+        base, base_rss = _best_of(reps, lambda: flow(False, True))
         base_rate = n / base["seconds"]
         baseline = "in-memory + provenance"
         rows.append(h.row(WORKLOAD, f"{n} FlowFiles in-memory + provenance", base_rate, "FlowFiles/s", baseline, base_rate, base_rss))
@@ -120,7 +134,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             ("durable, no provenance", True, False),
             ("in-memory, no provenance", False, False),
         ):
-            res, rss, _ = h.median_of(reps, lambda d=durable, p=prov: flow(d, p))
+            res, rss = _best_of(reps, lambda d=durable, p=prov: flow(d, p))
             rows.append(h.row(WORKLOAD, f"{n} FlowFiles {name}", n / res["seconds"], "FlowFiles/s", baseline, base_rate, rss))
 
         total = CONTENT_QUICK if quick else CONTENT_FULL

@@ -19,6 +19,7 @@ restart with millions of queued FlowFiles does not load them all into memory.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import sqlite3
 import threading
@@ -54,7 +55,6 @@ CREATE TABLE IF NOT EXISTS state (component TEXT PRIMARY KEY, data BLOB NOT NULL
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _COLUMNS = "seq, ffid, attrs, resource, off, length, entry_date, lineage_start, queued_at"
-_INSERT = "INSERT INTO flowfiles VALUES (?,?,?,?,?,?,?,?,?,?)"
 _FORMAT = "1"
 
 
@@ -68,6 +68,59 @@ def _decode(blob: bytes) -> dict[str, str]:
     if not isinstance(attrs, dict):
         raise FlowEngineError("corrupt FlowFile record in the repository")
     return attrs
+
+
+_CHUNK = 256  # rows per multi-row INSERT (x10 columns stays far below SQLite's limit)
+_ROW = "(?,?,?,?,?,?,?,?,?,?)"
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_sql(rows: int) -> str:
+    return "INSERT INTO flowfiles VALUES " + ",".join([_ROW] * rows)
+
+
+def _insert_rows(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert with one statement per up to 256 rows.
+
+    ``executemany`` steps once per row, and the sqlite3 module releases and re-takes the
+    GIL around every step: with any other busy Python thread each re-take can wait a
+    whole switch interval. Multi-row statements step once per chunk. Remainders are
+    split into powers of two so only a handful of statement shapes are ever prepared.
+    """
+    i = 0
+    n = len(rows)
+    while i < n:
+        k = _CHUNK
+        while k > n - i:
+            k //= 2
+        con.execute(_insert_sql(k), [v for row in rows[i : i + k] for v in row])
+        i += k
+
+
+def _delete_rows(con: sqlite3.Connection, seqs: list[int]) -> None:
+    """Delete by key: runs of consecutive keys as ranges, the rest in IN lists (few
+    statements, hence few GIL round trips; see :func:`_insert_rows`)."""
+    singles: list[int] = []
+    ranges: list[tuple[int, int]] = []
+    for lo, hi in _runs(seqs):
+        if lo == hi:
+            singles.append(lo)
+        else:
+            ranges.append((lo, hi))
+    if ranges:
+        con.executemany("DELETE FROM flowfiles WHERE seq BETWEEN ? AND ?", ranges)
+    i = 0
+    while i < len(singles):
+        k = _CHUNK
+        while k > len(singles) - i:
+            k //= 2
+        con.execute(_delete_sql(k), singles[i : i + k])
+        i += k
+
+
+@functools.lru_cache(maxsize=16)
+def _delete_sql(keys: int) -> str:
+    return "DELETE FROM flowfiles WHERE seq IN (" + ",".join("?" * keys) + ")"
 
 
 def _runs(seqs: list[int]) -> list[tuple[int, int]]:
@@ -352,9 +405,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                 if new_queues:
                     con.executemany("INSERT INTO queues VALUES (?, ?)", new_queues)
                 if deletes:
-                    con.executemany("DELETE FROM flowfiles WHERE seq BETWEEN ? AND ?", _runs(deletes))
+                    _delete_rows(con, deletes)
                 if inserts:
-                    con.executemany(_INSERT, inserts.values())
+                    _insert_rows(con, list(inserts.values()))
                 if states:
                     con.executemany(
                         "INSERT OR REPLACE INTO state VALUES (?, ?)",

@@ -121,7 +121,7 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         *,
         max_age: float = 30 * 86400.0,
         max_size: int = 10 * 1024**3,
-        flush_events: int = 100_000,
+        flush_events: int = 20_000,
         flush_interval: float = 5.0,
         read_only: bool = False,
     ) -> None:
@@ -137,6 +137,7 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._buffer: list[ProvenanceEvent] = []
+        self._pending: list[tuple[int, int, pa.Table]] = []
         self._next_id = self._last_id() + 1
         self._wake = threading.Event()
         self._closed = read_only
@@ -165,19 +166,35 @@ class ParquetProvenanceRepository(ProvenanceRepository):
             self._wake.clear()
             self.flush()
 
-    def flush(self) -> None:
-        """Write buffered events as a new segment now."""
-        with self._write_lock:
+    def _convert(self) -> None:
+        """Turn the buffered events into a pending Arrow table (GIL-bound work)."""
+        with self._lock:
+            events, self._buffer = self._buffer, []
+        if events:
+            table = _table(events)
             with self._lock:
-                events, self._buffer = self._buffer, []
-            if not events:
-                return
-            first, last = events[0].event_id, events[-1].event_id
-            path = self.directory / f"seg-{first:015d}-{last:015d}.parquet"
-            tmp = path.with_suffix(".tmp")
-            pq.write_table(_table(events), tmp, compression="zstd")
-            os.replace(tmp, path)  # readers never see a half-written segment
-            self.apply_retention()
+                self._pending.append((events[0].event_id, events[-1].event_id, table))
+
+    def _write_pending(self) -> None:
+        """Write pending tables as segments (pyarrow releases the GIL while it encodes)."""
+        with self._write_lock:
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        return
+                    first, last, table = self._pending[0]
+                path = self.directory / f"seg-{first:015d}-{last:015d}.parquet"
+                tmp = path.with_suffix(".tmp")
+                pq.write_table(table, tmp, compression="zstd")
+                os.replace(tmp, path)  # readers never see a half-written segment
+                with self._lock:
+                    self._pending.pop(0)
+                self.apply_retention()
+
+    def flush(self) -> None:
+        """Write every buffered event as segments now."""
+        self._convert()
+        self._write_pending()
 
     def apply_retention(self) -> int:
         """Delete the oldest segments beyond the age or size limits; count deleted."""
@@ -205,10 +222,15 @@ class ParquetProvenanceRepository(ProvenanceRepository):
                 n += 1
             self._next_id = n
             self._buffer.extend(events)
-            backlog = len(self._buffer)
-        if backlog >= self.flush_events:
-            if backlog >= 4 * self.flush_events:
-                self.flush()  # the writer is behind: the registering thread helps (bounded memory)
+            full = len(self._buffer) >= self.flush_events
+            behind = len(self._pending) >= 4
+        if full:
+            # Convert here rather than on the writer thread: a second CPU-bound Python
+            # thread would make every GIL hand-off (each SQLite step, each wake-up) wait
+            # a switch interval. Only the GIL-free Parquet encoding runs in the writer.
+            self._convert()
+            if behind:
+                self._write_pending()  # the writer is behind: help (bounded memory)
             else:
                 self._wake.set()
 
@@ -223,11 +245,14 @@ class ParquetProvenanceRepository(ProvenanceRepository):
     def _select(self, expr: Any) -> list[ProvenanceEvent]:
         import pyarrow.compute as pc
 
-        dataset = self._dataset()
-        with self._lock:
+        with self._lock:  # pending before segments: a table is dropped once written
             buffered = list(self._buffer)
+            queued = [t for _, _, t in self._pending]
+        dataset = self._dataset()
         tables = [dataset.to_table(filter=expr)] if dataset is not None else []
-        pending = _table(buffered) if buffered else None
+        if buffered:
+            queued.append(_table(buffered))
+        pending = pa.concat_tables(queued) if queued else None
         if pending is not None:
             tables.append(pending.filter(expr) if expr is not None else pending)
 
@@ -238,11 +263,11 @@ class ParquetProvenanceRepository(ProvenanceRepository):
                 parts.append(pending.filter(cond).select(["event_id", "attributes"]))
             return pa.concat_tables(parts)
 
-        stored: list[ProvenanceEvent] = []
+        found: dict[int, ProvenanceEvent] = {}  # by id: a table being written is in both
         for t in tables:
-            stored.extend(_events(t, shared))
-        stored.sort(key=lambda e: e.event_id)
-        return stored
+            for e in _events(t, shared):
+                found[e.event_id] = e
+        return [found[k] for k in sorted(found)]
 
     def events(self) -> list[ProvenanceEvent]:
         """Every retained event, oldest first (loads them all: prefer :meth:`query`)."""
@@ -310,10 +335,11 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         import pyarrow.compute as pc
 
         cols = ["flowfile_uuid", "parent_uuids", "child_uuids"]
-        dataset = self._dataset()
-        tables = [dataset.to_table(columns=cols)] if dataset is not None else []
         with self._lock:
             buffered = list(self._buffer)
+            queued = [t.select(cols) for _, _, t in self._pending]
+        dataset = self._dataset()
+        tables = [dataset.to_table(columns=cols), *queued] if dataset is not None else queued
         if buffered:
             tables.append(_table(buffered).select(cols))
         for t in tables:
