@@ -237,3 +237,43 @@ def test_drain_mode_waits_out_the_lag_then_lists_once(
     assert sorted(ff.attributes["filename"] for ff in result.outputs["out"]) == [
         f"d{i}" for i in range(5)
     ]
+
+
+def test_objects_written_during_listings_and_restarts_are_emitted_once(
+    runner_for: Any, s3: Any, bucket: str, moto: Any
+) -> None:
+    """A writer adds objects (random key order, many in the same second) while ListS3
+    lists again and again, restarting every other time: in the end every object has
+    been emitted exactly once."""
+    import random
+    import threading
+
+    written: list[str] = []
+    writer_client = moto.boto3()
+
+    def writer() -> None:
+        rnd = random.Random(5)
+        for i in range(120):
+            key = f"{rnd.randrange(10**6):06d}-{i}"
+            writer_client.put_object(Bucket=bucket, Key=key, Body=b"x")
+            written.append(key)
+
+    props = {"bucket": bucket, "listing_lag": "1 sec", "listing_batch_size": "7"}
+    t = threading.Thread(target=writer)
+    t.start()
+    emitted: list[str] = []
+    r = runner_for(ListS3, **props)
+    n = 0
+    while t.is_alive():
+        r.run()
+        emitted += listed(r)
+        n += 1
+        if n % 2 == 0:
+            r = restart(runner_for, r, **props)
+    t.join()
+    time.sleep(1.2)
+    r.run()
+    emitted += listed(r)
+    assert n >= 2
+    assert len(emitted) == len(set(emitted)), "an object was emitted twice"
+    assert sorted(emitted) == sorted(written)
