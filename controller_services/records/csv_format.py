@@ -233,6 +233,10 @@ class _CSVRecordReader(RecordReader):
 
     def _locate(self, exc: Exception) -> RecordError:
         """Turn a pyarrow error into one naming the line (rescanning on the error path)."""
+        old = getattr(self, "_reader", None)
+        if old is not None:  # stop its read-ahead before the source is read again
+            old.close()
+            self._reader = None
         if self.invalid_rows:
             bad = self.invalid_rows[-1]
             if (
@@ -264,23 +268,30 @@ class _CSVRecordReader(RecordReader):
         assert declared is not None
         row = 0
         try:
-            batches = list(self._open(False, as_strings=True, raw=True))
+            for batch in self._open(False, as_strings=True, raw=True):  # streamed again
+                found = self._misfit(batch, row)
+                if found is not None:
+                    return found
+                row += batch.num_rows
         except pa.ArrowInvalid:
             return None
-        for batch in batches:
-            for f in declared:
-                col = batch.column(batch.schema.get_field_index(f.name))
-                bad = first_bad_index(col, f.type)
-                if bad is not None:
-                    rec = row + bad + 1
-                    line = self._line_of(rec)
-                    return RecordError(
-                        f"line {line} (record {rec}): field {f.name!r} value {col[bad].as_py()!r} "
-                        f"does not fit {format_type(f.type)}",
-                        line=line,
-                        row=rec,
-                    )
-            row += batch.num_rows
+        return None
+
+    def _misfit(self, batch: pa.RecordBatch, row: int) -> RecordError | None:
+        declared = self._declared
+        assert declared is not None
+        for f in declared:
+            col = batch.column(batch.schema.get_field_index(f.name))
+            bad = first_bad_index(col, f.type)
+            if bad is not None:
+                rec = row + bad + 1
+                line = self._line_of(rec)
+                return RecordError(
+                    f"line {line} (record {rec}): field {f.name!r} value {col[bad].as_py()!r} "
+                    f"does not fit {format_type(f.type)}",
+                    line=line,
+                    row=rec,
+                )
         return None
 
 

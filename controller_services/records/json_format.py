@@ -278,6 +278,7 @@ class _JsonRecordReader(RecordReader):
         """Re-read JSON lines one by one, collecting lines that do not parse (or do not
         fit the schema) in ``invalid_rows``; the first ``skip`` good records were
         already yielded."""
+        self._stop()
         self._source.seek(0)
         good: list[tuple[int, bytes]] = []
         record = 0
@@ -332,8 +333,16 @@ class _JsonRecordReader(RecordReader):
                 else batch
             )
 
+    def _stop(self) -> None:
+        """Stop pyarrow's read-ahead before the source is read again."""
+        close = getattr(self._reader, "close", None)
+        if close is not None:
+            close()
+
     def _locate(self, exc: Exception) -> RecordError:
         """Find the bad line with Python's parser (error path only)."""
+        if getattr(self, "_reader", None) is not None:
+            self._stop()
         if isinstance(exc, RecordError):
             return exc
         cause = exc.__context__

@@ -134,3 +134,52 @@ def test_example_flow_from_the_cli_logs_a_bad_file(tmp_path: Path) -> None:
         "region=us",
     ]
     assert "line 2: expected 2 columns, got 1" in proc.stderr
+
+
+def test_errors_are_located_with_durable_content(tmp_path: Path) -> None:
+    """With file-backed content (durable repositories) the error path re-reads the content
+    stream and still names the line; good files pass."""
+    f = flowengine.Flow("records-durable")
+    f.add_service(
+        "csv",
+        "CSVReader",
+        {
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "id: int64, v: string",
+            "block_size": "4 KB",
+        },
+    )
+    f.add_service("json", "JsonRecordSetWriter", {"output_grouping": "output-oneline"})
+    f.add_input_port("in")
+    f.add_output_port("out")
+    f.add_output_port("errors")
+    f.add_processor(
+        "convert", "ConvertRecord", {"record_reader": "csv", "record_writer": "json"}
+    )
+    f.connect("in", "convert")
+    f.connect("convert", "out", ["success"])
+    f.connect("convert", "errors", ["failure"])
+    body = b"id,v\n" + b"".join(b"%d,value\n" % i for i in range(1, 5000))
+    inputs = [
+        (body, {"filename": "ok.csv"}),
+        (body + b"x,bad\n", {"filename": "typed.csv"}),
+        (body + b"1,2,3\n", {"filename": "columns.csv"}),
+    ]
+    with f.run(
+        until_drained=True,
+        timeout=60,
+        inputs={"in": inputs},
+        durable=True,
+        state_dir=str(tmp_path / "s"),
+    ) as r:
+        assert [ff.attributes["filename"] for ff in r.outputs["out"]] == ["ok.csv"]
+        errors = {
+            ff.attributes["filename"]: ff.attributes["record.error.message"]
+            for ff in r.outputs["errors"]
+        }
+        assert errors["typed.csv"].startswith(
+            "line 5001 (record 5000): field 'id' value 'x'"
+        )
+        assert errors["columns.csv"].startswith(
+            "malformed CSV line 5001: expected 2 columns, got 3"
+        )
