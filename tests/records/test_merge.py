@@ -179,3 +179,22 @@ def test_a_bin_never_waits_forever_when_the_flow_drains() -> None:
             .attributes["merge.completion.reason"]
             .startswith("Upstream exhausted")
         )
+
+
+def test_a_bin_the_writer_rejects_sends_its_inputs_to_failure(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """If the merged records do not fit the writer, every input of the bin goes to failure."""
+    writer = (
+        "CSVRecordSetWriter",
+        {"schema_access_strategy": "schema-text-property", "schema_text": "n: int8"},
+    )
+    r = runner("MergeRecord", CSV, writer, maximum_number_of_records="2")
+    r.enqueue(b"n\n1\n")
+    r.enqueue(b"n\n300\n")
+    r.run(1)
+    assert r.transfer_counts() == {"failure": 2}
+    assert (
+        "record 2: field 'n' value 300"
+        in r.flowfiles_for("failure")[0]["record.error.message"]
+    )
