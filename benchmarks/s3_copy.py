@@ -8,7 +8,8 @@
   alone (``_get_file`` to a local file, then ``_put_file``, s3fs's own multipart). MB/s.
 
 Both sides run in fresh interpreters (their own peak RSS) against the same moto server
-started here, in the same run; each copy is checked (count, sizes) before its time
+started here, in the same run, interleaved (baseline, flowengine, baseline, ...; medians
+of 2 runs each, 1 with --quick); each copy is checked (count, sizes) before its time
 counts. moto is CPU-bound on this 2-core machine, so absolute numbers mostly measure the
 server; the ratio is what compares the engine with the hand-written client.
 """
@@ -215,26 +216,44 @@ def flowengine_variant(
 
 
 # -- the workload -----------------------------------------------------------------------
+def _pair(
+    kw: dict[str, Any], reps: int, n: int, size: int, state_root: str | None
+) -> tuple[dict[str, Any], float, dict[str, Any], float]:
+    """Baseline and flowengine, interleaved ``reps`` times (load on a shared machine
+    drifts; interleaving spreads it over both); medians of seconds, max RSS."""
+    runs: dict[str, list[tuple[dict[str, Any], float]]] = {"base": [], "fe": []}
+    for rep in range(reps):
+        for side in ("base", "fe"):
+            dest = f"{side}{rep}/"
+            args = {**kw, "dest": dest}
+            if side == "fe" and state_root is not None:
+                args["state_dir"] = os.path.join(state_root, f"state{rep}")
+            fn = "baseline_variant" if side == "base" else "flowengine_variant"
+            runs[side].append(h.measure(f"{MODULE}:{fn}", args))
+            asyncio.run(_check(kw["endpoint"], kw["bucket"], dest, n, size))
+    out: list[Any] = []
+    for side in ("base", "fe"):
+        ordered = sorted(runs[side], key=lambda r: float(r[0]["seconds"]))
+        out += [ordered[(len(ordered) - 1) // 2][0], max(r[1] for r in ordered)]
+    return out[0], out[1], out[2], out[3]
+
+
 def run(quick: bool) -> list[dict[str, Any]]:
     n = 200 if quick else 10_000
     big = (16 if quick else 1024) << 20
+    reps = 1 if quick else 2
     proc, endpoint = _start_moto()
     rows: list[dict[str, Any]] = []
     try:
         asyncio.run(_populate(endpoint, "small", n, SMALL))
         asyncio.run(_populate(endpoint, "large", 1, big))
-        kw = {
+        kw: dict[str, Any] = {
             "endpoint": endpoint,
             "bucket": "small",
             "concurrency": CONCURRENCY,
             "large": False,
         }
-        base, base_rss = h.measure(
-            f"{MODULE}:baseline_variant", {**kw, "dest": "base/"}
-        )
-        asyncio.run(_check(endpoint, "small", "base/", n, SMALL))
-        fe, fe_rss = h.measure(f"{MODULE}:flowengine_variant", {**kw, "dest": "fe/"})
-        asyncio.run(_check(endpoint, "small", "fe/", n, SMALL))
+        base, base_rss, fe, fe_rss = _pair(kw, reps, n, SMALL, None)
         rows.append(
             h.row(
                 WORKLOAD,
@@ -245,31 +264,27 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 base["count"] / base["seconds"],
                 fe_rss,
                 baseline_rss_mb=base_rss,
+                reps=reps,
             )
         )
         kw = {"endpoint": endpoint, "bucket": "large", "concurrency": 1, "large": True}
-        base, base_rss = h.measure(
-            f"{MODULE}:baseline_variant", {**kw, "dest": "base/"}
-        )
-        asyncio.run(_check(endpoint, "large", "base/", 1, big))
         with h.scratch_dir(WORKLOAD) as tmp:
-            state = os.path.join(tmp, "state") if h.durable_available() else None
-            fe, fe_rss = h.measure(
-                f"{MODULE}:flowengine_variant",
-                {**kw, "dest": "fe/", "state_dir": state},
+            durable = h.durable_available()
+            base, base_rss, fe, fe_rss = _pair(
+                kw, reps, 1, big, tmp if durable else None
             )
-        asyncio.run(_check(endpoint, "large", "fe/", 1, big))
         mb = big / (1 << 20)
         rows.append(
             h.row(
                 WORKLOAD,
-                f"large-object ({mb:.0f} MB, {'durable' if state else 'in-memory'})",
+                f"large-object ({mb:.0f} MB, {'durable' if durable else 'in-memory'})",
                 mb / fe["seconds"],
                 "MB/s",
                 "s3fs _get_file + _put_file",
                 mb / base["seconds"],
                 fe_rss,
                 baseline_rss_mb=base_rss,
+                reps=reps,
             )
         )
     finally:
