@@ -17,7 +17,7 @@ import anyio
 
 from ._clock import Clock
 from ._content import ContentRepository
-from ._definition import ProcessGroup
+from ._definition import Location, ProcessGroup
 from ._errors import FlowEngineError, ValidationError
 from ._flowfile import FlowFile
 from ._registry import Registry, default_registry
@@ -169,11 +169,51 @@ class Flow(ProcessGroup):
     def validate(
         self, parameters: Mapping[str, str] | None = None
     ) -> list[FlowProblem]:
-        """Every problem of the flow (empty when it is valid). Nothing runs."""
-        _, problems = plan_flow(
+        """Every problem of the flow (empty when it is valid). Nothing runs.
+
+        Includes the processors' own cross-property checks (``custom_validate``), which
+        run only once every property is valid on its own.
+        """
+        plan, problems = plan_flow(
             self, self.registry or default_registry(), self._overrides(parameters)
         )
+        if plan is not None:
+            problems = self._custom_problems(plan)
         return problems
+
+    def _custom_problems(self, plan: Plan) -> list[FlowProblem]:
+        """``custom_validate`` needs configured processors with their contexts: build
+        an in-memory runtime (nothing is scheduled) and keep only its problems."""
+        from ._repositories import open_repositories
+        from ._runtime import FlowRuntime
+
+        repos = open_repositories(
+            durable=False, state_dir=None, provenance=False, flow=self.name
+        )
+        try:
+            FlowRuntime(
+                plan,
+                content=repos.content,
+                flowfile_repository=repos.flowfiles,
+                provenance=repos.provenance,
+            )
+        except ValidationError as exc:
+            return [FlowProblem(self._processor_location(m), m) for m in exc.problems]
+        finally:
+            repos.content.close()
+        return []
+
+    def _processor_location(self, message: str) -> Location | None:
+        """Where the processor a runtime problem names (``processor 'g.p': ...``) is
+        defined, so it is reported as ``file:line:col`` like every other problem."""
+        if not message.startswith("processor '"):
+            return None
+        node_id = message[len("processor '") :].split("'", 1)[0]
+        path, _, name = node_id.rpartition(".")
+        for group_path, group in self.walk():
+            if group_path == path and name in group.processors:
+                return group.processors[name].locations.get("")
+        return None
 
     def plan(self, parameters: Mapping[str, str] | None = None) -> Plan:
         """The validated plan, or ValidationError listing every problem."""

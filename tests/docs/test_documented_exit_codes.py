@@ -36,7 +36,7 @@ def test_custom_validation_failure_is_exit_2_with_the_message(tmp_path: Path) ->
     (tmp_path / "r.yaml").write_text(NO_CONDITIONS, encoding="utf-8")
     r = run("r.yaml", "--until-drained", "--in-memory", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
-    assert "r.yaml: processor 'route': at least one condition" in r.stderr
+    assert "r.yaml:4:3: processor 'route': at least one condition" in r.stderr
     assert "Traceback" not in r.stderr
 
 
@@ -59,3 +59,39 @@ def test_state_directory_in_use_is_exit_1_with_the_reason(tmp_path: Path) -> Non
     assert r.returncode == 1, r.stderr
     assert "is in use by another run" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+NESTED = """\
+flow: nested
+processors:
+  gen: {type: GenerateFlowFile, schedule: {max_triggers: 1}}
+groups:
+  inner:
+    input_ports: [in]
+    processors:
+      route: {type: RouteOnAttribute, auto_terminate: [unmatched]}
+    connections:
+      - in -> route
+connections:
+  - gen -> inner.in
+"""
+
+
+def test_validate_reports_processors_own_checks_with_location(tmp_path: Path) -> None:
+    """`validate` runs custom_validate too, locating its problems like the others."""
+    (tmp_path / "r.yaml").write_text(NO_CONDITIONS, encoding="utf-8")
+    (tmp_path / "nested.yaml").write_text(NESTED, encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "flowengine", "validate", "r.yaml", "nested.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        "r.yaml:4:3: processor 'route': at least one condition (dynamic property) is required",
+        "r.yaml: 1 problem(s)",
+        "nested.yaml:8:7: processor 'inner.route': at least one condition (dynamic property) is required",
+        "nested.yaml: 1 problem(s)",
+    ]
