@@ -28,6 +28,7 @@ TS_KEY = "currentTimestamp"
 PENDING_KEY = "listing.pending"
 CONFIG_KEY = "listing.config"
 ENTITIES_KEY = "entities"
+INITIALIZED_KEY = "entities.initialized"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,9 @@ class EntityTracker:
                 k: (int(v[0]), str(v[1]))
                 for k, v in json.loads(state[ENTITIES_KEY]).items()
             }
-            t.initialized = True
+        # Only a finished pass counts: a checkpoint of an interrupted initial listing
+        # must not hide the older objects it had not reached yet.
+        t.initialized = state.get(INITIALIZED_KEY) == "true"
         return t
 
     def is_new(self, e: ListingEntry, now_ms: int) -> bool:
@@ -157,6 +160,8 @@ class EntityTracker:
         state[ENTITIES_KEY] = json.dumps(
             {k: [v[0], v[1]] for k, v in self.entities.items()}
         )
+        if self.initialized:
+            state[INITIALIZED_KEY] = "true"
         return state
 
     def finish(self, extra: Mapping[str, str], now_ms: int) -> dict[str, str]:

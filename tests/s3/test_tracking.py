@@ -93,3 +93,18 @@ def test_entity_tracking_initial_window_target_skips_old_objects() -> None:
     t = EntityTracker.load({}, window_ms=1000, initial_all=False)
     assert not t.is_new(entry("old", 0), now_ms=5000)
     assert t.is_new(entry("recent", 4500), now_ms=5000)
+
+
+def test_interrupted_initial_entity_listing_still_emits_old_objects() -> None:
+    """A crash during the first entity-tracking pass (initial target all) must not make
+    the next pass skip the old objects the first one had not reached."""
+    t = EntityTracker.load({}, window_ms=1000, initial_all=True)
+    t.emitted(entry("old-a", 0))
+    checkpoint = t.checkpoint(CFG)
+    resumed = EntityTracker.load(checkpoint, window_ms=1000, initial_all=True)
+    assert not resumed.is_new(entry("old-a", 0), now_ms=5000)
+    assert resumed.is_new(entry("old-b", 0), now_ms=5000)
+    resumed.emitted(entry("old-b", 0))
+    done = EntityTracker.load(resumed.finish(CFG, now_ms=5000), 1000, True)
+    assert not done.is_new(entry("old-c", 0), now_ms=5000)
+    assert "entities.initialized" in done.checkpoint(CFG)
