@@ -65,6 +65,53 @@ def _one_char(
     return PropertyDescriptor(name, description, display_name=label, default=default)
 
 
+CUSTOM = "custom"
+#: NiFi's CSV Format presets: (value separator, quote, escape)
+_PRESETS = {
+    "rfc-4180": (",", '"', ""),
+    "excel": (",", '"', ""),
+    "tdf": ("\t", '"', ""),
+    "mysql": ("\t", "", "\\"),
+}
+
+
+def _format_descriptor() -> PropertyDescriptor:
+    return PropertyDescriptor(
+        "csv_format",
+        "A preset of separator, quote and escape (Custom Format: use those properties).",
+        display_name="CSV Format",
+        default=CUSTOM,
+        allowable_values=(
+            AllowableValue(
+                CUSTOM,
+                "Custom Format",
+                "Value Separator, Quote and Escape Character as set",
+            ),
+            AllowableValue(
+                "rfc-4180", "RFC 4180", "Comma separated, double quotes, quotes doubled"
+            ),
+            AllowableValue("excel", "Microsoft Excel", "As Excel writes CSV"),
+            AllowableValue("tdf", "Tab-Delimited", "Tab separated, double quotes"),
+            AllowableValue(
+                "mysql", "MySQL Format", "Tab separated, no quotes, backslash escapes"
+            ),
+        ),
+    )
+
+
+def _dialect(
+    context: ConfigurationContext, delimiter: Any, quote: Any, escape: Any
+) -> tuple[str, str, str]:
+    preset = _PRESETS.get(context.property("csv_format").value or CUSTOM)
+    if preset is not None:
+        return preset
+    return (
+        _char(context.property(delimiter).value) or ",",
+        _char(context.property(quote).value),
+        _char(context.property(escape).value),
+    )
+
+
 class InvalidRow:
     """A malformed row a lenient reader skipped: its line (when known) and text."""
 
@@ -315,6 +362,7 @@ class CSVReader(RecordReaderFactory, ControllerService):
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
+    CSV_FORMAT = _format_descriptor()
     HEADER = PropertyDescriptor(
         "treat_first_line_as_header",
         "The first line names the columns.",
@@ -380,9 +428,9 @@ class CSVReader(RecordReaderFactory, ControllerService):
         self.access = SchemaAccess(context)
         self.header = bool(context.property(self.HEADER).as_bool())
         self.skip_rows = int(context.property(self.SKIP_ROWS).as_int() or 0)
-        self.delimiter = _char(context.property(self.DELIMITER).value) or ","
-        self.quote = _char(context.property(self.QUOTE).value)
-        self.escape = _char(context.property(self.ESCAPE).value)
+        self.delimiter, self.quote, self.escape = _dialect(
+            context, self.DELIMITER, self.QUOTE, self.ESCAPE
+        )
         self.null_string = context.property(self.NULL_STRING).value
         self.null_values = [self.null_string] if self.null_string else [""]
         self.newlines_in_values = bool(context.property(self.NEWLINES).as_bool())
@@ -480,6 +528,7 @@ class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
 
     SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
     SCHEMA_TEXT = schema_text_descriptor()
+    CSV_FORMAT = _format_descriptor()
     HEADER = PropertyDescriptor(
         "include_header_line",
         "Write a header line.",
@@ -512,8 +561,17 @@ class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.access = SchemaAccess(context)
         self.header = bool(context.property(self.HEADER).as_bool())
-        self.delimiter = _char(context.property(self.DELIMITER).value) or ","
-        self.quoting = context.property(self.QUOTE_MODE).value or "needed"
+        fmt = context.property(self.CSV_FORMAT).value or CUSTOM
+        self.delimiter = (
+            _PRESETS[fmt][0]
+            if fmt in _PRESETS
+            else _char(context.property(self.DELIMITER).value) or ","
+        )
+        self.quoting = (
+            "none"
+            if fmt == "mysql"
+            else context.property(self.QUOTE_MODE).value or "needed"
+        )
 
     def create_writer(
         self, sink: BinaryIO, schema: pa.Schema, attributes: Attributes | None = None

@@ -249,3 +249,14 @@ def test_json_writer_handles_types_duckdb_does_not(
         runner, parquet_bytes(table), ("ParquetReader", {}), ("JsonRecordSetWriter", {})
     )
     assert out == b'[{"h":1.5,"d":"0:00:01"},{"h":null,"d":null}]'
+
+
+def test_csv_format_presets(runner: Callable[..., TestRunner]) -> None:
+    """CSV Format presets set the separator: Tab-Delimited reads and writes tabs."""
+    out = convert(
+        runner,
+        b"a\tb\n1\tx y\n",
+        ("CSVReader", {"csv_format": "Tab-Delimited"}),
+        ("CSVRecordSetWriter", {"csv_format": "tdf"}),
+    )
+    assert out == b'"a"\t"b"\n1\t"x y"\n'
