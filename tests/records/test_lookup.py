@@ -109,3 +109,29 @@ def test_needs_a_key() -> None:
     }.items():
         r.set_property(k, v)
     assert any("at least one lookup coordinate" in p for p in r.validate())
+
+
+def test_csv_lookup_with_a_missing_column_does_not_enable(
+    runner: Callable[..., TestRunner], tmp_path: Path
+) -> None:
+    """A key column the CSV lacks keeps the service from enabling, naming the columns."""
+    import pytest
+
+    csv = tmp_path / "c.csv"
+    csv.write_text("code,name\nNO,Norway\n")
+    r = runner(
+        "LookupRecord",
+        JSON,
+        JSONL,
+        lookup_service="lk",
+        key="/cc",
+        result_recordpath="/x",
+    )
+    r.add_service(
+        "lk",
+        "SimpleCsvFileLookupService",
+        {"csv_file": str(csv), "lookup_key_column": "iso"},
+    )
+    r.enqueue(DATA)
+    with pytest.raises(Exception, match="no column 'iso' \\(columns: code, name\\)"):
+        r.run()
