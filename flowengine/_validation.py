@@ -301,6 +301,10 @@ class _Planner:
         for key, raw_value in dynamic_raw.items():
             vloc = _loc(locs, f"properties.{key}=", f"properties.{key}", "properties")
             pwhat = f"{what}: dynamic property {key!r}"
+            # A bad value still names its property: relationships made from dynamic
+            # properties (RouteOnAttribute) must exist, or every connection from them
+            # would repeat the mistake. (With a problem the plan is never used.)
+            dyn[key] = to_text(raw_value)
             value = self.substitute(to_text(raw_value), params, vloc, pwhat, False)
             if value is None:
                 continue

@@ -95,3 +95,32 @@ def test_validate_reports_processors_own_checks_with_location(tmp_path: Path) ->
         "nested.yaml:8:7: processor 'inner.route': at least one condition (dynamic property) is required",
         "nested.yaml: 1 problem(s)",
     ]
+
+
+CASCADE = """\
+flow: oops
+processors:
+  gen: {type: GenerateFlowFile, schedule: {max_triggers: 1}}
+  route:
+    type: RouteOnAttribute
+    properties: {big: "${fileSize:gt(#{limit})}"}
+    auto_terminate: [unmatched]
+  log: {type: LogAttribute, auto_terminate: [success]}
+connections:
+  - gen -> route
+  - route:big -> log
+"""
+
+
+def test_a_bad_condition_is_reported_once(tmp_path: Path) -> None:
+    """A RouteOnAttribute condition with a mistake still names its relationship."""
+    from flowengine._loader import read_flow
+
+    path = tmp_path / "oops.yaml"
+    path.write_text(CASCADE, encoding="utf-8")
+    flow, problems = read_flow(path)
+    assert flow is not None and problems == []
+    assert [str(p) for p in flow.validate()] == [
+        f"{path}:6:38: processor 'route': dynamic property 'big': "
+        "parameter #{limit} is not defined"
+    ]
