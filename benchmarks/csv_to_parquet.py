@@ -103,9 +103,8 @@ def floor(csv_path: str, out_path: str, filtered: bool = False) -> dict[str, Any
         nonlocal writer, pending, pending_rows
         if writer is None:
             writer = pq.ParquetWriter(out_path, reader.schema)
-        writer.write_table(
-            pa.Table.from_batches(pending, reader.schema), row_group_size=ROW_GROUP
-        )
+        # one row group per flush (~1 M rows; pyarrow's default caps a group at 1 Mi)
+        writer.write_table(pa.Table.from_batches(pending, reader.schema))
         pending, pending_rows = [], 0
 
     for batch in reader:
