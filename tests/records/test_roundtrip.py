@@ -260,3 +260,12 @@ def test_csv_format_presets(runner: Callable[..., TestRunner]) -> None:
         ("CSVRecordSetWriter", {"csv_format": "tdf"}),
     )
     assert out == b'"a"\t"b"\n1\t"x y"\n'
+
+
+def test_csv_escape_character(runner: Callable[..., TestRunner]) -> None:
+    """An escape character protects separators and quotes inside values."""
+    reader = ("CSVReader", {"escape_character": "\\"})
+    out = convert(
+        runner, b'k,v\n1,a\\,b\n2,"say \\"hi\\""\n', reader, ("JsonRecordSetWriter", {})
+    )
+    assert out == b'[{"k":1,"v":"a,b"},{"k":2,"v":"say \\"hi\\""}]'
