@@ -269,3 +269,18 @@ def test_csv_escape_character(runner: Callable[..., TestRunner]) -> None:
         runner, b'k,v\n1,a\\,b\n2,"say \\"hi\\""\n', reader, ("JsonRecordSetWriter", {})
     )
     assert out == b'[{"k":1,"v":"a,b"},{"k":2,"v":"say \\"hi\\""}]'
+
+
+def test_avro_deflate(runner: Callable[..., TestRunner], flat_table: pa.Table) -> None:
+    """The DEFLATE codec writes files the reader decodes."""
+    encoded = convert(
+        runner,
+        parquet_bytes(flat_table),
+        ("ParquetReader", {}),
+        ("AvroRecordSetWriter", {"compression_format": "DEFLATE"}),
+    )
+    assert b"deflate" in encoded[:200]
+    back = read_parquet(
+        convert(runner, encoded, ("AvroReader", {}), ("ParquetRecordSetWriter", {}))
+    )
+    assert back.to_pylist() == flat_table.to_pylist()
