@@ -603,91 +603,106 @@ class ProcessSession:
         if not records and self._state is None:
             return
         node = self._node
-        for rec in records.values():
-            if rec.rel is None and not rec.removed:
-                self.rollback()
-                raise FlowFileHandlingError(
-                    f"{rec.current!r} was neither transferred nor removed "
-                    f"(transfer relationship not specified) in {node.name}"
-                )
         runtime = node.runtime
         repo = self._repo
         now_ms = self._clock.time_ms()
+        # One pass sorts FlowFiles by outcome; nothing is changed until it has checked
+        # that every FlowFile has one (else: rollback and FlowFileHandlingError).
+        routed: dict[str, list[FlowFile]] = {}
+        to_self: list[_Record] = []
+        removed: list[_Record] = []
+        release: list[ContentClaim] = []
+        for rec in records.values():
+            rel = rec.rel
+            cur = rec.current
+            orig = rec.original
+            if rel is None:
+                if rec.removed:
+                    removed.append(rec)
+                    continue
+                self.rollback()
+                raise FlowFileHandlingError(
+                    f"{cur!r} was neither transferred nor removed "
+                    f"(transfer relationship not specified) in {node.name}"
+                )
+            # The queued original's claim is released when the content changed.
+            if (
+                orig is not None
+                and orig.claim is not cur.claim
+                and orig.claim is not None
+            ):
+                release.append(orig.claim)
+            if rel is _SELF:
+                to_self.append(rec)
+                continue
+            bucket = routed.get(rel)
+            if bucket is None:
+                routed[rel] = [cur]
+            else:
+                bucket.append(cur)
+
+        owned = self._owned
         placements: dict[Connection, list[FlowFile]] = {}
         dropped: list[tuple[FlowFile, str]] = []
-        release: list[ContentClaim] = []
         fanout: list[tuple[FlowFile, FlowFile]] = []
         rel_counts: dict[str, int] = {}
         terminated: dict[str, int] = {}
         out_count = out_bytes = 0
-        owned = self._owned
-        conns_for = node.connections_for
-        conns_cache: dict[str, list[Connection]] = {}
-        for rec in records.values():
+        for rec in removed:
             cur = rec.current
             orig = rec.original
-            # The queued original's reference is released when content changed or it left.
-            if (
-                orig is not None
-                and orig.claim is not None
-                and (rec.removed or orig.claim is not cur.claim)
-            ):
+            if orig is not None and orig.claim is not None:
                 release.append(orig.claim)
-            if owned:
-                owned.pop(
-                    cur.id, None
-                )  # ownership moves to the queue (or is released below)
-            if rec.removed:
-                if cur.claim is not None and (
-                    orig is None or orig.claim is not cur.claim
-                ):
-                    release.append(cur.claim)
-                if orig is not None:  # created-and-removed here: as if it never existed
-                    reason = cur._attrs.get("discard.reason") or "Removed by processor"
-                    dropped.append((cur, reason))
-                continue
-            rel = rec.rel
-            assert rel is not None
-            if rel is _SELF:
-                placements.setdefault(rec.source, []).append(cur)  # type: ignore[arg-type]
-                continue
-            rel_counts[rel] = rel_counts.get(rel, 0) + 1
-            conns = conns_cache.get(rel)
-            if conns is None:
-                conns = conns_cache[rel] = conns_for(rel)
+            if orig is not None:  # created-and-removed here: as if it never existed
+                reason = cur._attrs.get("discard.reason") or "Removed by processor"
+                dropped.append((cur, reason))
+        for rec in to_self:
+            owned.pop(rec.current.id, None)  # the queue holds its claim again
+            placements.setdefault(rec.source, []).append(rec.current)  # type: ignore[arg-type]
+        for rel, ffs in routed.items():
+            rel_counts[rel] = len(ffs)
+            conns = node.connections_for(rel)
             if not conns:
-                # Leaving the flow: release the current claim whoever holds it (the
-                # session for new/changed content, else the queue the original sat in).
-                if cur.claim is not None:
-                    release.append(cur.claim)
-                dropped.append((cur, f"Auto-Terminated by {rel} Relationship"))
-                terminated[rel] = terminated.get(rel, 0) + 1
+                # Leaving the flow: the current claim is released whoever holds it (the
+                # session for new content, else the queue the original sat in).
+                reason = f"Auto-Terminated by {rel} Relationship"
+                for cur in ffs:
+                    if owned:
+                        owned.pop(cur.id, None)
+                    if cur.claim is not None:
+                        release.append(cur.claim)
+                    dropped.append((cur, reason))
+                terminated[rel] = len(ffs)
                 continue
-            out_count += 1
-            out_bytes += cur.size
-            first = placements.get(conns[0])
-            if first is None:
-                placements[conns[0]] = [cur]
+            size = 0
+            for cur in ffs:
+                size += cur.size
+            if owned:
+                for cur in ffs:
+                    owned.pop(cur.id, None)  # ownership moves to the queue
+            out_count += len(ffs) * len(conns)
+            out_bytes += size * len(conns)
+            target = placements.get(conns[0])
+            if target is None:
+                placements[conns[0]] = ffs
             else:
-                first.append(cur)
-            if len(conns) == 1:
-                continue
+                target.extend(ffs)
             for extra in conns[1:]:
-                attrs = dict(cur._attrs)
-                attrs["uuid"] = new_uuid()
-                copy = FlowFile(
-                    attrs,
-                    cur.claim,
-                    entry_date=cur.entry_date,
-                    lineage_start_date=cur.lineage_start_date,
-                    penalty_until=cur.penalty_until,
-                )
-                if cur.claim is not None:
-                    repo.incref(cur.claim)
-                placements.setdefault(extra, []).append(copy)
-                fanout.append((cur, copy))
-                out_count += 1
-                out_bytes += cur.size
+                copies = placements.setdefault(extra, [])
+                for cur in ffs:
+                    attrs = dict(cur._attrs)
+                    attrs["uuid"] = new_uuid()
+                    copy = FlowFile(
+                        attrs,
+                        cur.claim,
+                        entry_date=cur.entry_date,
+                        lineage_start_date=cur.lineage_start_date,
+                        penalty_until=cur.penalty_until,
+                    )
+                    if cur.claim is not None:
+                        repo.incref(cur.claim)
+                    copies.append(copy)
+                    fanout.append((cur, copy))
         # Any claim the session still owns belongs to nothing that survives.
         if owned:
             release.extend(owned.values())

@@ -322,6 +322,36 @@ def test_claims_are_released_when_flowfiles_leave() -> None:
     assert runtime.content.resource_count() == 0
 
 
+def test_auto_terminated_flowfiles_release_their_content() -> None:
+    """Changed, unchanged and new FlowFiles dropped by auto-termination leak nothing."""
+    import flowengine
+
+    f = flowengine.Flow("leak")
+    f.add_input_port("in")
+    f.add_processor("a", "UpdateAttribute", {"x": "1"})
+    f.add_processor(
+        "b",
+        "GenerateFlowFile",
+        {"custom_text": "new"},
+        schedule={"max_triggers": 1},
+        auto_terminate=["success"],
+    )
+
+    @flowengine.transform
+    def rewrite(flowfile: flowengine.FlowFile, content: bytes) -> bytes:
+        return content + b"!"
+
+    f.add_processor("c", rewrite, auto_terminate=["success", "failure"])
+    f.connect("in", "a")
+    f.connect("a", "c")
+    seen: dict[str, object] = {}
+    with f.run(
+        inputs={"in": [b"one", b"two"]}, on_start=lambda rt: seen.update(rt=rt)
+    ) as res:
+        assert res.drained
+        assert seen["rt"].content.resource_count() == 0  # type: ignore[attr-defined]
+
+
 def test_rollback_releases_content_written_in_the_session() -> None:
     """Partial content written before a rollback is discarded."""
     r = runner()
