@@ -10,6 +10,7 @@ keeps the counters and bulletins that status snapshots read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import traceback
@@ -238,6 +239,7 @@ class Node:
             self.processor.on_trigger(self.context, session)
             session.commit()
         except BaseException as exc:
+            _note_inputs(exc, session)
             # Disk full is nobody's FlowFile's fault: don't penalize, the node yields.
             session.rollback(penalize=not isinstance(exc, ContentRepositoryFullError))
             return exc
@@ -261,6 +263,7 @@ class Node:
                     session.commit()
                     error = None
                 except BaseException as exc:
+                    _note_inputs(exc, session)
                     session.rollback(penalize=not isinstance(exc, ContentRepositoryFullError))
                     if isinstance(exc, anyio.get_cancelled_exc_class()):
                         raise
@@ -298,13 +301,28 @@ class Node:
             self.yield_for(None)
             return
         self.add_bulletin("error", msg, uuid)
+        held = len(getattr(error, "flowfile_uuids", ()))
         if isinstance(error, ProcessException):
-            log.error("processing_failed", error=msg, flowfile=uuid)
+            log.error("processing_failed", error=msg, flowfile=uuid, flowfiles=held)
         else:
             # Unexpected: NiFi logs and administratively yields the processor.
             tb = "".join(traceback.format_exception(error)).rstrip()
-            log.error("trigger_failed", error=msg, flowfile=uuid, traceback=tb)
+            log.error(
+                "trigger_failed", error=msg, flowfile=uuid, flowfiles=held, traceback=tb
+            )
             self.yield_for(self.runtime.administrative_yield)
 
     def summary_counts(self) -> dict[str, Any]:
         return {"in": self.flowfiles_in, "out": self.flowfiles_out, "triggers": self.triggers}
+
+
+def _note_inputs(error: BaseException, session: ProcessSession) -> None:
+    """Record on a trigger's exception which FlowFiles it had taken (before the rollback
+    returns them), so its bulletin and log line name the FlowFile when there was one."""
+    if getattr(error, "flowfile_uuids", None) is not None:
+        return
+    uuids = [ff.get("uuid") for ffs in session._polled.values() for ff in ffs]
+    with contextlib.suppress(AttributeError, TypeError):  # exceptions without __dict__
+        error.flowfile_uuids = uuids  # type: ignore[attr-defined]
+        if len(uuids) == 1 and getattr(error, "flowfile_uuid", None) is None:
+            error.flowfile_uuid = uuids[0]  # type: ignore[attr-defined]

@@ -1,0 +1,45 @@
+"""A failing trigger's bulletin and log line name the processor and the FlowFile."""
+
+from __future__ import annotations
+
+import structlog
+
+from flowengine import ProcessContext, Processor, ProcessSession, Relationship
+from flowengine.testing import TestRunner
+
+
+class Boom(Processor):
+    """Takes a batch and fails."""
+
+    SUCCESS = Relationship("success")
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        if session.get(context.batch_size):
+            raise ValueError("bad bytes")
+
+
+def test_failure_with_one_flowfile_names_it() -> None:
+    """One FlowFile in the failed session: its uuid is in the bulletin and the log."""
+    runner = TestRunner(Boom)
+    runner.enqueue(b"x")
+    with structlog.testing.capture_logs() as logs:
+        runner.run()
+    [bulletin] = runner.bulletins
+    assert bulletin.message == "ValueError: bad bytes"
+    assert bulletin.flowfile_uuid is not None
+    [line] = [e for e in logs if e["event"] == "trigger_failed"]
+    assert line["flowfile"] == bulletin.flowfile_uuid
+    assert line["flowfiles"] == 1
+    assert runner.queue_size() == 1 and runner.penalized_count() == 1
+
+
+def test_failure_with_a_batch_counts_it() -> None:
+    """A failed batch is counted in the log line; no single FlowFile is blamed."""
+    runner = TestRunner(Boom)
+    for i in range(3):
+        runner.enqueue(str(i))
+    with structlog.testing.capture_logs() as logs:
+        runner.run()
+    [line] = [e for e in logs if e["event"] == "trigger_failed"]
+    assert line["flowfiles"] == 3 and line["flowfile"] is None
+    assert runner.bulletins[-1].flowfile_uuid is None
