@@ -166,8 +166,13 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                 "properties": {"type": "object"},
                 "schedule": {"$ref": "#/$defs/schedule"},
                 "auto_terminate": {
-                    "type": "array",
-                    "items": {"type": "string", "examples": rel_names},
+                    "anyOf": [
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "examples": rel_names},
+                        },
+                        {"type": "string", "description": "one relationship"},
+                    ]
                 },
                 "comment": {"type": "string"},
             },
