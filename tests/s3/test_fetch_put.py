@@ -84,3 +84,28 @@ def test_copy_object_server_side(runner_for: Any, s3: Any, bucket: str) -> None:
     r.assert_all_transferred("success", 1)
     r.flowfiles_for("success")[0].assert_attribute_equals("s3.key", "dst/a")
     assert s3.get_object(Bucket=bucket, Key="dst/a")["Body"].read() == b"copy me"
+
+
+def test_sse_c_round_trip(runner_for: Any, s3: Any, bucket: str) -> None:
+    """An object written with a customer key (SSE-C) is fetched back with the same key,
+    and the key never shows up in attributes or provenance."""
+    import base64
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    put = runner_for(
+        PutS3Object, bucket=bucket, encryption_strategy="SSE_C", sse_customer_key=key
+    )
+    put.enqueue(b"for your eyes only", {"filename": "ssec.txt"})
+    put.run()
+    put.assert_all_transferred("success", 1)
+    fetch = runner_for(FetchS3Object, bucket=bucket, sse_customer_key=key)
+    fetch.enqueue(b"", {"filename": "ssec.txt"})
+    fetch.run()
+    fetch.assert_all_transferred("success", 1)
+    got = fetch.flowfiles_for("success")[0]
+    got.assert_content_equals(b"for your eyes only")
+    for r in (put, fetch):
+        for f in r.flowfiles_for("success"):
+            assert key not in str(f.attributes)
+        for e in r.provenance_events():
+            assert key not in str(dict(e.attributes)) + str(e.details)
