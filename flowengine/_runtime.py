@@ -489,6 +489,9 @@ class FlowRuntime:
                 await self._stop.wait()
         if not node.running:
             return
+        if node.id in self._crons:
+            # NiFi's CRON-driven agent first fires at the next matching time, not at start.
+            node.next_run_at = max(node.next_run_at, self.next_cron_fire(node))
         tasks = 1 if node.kind != "processor" else node.schedule.concurrent_tasks
         async with anyio.create_task_group() as tg:
             for _ in range(tasks):
