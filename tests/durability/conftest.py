@@ -187,3 +187,27 @@ def run_flow(flow: Any, state_dir: Path | str, **kw: Any) -> Any:
     kw.setdefault("until_drained", True)
     kw.setdefault("timeout", 60)
     return flow.run(durable=True, state_dir=str(state_dir), **kw)
+
+
+def run_until_queued(flow: Any, state_dir: Path | str, connection: str, count: int, **kw: Any) -> Any:
+    """Run ``flow`` durably until ``connection`` holds ``count`` FlowFiles, then stop it
+    gracefully (what is queued stays in the repository for the next run)."""
+    stop = threading.Event()
+
+    def watch(runtime: Any) -> None:
+        conn = next(c for c in runtime.connections if c.id == connection)
+        while not stop.wait(0.01):
+            if conn.queued_count >= count:
+                runtime.request_stop()
+                return
+
+    def on_start(runtime: Any) -> None:
+        threading.Thread(target=watch, args=(runtime,), daemon=True).start()
+        if extra is not None:
+            extra(runtime)
+
+    extra = kw.pop("on_start", None)
+    try:
+        return flow.run(durable=True, state_dir=str(state_dir), until_drained=False, timeout=kw.pop("timeout", 120), on_start=on_start, **kw)
+    finally:
+        stop.set()

@@ -17,7 +17,10 @@ from .conftest import (
     content_of,
     referenced,
     run_flow,
+    run_until_queued,
 )
+
+Q = "src:success->gate"
 
 
 def _gated_flow(total: int, per_trigger: int = 100, size: int = 0, sink: str = "sink") -> flowengine.Flow:
@@ -32,7 +35,7 @@ def _gated_flow(total: int, per_trigger: int = 100, size: int = 0, sink: str = "
 
 def test_restart_restores_every_committed_flowfile_in_order(tmp_path: Path, gate: threading.Event, records: dict) -> None:
     """FlowFiles queued when a run stops come back in the same queue, same order, same content."""
-    first = run_flow(_gated_flow(2_500, size=300), tmp_path, until_drained=False, timeout=2.0)
+    first = run_until_queued(_gated_flow(2_500, size=300), tmp_path, Q, 2_500)
     queued = {c.id: c.queued_count for c in first.status.connections}
     first.close()
     assert queued["src:success->gate"] == 2_500
@@ -50,7 +53,7 @@ def test_restart_restores_every_committed_flowfile_in_order(tmp_path: Path, gate
 
 def test_component_state_is_committed_with_the_flowfiles(tmp_path: Path, gate: threading.Event, records: dict) -> None:
     """A source's state survives a restart with its FlowFiles: nothing is emitted twice."""
-    run_flow(_gated_flow(300, per_trigger=50), tmp_path, until_drained=False, timeout=1.0).close()
+    run_until_queued(_gated_flow(300, per_trigger=50), tmp_path, Q, 300).close()
     gate.set()
     run_flow(_gated_flow(300, per_trigger=50), tmp_path).close()
     assert sorted(int(a["n"]) for a, _ in records["out"]) == list(range(300))
@@ -58,7 +61,7 @@ def test_component_state_is_committed_with_the_flowfiles(tmp_path: Path, gate: t
 
 def test_orphaned_flowfiles_are_kept_and_reported(tmp_path: Path, gate: threading.Event, records: dict) -> None:
     """FlowFiles whose queue left the flow stay in the repository and come back with it."""
-    run_flow(_gated_flow(200), tmp_path, until_drained=False, timeout=1.0).close()
+    run_until_queued(_gated_flow(200), tmp_path, Q, 200).close()
     edited = flowengine.Flow("restart")
     edited.add_processor("other", Source, {"total": "1"})
     edited.add_processor("sink2", Collect, {"key": "other"})
@@ -76,7 +79,7 @@ def test_sync_always_round_trip(tmp_path: Path, gate: threading.Event, records: 
     """With sync: always every commit is fsynced (content too) and restarts restore it."""
     flow = _gated_flow(400, size=2_000)
     flow.settings["sync"] = "always"
-    run_flow(flow, tmp_path, until_drained=False, timeout=1.5).close()
+    run_until_queued(flow, tmp_path, Q, 400).close()
     gate.set()
     run_flow(flow, tmp_path).close()
     assert sorted(int(a["n"]) for a, _ in records["out"]) == list(range(400))

@@ -11,7 +11,7 @@ import pytest
 
 import flowengine
 
-from .conftest import Collect, Gate, Source, content_of, run_flow
+from .conftest import Collect, Gate, Source, content_of, run_flow, run_until_queued
 
 
 def _flow(total: int, threshold: int | None, batch: int | None, size: int = 20) -> flowengine.Flow:
@@ -56,7 +56,7 @@ class _Sampler:
 def test_big_queue_swaps_out_and_restores_in_order(tmp_path: Path, gate: threading.Event, records: dict) -> None:
     """Beyond the threshold FlowFiles leave memory; after a restart all come back in order."""
     sampler = _Sampler()
-    first = run_flow(_flow(30_000, 2_000, 1_000), tmp_path, until_drained=False, timeout=4.0, on_start=sampler.attach)
+    first = run_until_queued(_flow(30_000, 2_000, 1_000), tmp_path, "src:success->gate", 30_000, on_start=sampler.attach)
     sampler.stop()
     (stat,) = [c for c in first.status.connections if c.id == "src:success->gate"]
     first.close()
@@ -85,6 +85,7 @@ def test_swap_in_during_a_run_keeps_fifo_order(tmp_path: Path, gate: threading.E
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_million_flowfile_queue_has_bounded_rss(tmp_path: Path, gate: threading.Event, records: dict) -> None:
     """1,000,000 queued FlowFiles with the default threshold: RSS grows by well under
     what holding them in memory takes (~500 MB)."""
@@ -103,7 +104,7 @@ def test_million_flowfile_queue_has_bounded_rss(tmp_path: Path, gate: threading.
     t.start()
     start = time.monotonic()
     try:
-        first = run_flow(_flow(1_000_000, None, None, size=0), tmp_path, until_drained=False, timeout=120.0)
+        first = run_until_queued(_flow(1_000_000, None, None, size=0), tmp_path, "src:success->gate", 1_000_000, timeout=600)
     finally:
         stop.set()
         t.join()
