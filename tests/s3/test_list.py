@@ -277,3 +277,28 @@ def test_objects_written_during_listings_and_restarts_are_emitted_once(
     assert n >= 2
     assert len(emitted) == len(set(emitted)), "an object was emitted twice"
     assert sorted(emitted) == sorted(written)
+
+
+def test_listing_lag_catches_objects_visible_later_than_their_timestamp(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
+    """With timestamps and no lag, an object that shows up 8 s after its lastModified,
+    once a newer object has been listed, is lost; a 10 s lag holds the newer object
+    back, so the late one is still emitted (once)."""
+    no_lag = runner_for(ListS3, bucket=bucket, listing_lag="0 sec")
+    lag = runner_for(ListS3, bucket=bucket, listing_lag="10 sec")
+    s3.put_object(Bucket=bucket, Key="a-backdated-20s", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="c-now", Body=b"x")
+    no_lag.run()
+    lag.run()
+    assert sorted(listed(no_lag)) == ["a-backdated-20s", "c-now"]
+    emitted = listed(lag)
+    assert "a-backdated-20s" in emitted
+    s3.put_object(Bucket=bucket, Key="b-backdated-8s", Body=b"x")  # visible late
+    no_lag.run()
+    assert listed(no_lag) == []  # lost: older than the newest one already listed
+    time.sleep(2.2)  # b is now older than the lag
+    lag.run()
+    emitted += listed(lag)
+    assert "b-backdated-8s" in emitted
+    assert len(emitted) == len(set(emitted))
