@@ -188,7 +188,7 @@ def test_max_triggers_and_timer_period_in_virtual_time(types) -> None:
     res = run(f, clock=clock)
     assert res.drained
     assert res.counts["a"].triggers == 3
-    assert clock.monotonic() - before >= 7200
+    assert clock.monotonic() - before >= 7200 - 1e-6  # float sums of virtual sleeps
 
 
 def test_cron_schedule_in_virtual_time(types) -> None:
