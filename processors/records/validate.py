@@ -287,6 +287,8 @@ validate:
                             first += batch.num_rows
                             w.write(good)
                             if bad.num_rows:
+                                if not spool.rows("invalid"):
+                                    schemas.append(bad.schema)
                                 spool.add("invalid", bad)
                                 invalid_count += bad.num_rows
                                 details.extend(
@@ -296,7 +298,7 @@ validate:
                                     ]
                                 )
                         valid_result.append(w.finish())
-                        schemas.append(reader.schema)
+                        schemas.append(reader.schema)  # (if no record was invalid)
                         for row in getattr(reader, "invalid_rows", []):
                             invalid_count += 1
                             if len(details) < 20:
