@@ -115,3 +115,46 @@ def test_million_flowfile_queue_has_bounded_rss(tmp_path: Path, gate: threading.
     assert stat.queued_count == 1_000_000
     assert stat.swapped_count >= 1_000_000 - 30_000
     assert grown_mb < 200
+
+
+def test_swapping_with_a_prioritizer_delivers_everything_once(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+    """A prioritized queue that swaps still delivers every FlowFile exactly once."""
+    f = flowengine.Flow("swap-prio")
+    f.add_processor("src", Source, {"total": "5000", "per_trigger": "500"})
+    f.add_processor("gate", Gate, {"key": "g"}, schedule={"batch_size": 100})
+    f.add_processor("sink", Collect, {"key": "out"}, schedule={"batch_size": 100})
+    f.connect("src", "gate", back_pressure_objects=0, prioritizers=["NewestFlowFileFirstPrioritizer"])
+    f.connect("gate", "sink")
+    f.settings.update(swap_threshold=500, swap_batch_size=250)
+    opener = threading.Timer(1.0, gate.set)
+    opener.start()
+    try:
+        run_flow(f, tmp_path).close()
+    finally:
+        opener.cancel()
+    assert sorted(int(a["n"]) for a, _ in records["out"]) == list(range(5000))
+
+
+def test_swapped_flowfiles_expire_and_release_their_content(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+    """FlowFiles that expired while swapped out are dropped (EXPIRE) when swapped back in."""
+    from .conftest import content_files, referenced
+
+    f = flowengine.Flow("swap-expire")
+    f.add_processor("src", Source, {"total": "3000", "per_trigger": "500", "size": "50"})
+    f.add_processor("gate", Gate, {"key": "g"}, schedule={"batch_size": 100})
+    f.add_processor("sink", Collect, {"key": "out"})
+    f.connect("src", "gate", back_pressure_objects=0, expiration="1 sec")
+    f.connect("gate", "sink")
+    f.settings.update(swap_threshold=500, swap_batch_size=250)
+    opener = threading.Timer(2.5, gate.set)
+    opener.start()
+    try:
+        res = run_flow(f, tmp_path)
+    finally:
+        opener.cancel()
+    expired = res.provenance.query(event_type="EXPIRE")
+    res.close()
+    assert len(expired) + len(records.get("out", [])) == 3000
+    assert len(expired) > 2000
+    assert referenced(tmp_path) == (0, set())
+    assert content_files(tmp_path) == set()
