@@ -204,6 +204,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         self._rlock = threading.Lock()
         self._live: dict[int, tuple[int, dict[str, str], bytes]] = {}
         self._live_lock = threading.Lock()
+        self._state_lock = threading.Lock()  # readers must not wait for a write in progress
         self._qids: dict[str, int] = dict(self._con.execute("SELECT name, id FROM queues"))
         self._state: dict[str, dict[str, str]] = {
             cid: _decode(blob) for cid, blob in self._con.execute("SELECT component, data FROM state")
@@ -296,7 +297,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         return dict(self._orphans)
 
     def load_state(self, component_id: str) -> dict[str, str]:
-        with self._live_lock:
+        with self._state_lock:
             return dict(self._state.get(component_id, {}))
 
     def commit(self, delta: CommitDelta) -> None:
@@ -399,8 +400,10 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                     qids.pop(qname, None)
                 raise
             self._seq = seq
-            for cid, st in states.items():
-                self._state[cid] = dict(st)
+            if states:
+                with self._state_lock:
+                    for cid, st in states.items():
+                        self._state[cid] = dict(st)
 
     def _execute(self, inserts: dict[int, tuple[Any, ...]], deletes: list[int], states: dict[str, dict[str, str]], new_queues: list[tuple[int, str]]) -> None:
         con = self._con

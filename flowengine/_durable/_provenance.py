@@ -142,6 +142,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self._wake = threading.Event()
         self._closed = read_only
         self._thread: threading.Thread | None = None
+        self._retained_at = -1e9
+        self._total = 0
         if not read_only:
             self.apply_retention()
             self._thread = threading.Thread(target=self._loop, args=(flush_interval,), name="provenance-writer", daemon=True)
@@ -189,7 +191,11 @@ class ParquetProvenanceRepository(ProvenanceRepository):
                 os.replace(tmp, path)  # readers never see a half-written segment
                 with self._lock:
                     self._pending.pop(0)
-                self.apply_retention()
+                self._total += path.stat().st_size
+                # Listing thousands of segments is not free: check age once a minute, size
+                # whenever the running total says the limit is passed.
+                if self._total > self.max_size or time.monotonic() - self._retained_at >= 60.0:
+                    self.apply_retention()
 
     def flush(self) -> None:
         """Write every buffered event as segments now."""
@@ -198,17 +204,19 @@ class ParquetProvenanceRepository(ProvenanceRepository):
 
     def apply_retention(self) -> int:
         """Delete the oldest segments beyond the age or size limits; count deleted."""
+        self._retained_at = time.monotonic()
         segs = self.segments()
-        sizes = [p.stat().st_size for p in segs]
-        total = sum(sizes)
+        stats = [p.stat() for p in segs]
+        total = sum(st.st_size for st in stats)
         cutoff = time.time() - self.max_age
         deleted = 0
-        for p, size in zip(segs[:-1], sizes[:-1], strict=True):  # keep the newest
-            if total <= self.max_size and p.stat().st_mtime >= cutoff:
+        for p, st in zip(segs[:-1], stats[:-1], strict=True):  # keep the newest
+            if total <= self.max_size and st.st_mtime >= cutoff:
                 break
             p.unlink(missing_ok=True)
-            total -= size
+            total -= st.st_size
             deleted += 1
+        self._total = total
         return deleted
 
     # -- ProvenanceRepository ------------------------------------------------------------
