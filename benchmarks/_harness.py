@@ -44,6 +44,7 @@ __all__ = [
     "commit",
     "discover",
     "durable_available",
+    "interleaved",
     "machine",
     "main",
     "main_single",
@@ -226,6 +227,42 @@ def median_of(
     runs.sort(key=lambda r: float(r[0][key]))
     mid = runs[(len(runs) - 1) // 2]
     return mid[0], max(r[1] for r in runs), [float(r[0][key]) for r in runs]
+
+
+Measure = Callable[[], tuple[dict[str, Any], float]]
+
+
+def interleaved(
+    variants: Mapping[str, Measure],
+    reps: int,
+    reps_for: Mapping[str, int] | None = None,
+) -> dict[str, tuple[dict[str, Any], float] | Exception]:
+    """Run every variant once per round, ``reps`` rounds; per variant (median result,
+    max RSS), or the exception that stopped it.
+
+    Interleaving spreads load that drifts during a run (shared machines) over all
+    variants instead of penalizing whichever ran during a busy spell. ``reps_for`` caps
+    the repetitions of slow variants. A variant that fails is not retried.
+    """
+    runs: dict[str, list[tuple[dict[str, Any], float]]] = {
+        name: [] for name in variants
+    }
+    failed: dict[str, Exception] = {}
+    for r in range(max(1, reps)):
+        for name, fn in variants.items():
+            if name in failed or r >= (reps_for or {}).get(name, reps):
+                continue
+            try:
+                runs[name].append(fn())
+            except ChildError as exc:
+                failed[name] = exc
+    out: dict[str, tuple[dict[str, Any], float] | Exception] = dict(failed)
+    for name, got in runs.items():
+        if name in failed or not got:
+            continue
+        got.sort(key=lambda g: float(g[0]["seconds"]))
+        out[name] = (got[(len(got) - 1) // 2][0], max(g[1] for g in got))
+    return out
 
 
 def row(

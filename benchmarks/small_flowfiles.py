@@ -18,6 +18,7 @@ different rule that existing functions can express; see :func:`_expressions`.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -33,6 +34,7 @@ REPS_FULL = 3
 REPS_QUICK = 1
 BATCH = 1000
 GC_TUNED = (50_000, 20, 100)
+BASELINE = "baseline: python loop"
 #: 100 bytes, the same for every message (GenerateFlowFile's non-unique mode)
 PAYLOAD = msgs.PAYLOAD
 
@@ -103,7 +105,7 @@ def flowengine_variant(
     return {
         "seconds": seconds,
         "count": count,
-        "sha256": sha,
+        "checksum": sha,
         "ok": result.ok,
         "drained": result.drained,
     }
@@ -127,7 +129,7 @@ def baseline_variant(n: int, out: str) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "count": count,
-        "sha256": sha,
+        "checksum": sha,
         "ok": True,
         "drained": True,
     }
@@ -135,29 +137,13 @@ def baseline_variant(n: int, out: str) -> dict[str, Any]:
 
 # -- orchestration -------------------------------------------------------------------
 def run(quick: bool) -> list[dict[str, Any]]:
-    """Baseline, then each variant; rows with FlowFiles/s and ratio to the baseline."""
+    """Baseline, our variants and the peers, interleaved; FlowFiles/s rows."""
     n = N_QUICK if quick else N_FULL
     reps = REPS_QUICK if quick else REPS_FULL
     rows: list[dict[str, Any]] = []
     with h.scratch_dir(WORKLOAD) as tmp:
         out = os.path.join(tmp, "out.bin")
-        base, base_rss, _ = h.median_of(
-            reps,
-            lambda: h.measure(f"{__name__}:baseline_variant", {"n": n, "out": out}),
-        )
-        base_rate = n / base["seconds"]
-        rows.append(
-            h.row(
-                WORKLOAD,
-                "baseline: python loop",
-                base_rate,
-                "FlowFiles/s",
-                "python loop",
-                base_rate,
-                base_rss,
-            )
-        )
-        variants: list[tuple[str, dict[str, Any]]] = [
+        ours: list[tuple[str, dict[str, Any]]] = [
             ("in-memory", {}),
             ("durable", {"durable": True}),
             ("durable+provenance", {"durable": True, "provenance": True}),
@@ -168,63 +154,92 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 {"gc_threshold": list(GC_TUNED)},
             ),
         ]
-        for name, kw in variants:
-            if kw.get("durable") and not h.durable_available():
-                print(
-                    f"   {name}: skipped (durable repositories are not available yet)",
-                    file=sys.stderr,
-                )
-                continue
-
-            def once(kw: dict[str, Any] = kw) -> tuple[dict[str, Any], float]:
-                state = os.path.join(tmp, f"state-{time.monotonic_ns()}")
-                args = {"n": n, "out": out, **kw}
-                if kw.get("durable"):
-                    args["state_dir"] = state
-                return h.measure(f"{__name__}:flowengine_variant", args)
-
-            try:
-                # Durable runs take minutes at full size: one repetition each.
-                runs = 1 if kw.get("durable") and not quick else reps
-                res, rss, _ = h.median_of(runs, once)
-            except h.ChildError as exc:
-                if "durable repositories are not available" in str(exc):
-                    print(
-                        f"   {name}: skipped (durable repositories are not available)",
-                        file=sys.stderr,
-                    )
-                    continue
-                raise
-            _same_output(name, res, base)
-            rate = n / res["seconds"]
-            rows.append(
-                h.row(
-                    WORKLOAD, name, rate, "FlowFiles/s", "python loop", base_rate, rss
-                )
+        if not h.durable_available():
+            print(
+                "   durable variants: skipped (durable repositories are not available)",
+                file=sys.stderr,
             )
-        from benchmarks.peers import peer_rows
+            ours = [(name, kw) for name, kw in ours if not kw.get("durable")]
 
-        rows.extend(
-            peer_rows(
+        def flow(kw: dict[str, Any]) -> tuple[dict[str, Any], float]:
+            args = {"n": n, "out": out, **kw}
+            if kw.get("durable"):
+                args["state_dir"] = os.path.join(tmp, f"state-{time.monotonic_ns()}")
+            return h.measure(f"{__name__}:flowengine_variant", args)
+
+        variants: dict[str, Any] = {
+            BASELINE: lambda: h.measure(
+                f"{__name__}:baseline_variant", {"n": n, "out": out}
+            ),
+        }
+        variants.update({name: functools.partial(flow, kw) for name, kw in ours})
+        from benchmarks.peers import checked, peer_variants
+
+        peers = peer_variants(tmp, n=n)
+        variants.update(peers)
+        # Durable runs take minutes at full size: one repetition each.
+        slow = {name: 1 for name, kw in ours if kw.get("durable") and not quick}
+        results = h.interleaved(variants, reps, slow)
+
+        base_outcome = results[BASELINE]
+        if isinstance(base_outcome, Exception):
+            raise base_outcome
+        base, base_rss = base_outcome
+        base_rate = n / base["seconds"]
+        expected = (base["count"], base["checksum"])
+        rows.append(
+            h.row(
                 WORKLOAD,
-                quick,
-                tmp,
-                baseline=("python loop", base_rate),
-                expected=(base["count"], base["sha256"]),
-                n=n,
-                reps=reps,
+                BASELINE,
+                base_rate,
+                "FlowFiles/s",
+                "python loop",
+                base_rate,
+                base_rss,
             )
         )
+        for name, _ in ours:
+            outcome = results[name]
+            if isinstance(outcome, Exception):
+                raise outcome
+            res, rss = outcome
+            _same_output(name, res, expected)
+            rows.append(
+                h.row(
+                    WORKLOAD,
+                    name,
+                    n / res["seconds"],
+                    "FlowFiles/s",
+                    "python loop",
+                    base_rate,
+                    rss,
+                )
+            )
+        for name in peers:
+            ok = checked(name, results[name], expected)
+            if ok is not None:
+                rows.append(
+                    h.row(
+                        WORKLOAD,
+                        name,
+                        n / ok[0]["seconds"],
+                        "FlowFiles/s",
+                        "python loop",
+                        base_rate,
+                        ok[1],
+                        note=ok[0].get("note"),
+                    )
+                )
     return rows
 
 
-def _same_output(name: str, res: dict[str, Any], base: dict[str, Any]) -> None:
+def _same_output(name: str, res: dict[str, Any], expected: tuple[int, str]) -> None:
     if not res.get("drained"):
         raise RuntimeError(f"{WORKLOAD}/{name}: the flow did not drain")
-    if (res["count"], res["sha256"]) != (base["count"], base["sha256"]):
+    if (res["count"], res["checksum"]) != expected:
         raise RuntimeError(
             f"{WORKLOAD}/{name}: output differs from the baseline "
-            f"({res['count']} vs {base['count']} messages)"
+            f"({res['count']} vs {expected[0]} messages)"
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 import time
 from typing import Any
@@ -25,6 +26,9 @@ N_FULL = 1_000_000
 N_QUICK = 20_000
 REPS_FULL = 3
 REPS_QUICK = 1
+BASELINE = "baseline: python loop"
+COLD = "in-memory: QueryRecord"
+WARM = "in-memory: QueryRecord, warm process"
 QUERY = (
     "SELECT UPPER(line) AS line FROM FLOWFILE "
     "WHERE CAST(SUBSTR(line, 1, 9) AS BIGINT) % 2 = 0"
@@ -127,7 +131,7 @@ def baseline_variant(n: int, source: str, out: str) -> dict[str, Any]:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    """Baseline, flowengine and peers over the same input file; records/s rows."""
+    """Baseline, flowengine and peers over the same input file, interleaved."""
     n = N_QUICK if quick else N_FULL
     reps = REPS_QUICK if quick else REPS_FULL
     rows: list[dict[str, Any]] = []
@@ -135,43 +139,53 @@ def run(quick: bool) -> list[dict[str, Any]]:
         os.mkdir(os.path.join(tmp, "in"))
         source = os.path.join(tmp, "in", "messages.txt")
         msgs.write_records_input(source, n)
-        base, base_rss, _ = h.median_of(
-            reps,
-            lambda: h.measure(
-                f"{__name__}:baseline_variant",
-                {"n": n, "source": source, "out": os.path.join(tmp, "base.txt")},
-            ),
-        )
-        rate = n / base["seconds"]
-        rows.append(
-            h.row(
-                WORKLOAD,
-                "baseline: python loop",
-                rate,
-                "records/s",
-                "python loop",
-                rate,
-                base_rss,
-            )
-        )
-        expected = (base["count"], base["checksum"])
 
         def once(warm: bool) -> tuple[dict[str, Any], float]:
             out_dir = os.path.join(tmp, f"out-{time.monotonic_ns()}")
             os.mkdir(out_dir)
-            return h.measure(
-                f"{__name__}:flowengine_variant",
-                {"n": n, "source": source, "out_dir": out_dir, "warm": warm},
-            )
+            try:
+                return h.measure(
+                    f"{__name__}:flowengine_variant",
+                    {"n": n, "source": source, "out_dir": out_dir, "warm": warm},
+                )
+            finally:
+                shutil.rmtree(out_dir, ignore_errors=True)
+                shutil.rmtree(out_dir + ".warm", ignore_errors=True)
 
-        for name, warm in (
-            ("in-memory: QueryRecord", False),
-            ("in-memory: QueryRecord, warm process", True),
-        ):
-            res, rss, _ = h.median_of(reps, functools.partial(once, warm))
+        ours = {
+            COLD: functools.partial(once, False),
+            WARM: functools.partial(once, True),
+        }
+        variants: dict[str, Any] = {
+            BASELINE: lambda: h.measure(
+                f"{__name__}:baseline_variant",
+                {"n": n, "source": source, "out": os.path.join(tmp, "base.txt")},
+            ),
+            **ours,
+        }
+        from benchmarks.peers import checked, peer_variants
+
+        peers = peer_variants(tmp, n=n, mode="records", source=source)
+        variants.update(peers)
+        results = h.interleaved(variants, reps)
+
+        base_outcome = results[BASELINE]
+        if isinstance(base_outcome, Exception):
+            raise base_outcome
+        base, base_rss = base_outcome
+        rate = n / base["seconds"]
+        expected = (base["count"], base["checksum"])
+        rows.append(
+            h.row(WORKLOAD, BASELINE, rate, "records/s", "python loop", rate, base_rss)
+        )
+        for name in ours:
+            outcome = results[name]
+            if isinstance(outcome, Exception):
+                raise outcome
+            res, rss = outcome
             if (res["count"], res["checksum"]) != expected:
                 raise RuntimeError(
-                    f"{WORKLOAD}: output differs from the baseline "
+                    f"{WORKLOAD}/{name}: output differs from the baseline "
                     f"({res['count']} vs {expected[0]} lines)"
                 )
             rows.append(
@@ -185,21 +199,21 @@ def run(quick: bool) -> list[dict[str, Any]]:
                     rss,
                 )
             )
-        from benchmarks.peers import peer_rows
-
-        rows.extend(
-            peer_rows(
-                WORKLOAD,
-                quick,
-                tmp,
-                baseline=("python loop", rate),
-                expected=expected,
-                mode="records",
-                source=source,
-                n=n,
-                reps=reps,
-            )
-        )
+        for name in peers:
+            ok = checked(name, results[name], expected)
+            if ok is not None:
+                rows.append(
+                    h.row(
+                        WORKLOAD,
+                        name,
+                        n / ok[0]["seconds"],
+                        "records/s",
+                        "python loop",
+                        rate,
+                        ok[1],
+                        note=ok[0].get("note"),
+                    )
+                )
     return rows
 
 

@@ -4,8 +4,8 @@
 cache directory outside the repository (``$FLOWENGINE_BENCH_CACHE``, default
 ``~/.cache/flowengine-bench``); none of them is a dependency of flowengine, and Beam in
 particular needs ``pyarrow < 26``, which conflicts with ours. Workloads call
-:func:`peer_rows`, which runs every peer whose environment exists and skips the others
-with a note.
+:func:`peer_variants` to measure every peer whose environment exists (interleaved
+with their own variants) and :func:`checked` to keep only peers whose output matches.
 
 Each peer program (``benchmarks/peers/<peer>_peer.py``) is the smallest equivalent
 program: the same messages (:mod:`benchmarks.peers._messages`), the same map and filter,
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PEERS", "cache_dir", "peer_python", "peer_rows", "setup"]
+__all__ = ["PEERS", "cache_dir", "checked", "peer_python", "peer_variants", "setup"]
 
 #: peer → (pip requirements, the pinned version shown in results)
 PEERS: dict[str, tuple[list[str], str]] = {
@@ -74,37 +74,27 @@ def setup(peers: list[str] | None = None) -> int:
     return failures
 
 
-def peer_rows(
-    workload: str,
-    quick: bool,
-    tmp: str,
-    *,
-    baseline: tuple[str, float],
-    expected: tuple[int, str],
-    mode: str = "flowfiles",
-    source: str | None = None,
-    n: int,
-    reps: int,
-) -> list[dict[str, Any]]:
-    """Rows for every peer whose environment exists (same messages, same output).
+def peer_variants(
+    tmp: str, *, n: int, mode: str = "flowfiles", source: str | None = None
+) -> dict[str, Any]:
+    """A measurement per peer whose environment exists, keyed ``peer: NAME VERSION``.
+
+    Each value is a zero-argument callable returning ``(result, peak RSS MB)`` like
+    :func:`benchmarks._harness.measure`, to run interleaved with ours. Peers that are not
+    set up are skipped with a note (never installed on the fly, also not in --quick).
 
     Args:
-        workload: the workload name of the rows.
-        quick: peers run only when already set up (never installed on the fly).
         tmp: scratch directory for outputs.
-        baseline: (name, value) of the baseline measured in this run.
-        expected: (count, checksum) every peer must reproduce before its time counts.
+        n: number of messages.
         mode: ``flowfiles`` (generated messages) or ``records`` (lines of ``source``).
         source: input file for ``records`` mode.
-        n: number of messages.
-        reps: repetitions (median).
     """
     from benchmarks import _harness as h
 
-    rows: list[dict[str, Any]] = []
+    variants: dict[str, Any] = {}
     if os.environ.get("FLOWENGINE_BENCH_NO_PEERS"):
         print("   peers: skipped (FLOWENGINE_BENCH_NO_PEERS is set)", file=sys.stderr)
-        return rows
+        return variants
     for peer, (_, version) in PEERS.items():
         py = peer_python(peer)
         if py is None:
@@ -124,29 +114,26 @@ def peer_rows(
         ) -> tuple[dict[str, Any], float]:
             return h.measure(t, a, python=str(p))
 
-        try:
-            res, rss, _ = h.median_of(reps, once)
-        except h.ChildError as exc:
-            print(f"   peer {peer}: FAILED {exc}", file=sys.stderr)
-            continue
-        got = (res["count"], res["checksum"])
-        if got != expected:
-            print(
-                f"   peer {peer}: output differs ({got[0]} vs {expected[0]} messages); "
-                "its time does not count",
-                file=sys.stderr,
-            )
-            continue
-        rows.append(
-            h.row(
-                workload,
-                f"peer: {peer} {version}",
-                n / res["seconds"],
-                "records/s" if mode == "records" else "FlowFiles/s",
-                baseline[0],
-                baseline[1],
-                rss,
-                note=res.get("note"),
-            )
+        variants[f"peer: {peer} {version}"] = once
+    return variants
+
+
+def checked(
+    name: str,
+    outcome: tuple[dict[str, Any], float] | Exception,
+    expected: tuple[int, str],
+) -> tuple[dict[str, Any], float] | None:
+    """The peer's (result, RSS) if it ran and reproduced ``expected``; else None, with a
+    note on stderr (its time does not count)."""
+    if isinstance(outcome, Exception):
+        print(f"   {name}: FAILED {outcome}", file=sys.stderr)
+        return None
+    got = (outcome[0]["count"], outcome[0]["checksum"])
+    if got != expected:
+        print(
+            f"   {name}: output differs ({got[0]} vs {expected[0]} messages); "
+            "its time does not count",
+            file=sys.stderr,
         )
-    return rows
+        return None
+    return outcome
