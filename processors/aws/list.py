@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
+from flowengine.controller_services.records import RecordSetWriterFactory
 
 from flowengine import (
     AllowableValue,
@@ -31,6 +32,7 @@ from flowengine import (
 )
 
 from ._common import error_attributes, is_credentials_error, root_cause, sanitize_etag
+from ._records import listing_row, write_listing
 from ._tracking import CONFIG_KEY, EntityTracker, ListingEntry, TimestampTracker
 
 __all__ = ["ListS3"]
@@ -68,6 +70,8 @@ list:
         "s3.version": "the version id, if the bucket is versioned",
         "s3.tag.<key>": "object tags (Write Object Tags)",
         "s3.user.metadata.<key>": "user metadata (Write User Metadata)",
+        "record.count": "records in the FlowFile (Record Writer)",
+        "mime.type": "the record writer's MIME type (Record Writer)",
     }
 
     BUCKET = PropertyDescriptor(
@@ -151,6 +155,14 @@ list:
         default="100",
         validators=(validators.POSITIVE_INTEGER,),
     )
+    RECORD_WRITER = PropertyDescriptor(
+        "record_writer",
+        "Write the listing as records in one FlowFile (key, bucket, owner, etag, "
+        "lastModified, size, storageClass, latest, versionId, tags, userMetadata) "
+        "instead of one FlowFile per object; committed once, at the end of a listing.",
+        display_name="Record Writer",
+        service=RecordSetWriterFactory,
+    )
     WRITE_TAGS = PropertyDescriptor(
         "write_object_tags",
         "Add s3.tag.* attributes (one request per object).",
@@ -207,7 +219,9 @@ list:
         allowable_values=BOOLEAN,
     )
 
-    SUCCESS = Relationship("success", "One FlowFile per new object")
+    SUCCESS = Relationship(
+        "success", "One FlowFile per new object (with a Record Writer: one per listing)"
+    )
 
     def custom_validate(self, context: ProcessContext) -> list[str]:
         lo = context.property(self.MIN_AGE).as_duration() or 0.0
@@ -297,6 +311,8 @@ list:
         base = {"s3.bucket": bucket, "s3.region": str(client.meta.region_name or "")}
         emitted = 0
         batch: list[tuple[ListingEntry, dict[str, str]]] = []
+        writer = p(self.RECORD_WRITER)
+        rows: list[dict[str, Any]] | None = [] if writer.is_set else None
         async for entry, attrs in self._entries(context, client, bucket, prefix):
             if entry.last_modified_ms > newest or (
                 oldest is not None and entry.last_modified_ms < oldest
@@ -309,16 +325,20 @@ list:
             batch.append((entry, attrs))
             if len(batch) >= batch_size:
                 emitted += await self._emit(
-                    context, session, client, bucket, base, batch, tracker
+                    context, session, client, bucket, base, batch, tracker, rows
                 )
                 batch = []
-                if tracker is not None:
-                    session.set_state(tracker.checkpoint(config))
-                session.commit()
+                if rows is None:  # record mode commits the whole listing at once
+                    if tracker is not None:
+                        session.set_state(tracker.checkpoint(config))
+                    session.commit()
         if batch:
             emitted += await self._emit(
-                context, session, client, bucket, base, batch, tracker
+                context, session, client, bucket, base, batch, tracker, rows
             )
+        if rows:
+            factory = writer.as_service(RecordSetWriterFactory)
+            session.transfer(write_listing(session, factory, rows), self.SUCCESS)
         if isinstance(tracker, TimestampTracker):
             session.set_state(tracker.finish(config))
         elif isinstance(tracker, EntityTracker):
@@ -338,15 +358,18 @@ list:
         base: dict[str, str],
         batch: list[tuple[ListingEntry, dict[str, str]]],
         tracker: TimestampTracker | EntityTracker | None,
+        rows: list[dict[str, Any]] | None = None,
     ) -> int:
         extras = await self._extras(context, client, bucket, [e for e, _ in batch])
         for i, (entry, attrs) in enumerate(batch):
-            ff = session.create()
             attrs.update(base)
             if extras:
                 attrs.update(extras[i])
-            ff = session.put_attributes(ff, attrs)
-            session.transfer(ff, self.SUCCESS)
+            if rows is not None:
+                rows.append(listing_row(attrs))
+            else:
+                ff = session.put_attributes(session.create(), attrs)
+                session.transfer(ff, self.SUCCESS)
             if tracker is not None:
                 tracker.emitted(entry)
         return len(batch)

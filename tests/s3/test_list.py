@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -302,3 +303,31 @@ def test_listing_lag_catches_objects_visible_later_than_their_timestamp(
     emitted += listed(lag)
     assert "b-backdated-8s" in emitted
     assert len(emitted) == len(set(emitted))
+
+
+def test_record_writer_lists_into_one_flowfile(
+    runner_for: Any, s3: Any, bucket: str
+) -> None:
+    """With a Record Writer the listing is one FlowFile of records (NiFi's schema)."""
+    for i in range(3):
+        s3.put_object(Bucket=bucket, Key=f"r{i}", Body=b"x" * (i + 1), Tagging=f"n={i}")
+    r = runner_for(
+        ListS3,
+        bucket=bucket,
+        listing_lag="0 sec",
+        record_writer="json",
+        write_object_tags="true",
+    )
+    r.add_service("json", "JsonRecordSetWriter", {})
+    r.run()
+    r.assert_all_transferred("success", 1)
+    ff = r.flowfiles_for("success")[0]
+    ff.assert_attribute_equals("record.count", "3")
+    records = json.loads(ff.text)
+    assert [rec["key"] for rec in records] == ["r0", "r1", "r2"]
+    assert [rec["size"] for rec in records] == [1, 2, 3]
+    assert records[2]["bucket"] == bucket
+    assert "n" in json.dumps(records[1]["tags"])
+    r2 = restart(runner_for, r, bucket=bucket, listing_lag="0 sec")
+    r2.run()
+    assert listed(r2) == []
