@@ -236,7 +236,8 @@ class AWSCredentialsProviderControllerService(
             "read_timeout": context.property(self.READ_TIMEOUT).as_duration(),
             "retries": {
                 "mode": context.property(self.RETRY_MODE).value or "standard",
-                "max_attempts": context.property(self.MAX_ATTEMPTS).as_int() or 5,
+                # total_max_attempts counts the first request (max_attempts would not)
+                "total_max_attempts": context.property(self.MAX_ATTEMPTS).as_int() or 5,
             },
             "max_pool_connections": context.property(self.MAX_CONNECTIONS).as_int()
             or 64,
