@@ -158,9 +158,11 @@ class _CSVRecordReader(RecordReader):
         as_strings: bool = False,
         handler: Any = None,
         raw: bool = False,
+        typed: pa.Schema | None = None,
     ) -> Any:
         f = self._factory
         schema = self._declared
+        typed = typed if typed is not None else schema
         read = pcsv.ReadOptions(
             use_threads=use_threads,
             block_size=f.block_size,
@@ -179,10 +181,10 @@ class _CSVRecordReader(RecordReader):
             invalid_row_handler=handler or self._invalid,
         )
         types: dict[str, pa.DataType] = {}
-        if schema is not None:
+        if typed is not None:
             types = {
                 n: (pa.string() if as_strings else t)
-                for n, t in zip(schema.names, schema.types, strict=True)
+                for n, t in zip(typed.names, typed.types, strict=True)
             }
         convert = pcsv.ConvertOptions(
             column_types=types,
@@ -192,8 +194,8 @@ class _CSVRecordReader(RecordReader):
             true_values=["true", "True", "TRUE"],
             false_values=["false", "False", "FALSE"],
             timestamp_parsers=f.timestamp_parsers,
-            include_columns=schema.names if schema is not None else None,
-            include_missing_columns=schema is not None,
+            include_columns=typed.names if typed is not None else None,
+            include_missing_columns=typed is not None,
         )
         self._source.seek(0)
         try:
@@ -304,19 +306,22 @@ class _CSVRecordReader(RecordReader):
                     bad.line = found[0].number
             return RecordError(f"malformed CSV {bad}", line=bad.line)
         text = str(exc)
-        if "conversion error" in text and self._declared is not None:
-            loc = self._locate_conversion()
+        typed = (
+            self._declared
+            if self._declared is not None
+            else getattr(self, "_schema", None)
+        )
+        if "conversion error" in text and typed is not None:
+            loc = self._locate_conversion(typed)
             if loc is not None:
                 return loc
         return RecordError(f"invalid CSV: {text}")
 
-    def _locate_conversion(self) -> RecordError | None:
-        declared = self._declared
-        assert declared is not None
+    def _locate_conversion(self, typed: pa.Schema) -> RecordError | None:
         row = 0
-        try:
-            for batch in self._open(False, as_strings=True, raw=True):  # streamed again
-                found = self._misfit(batch, row)
+        try:  # streamed again, every column as text, then cast column by column
+            for batch in self._open(False, as_strings=True, raw=True, typed=typed):
+                found = self._misfit(batch, row, typed)
                 if found is not None:
                     return found
                 row += batch.num_rows
@@ -324,10 +329,15 @@ class _CSVRecordReader(RecordReader):
             return None
         return None
 
-    def _misfit(self, batch: pa.RecordBatch, row: int) -> RecordError | None:
-        declared = self._declared
-        assert declared is not None
-        for f in declared:
+    def _misfit(
+        self, batch: pa.RecordBatch, row: int, typed: pa.Schema
+    ) -> RecordError | None:
+        hint = (
+            ""
+            if self._declared is not None
+            else " (the type inferred from the first block; declare a schema to change it)"
+        )
+        for f in typed:
             col = batch.column(batch.schema.get_field_index(f.name))
             bad = first_bad_index(col, f.type)
             if bad is not None:
@@ -335,7 +345,7 @@ class _CSVRecordReader(RecordReader):
                 line = self._line_of(rec)
                 return RecordError(
                     f"line {line} (record {rec}): field {f.name!r} value {col[bad].as_py()!r} "
-                    f"does not fit {format_type(f.type)}",
+                    f"does not fit {format_type(f.type)}{hint}",
                     line=line,
                     row=rec,
                 )

@@ -91,6 +91,12 @@ CASES: list[tuple[str, Any, bytes, str]] = [
         r"line 102 \(record 101\)",
     ),
     (
+        "csv value not fitting the type inferred from the first block",
+        ("CSVReader", {"block_size": "64 B"}),
+        b"id,name\n" + b"".join(b"%d,n\n" % i for i in range(100)) + b"x,n\n",
+        r"line 102 \(record 101\): field 'id' value 'x' does not fit int64 \(the type inferred",
+    ),
+    (
         "json invalid line",
         JSON,
         b'{"id": 1}\n{"id": 2\n{"id": 3}\n',
