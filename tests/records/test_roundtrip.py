@@ -284,3 +284,26 @@ def test_avro_deflate(runner: Callable[..., TestRunner], flat_table: pa.Table) -
         convert(runner, encoded, ("AvroReader", {}), ("ParquetRecordSetWriter", {}))
     )
     assert back.to_pylist() == flat_table.to_pylist()
+
+
+@pytest.mark.parametrize("grouping", ["output-array", "output-oneline"])
+def test_json_writer_across_many_batches(
+    runner: Callable[..., TestRunner], grouping: str
+) -> None:
+    """Records written over many reader batches form one valid JSON document / JSON lines."""
+    import json
+
+    data = b"n,s\n" + b"".join(b'%d,"t,%d"\n' % (i, i) for i in range(3000))
+    out = convert(
+        runner,
+        data,
+        ("CSVReader", {"block_size": "2 KB"}),
+        ("JsonRecordSetWriter", {"output_grouping": grouping}),
+    )
+    rows = (
+        json.loads(out)
+        if grouping == "output-array"
+        else [json.loads(x) for x in out.splitlines()]
+    )
+    assert [r["n"] for r in rows] == list(range(3000))
+    assert rows[2999]["s"] == "t,2999"
