@@ -16,6 +16,7 @@ from ._api import (
     RecordReaderFactory,
     RecordSetWriter,
     RecordSetWriterFactory,
+    SchemaRegistry,
     WriteResult,
 )
 from .lookup import LookupService
@@ -38,6 +39,7 @@ __all__ = [
     "RecordReaderFactory",
     "RecordSetWriter",
     "RecordSetWriterFactory",
+    "SchemaRegistry",
     "SchemaSyntaxError",
     "WriteResult",
     "compile_path",

@@ -27,6 +27,7 @@ __all__ = [
     "RecordReaderFactory",
     "RecordSetWriter",
     "RecordSetWriterFactory",
+    "SchemaRegistry",
     "WriteResult",
 ]
 
@@ -97,6 +98,15 @@ class RecordReaderFactory(ABC):
         text of ``${avro.schema}``). Raises :class:`RecordError` when the input cannot be
         opened as this format.
         """
+
+
+class SchemaRegistry(ABC):
+    """Interface of schema registry services: schemas looked up by name (NiFi's
+    ``SchemaRegistry``, used with the *Use 'Schema Name' Property* strategy)."""
+
+    @abstractmethod
+    def retrieve(self, name: str) -> pa.Schema:
+        """The schema registered as ``name``; :class:`RecordError` if there is none."""
 
 
 @dataclass

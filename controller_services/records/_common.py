@@ -15,16 +15,19 @@ from flowengine import (
     PropertyDescriptor,
 )
 
-from ._api import RecordError
+from ._api import RecordError, SchemaRegistry
 from .schema import SchemaSyntaxError, parse_schema
 
 __all__ = [
     "EMBEDDED",
     "INFER",
     "INHERIT",
+    "NAME",
     "SCHEMA_TEXT",
     "SchemaAccess",
     "arrow_input",
+    "schema_name_descriptor",
+    "schema_registry_descriptor",
     "schema_text_descriptor",
     "strategy_descriptor",
 ]
@@ -33,6 +36,7 @@ INFER = "infer-schema"
 TEXT = "schema-text-property"
 EMBEDDED = "embedded-schema"
 INHERIT = "inherit-record-schema"
+NAME = "schema-name"
 SCHEMA_TEXT = TEXT
 
 _LABELS = {
@@ -42,6 +46,11 @@ _LABELS = {
     ),
     EMBEDDED: AllowableValue(
         EMBEDDED, "Use Embedded Schema", "The schema stored in the data file"
+    ),
+    NAME: AllowableValue(
+        NAME,
+        "Use 'Schema Name' Property",
+        "The schema a Schema Registry holds under Schema Name",
     ),
     INHERIT: AllowableValue(
         INHERIT,
@@ -75,12 +84,42 @@ def schema_text_descriptor() -> PropertyDescriptor:
     )
 
 
+def schema_registry_descriptor() -> PropertyDescriptor:
+    return PropertyDescriptor(
+        "schema_registry",
+        "The schema registry service that holds the schemas, by name.",
+        display_name="Schema Registry",
+        service=SchemaRegistry,
+        depends_on=("schema_access_strategy", (NAME,)),
+    )
+
+
+def schema_name_descriptor() -> PropertyDescriptor:
+    return PropertyDescriptor(
+        "schema_name",
+        "The name of the schema in the Schema Registry.",
+        display_name="Schema Name",
+        default="${schema.name}",
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("schema_access_strategy", (NAME,)),
+    )
+
+
 class SchemaAccess:
     """Resolves the declared schema of a service per FlowFile (cached by text)."""
 
     def __init__(self, context: ConfigurationContext) -> None:
         self.strategy = context.property("schema_access_strategy").value
         self._text = context.property("schema_text") if self.strategy == TEXT else None
+        self._name = context.property("schema_name") if self.strategy == NAME else None
+        self._registry: SchemaRegistry | None = None
+        if self._name is not None:
+            registry = context.property("schema_registry")
+            if not registry.is_set:
+                raise ValueError(
+                    "the Schema Name strategy needs a Schema Registry (schema_registry)"
+                )
+            self._registry = registry.as_service(SchemaRegistry)
         self._cache: dict[str, pa.Schema] = {}
         if self._text is not None and not self._text.has_expressions:
             self.schema_for(
@@ -89,10 +128,13 @@ class SchemaAccess:
 
     @property
     def declared(self) -> bool:
-        return self._text is not None
+        return self._text is not None or self._name is not None
 
     def schema_for(self, attributes: Mapping[str, str] | None) -> pa.Schema | None:
         """The declared schema, or None when the schema is inferred or embedded."""
+        if self._name is not None and self._registry is not None:
+            name = self._name.evaluate(attributes=dict(attributes or {})).value or ""
+            return self._registry.retrieve(name)
         if self._text is None:
             return None
         text = self._text.evaluate(attributes=dict(attributes or {})).value or ""

@@ -35,8 +35,11 @@ from ._api import (
 from ._common import (
     EMBEDDED,
     INHERIT,
+    NAME,
     TEXT,
     SchemaAccess,
+    schema_name_descriptor,
+    schema_registry_descriptor,
     schema_text_descriptor,
     strategy_descriptor,
 )
@@ -141,8 +144,10 @@ class AvroReader(RecordReaderFactory, ControllerService):
         "values",
     )
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(EMBEDDED, EMBEDDED, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(EMBEDDED, EMBEDDED, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     BATCH_SIZE = PropertyDescriptor(
         "batch_size",
         "Records per batch.",
@@ -238,8 +243,10 @@ class AvroRecordSetWriter(RecordSetWriterFactory, ControllerService):
     )
     mime_type = "application/avro-binary"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     CODEC = PropertyDescriptor(
         "compression_format",
         "Codec of the Avro blocks (snappy/zstandard would need extra libraries fastavro "

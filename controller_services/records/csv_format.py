@@ -35,9 +35,12 @@ from ._api import (
 from ._common import (
     INFER,
     INHERIT,
+    NAME,
     TEXT,
     SchemaAccess,
     arrow_input,
+    schema_name_descriptor,
+    schema_registry_descriptor,
     schema_text_descriptor,
     strategy_descriptor,
 )
@@ -370,8 +373,10 @@ class CSVReader(RecordReaderFactory, ControllerService):
         "values",
     )
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     CSV_FORMAT = _format_descriptor()
     HEADER = PropertyDescriptor(
         "treat_first_line_as_header",
@@ -536,8 +541,10 @@ class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
     )
     mime_type = "text/csv"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     CSV_FORMAT = _format_descriptor()
     HEADER = PropertyDescriptor(
         "include_header_line",

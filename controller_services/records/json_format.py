@@ -40,9 +40,12 @@ from ._api import (
 from ._common import (
     INFER,
     INHERIT,
+    NAME,
     TEXT,
     SchemaAccess,
     arrow_input,
+    schema_name_descriptor,
+    schema_registry_descriptor,
     schema_text_descriptor,
     strategy_descriptor,
 )
@@ -445,8 +448,10 @@ class JsonTreeReader(RecordReaderFactory, ControllerService):
 
     tags = ("json", "tree", "record", "reader", "parser")
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     BLOCK_SIZE = PropertyDescriptor(
         "block_size",
         "Bytes parsed per batch (also the window used to infer types).",
@@ -579,8 +584,10 @@ class JsonRecordSetWriter(RecordSetWriterFactory, ControllerService):
     tags = ("json", "resultset", "writer", "serialize", "record", "recordset", "row")
     mime_type = "application/json"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     OUTPUT_GROUPING = PropertyDescriptor(
         "output_grouping",
         "One JSON array of all records, or one object per line.",

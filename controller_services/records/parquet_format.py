@@ -34,9 +34,12 @@ from ._api import (
 )
 from ._common import (
     INHERIT,
+    NAME,
     TEXT,
     SchemaAccess,
     arrow_input,
+    schema_name_descriptor,
+    schema_registry_descriptor,
     schema_text_descriptor,
     strategy_descriptor,
 )
@@ -194,8 +197,10 @@ class ParquetRecordSetWriter(RecordSetWriterFactory, ControllerService):
     )
     mime_type = "application/parquet"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT)
+    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
     SCHEMA_TEXT = schema_text_descriptor()
+    SCHEMA_REGISTRY = schema_registry_descriptor()
+    SCHEMA_NAME = schema_name_descriptor()
     COMPRESSION = PropertyDescriptor(
         "compression_type",
         "Codec of the column chunks.",

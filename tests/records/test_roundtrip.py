@@ -307,3 +307,48 @@ def test_json_writer_across_many_batches(
     )
     assert [r["n"] for r in rows] == list(range(3000))
     assert rows[2999]["s"] == "t,2999"
+
+
+def test_schema_by_name_from_a_registry(runner: Callable[..., TestRunner]) -> None:
+    """With Use 'Schema Name' the reader and writer take ${schema.name} from an AvroSchemaRegistry."""
+    by_name = {
+        "schema_access_strategy": "Use 'Schema Name' Property",
+        "schema_registry": "registry",
+    }
+    r = runner(
+        "ConvertRecord", ("CSVReader", by_name), ("ParquetRecordSetWriter", by_name)
+    )
+    r.add_service(
+        "registry",
+        "AvroSchemaRegistry",
+        {
+            "orders": '{"type": "record", "name": "o", "fields": [{"name": "id", "type": "long"}, {"name": "amount", "type": "double"}]}',
+            "people": "name: string, age: int8",
+        },
+    )
+    r.enqueue(b"id,amount\n1,2.5\n", {"schema.name": "orders"})
+    r.enqueue(b"name,age\nann,300\n", {"schema.name": "people"})
+    r.enqueue(b"a\n1\n", {"schema.name": "nope"})
+    r.run()
+    ok = r.flowfiles_for("success")
+    assert len(ok) == 1 and read_parquet(ok[0].content).schema.types == [
+        pa.int64(),
+        pa.float64(),
+    ]
+    errors = sorted(f["record.error.message"] for f in r.flowfiles_for("failure"))
+    assert "does not fit int8" in errors[0]
+    assert errors[1].startswith(
+        "no schema named 'nope' in the schema registry (known: orders, people)"
+    )
+
+
+def test_a_bad_registered_schema_stops_the_start(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """A registered schema that does not parse keeps the registry from enabling, naming it."""
+    by_name = {"schema_access_strategy": "schema-name", "schema_registry": "registry"}
+    r = runner("ConvertRecord", ("CSVReader", by_name), ("CSVRecordSetWriter", {}))
+    r.add_service("registry", "AvroSchemaRegistry", {"broken": "a: integer"})
+    r.enqueue(b"a\n1\n")
+    with pytest.raises(Exception, match=r"schema 'broken': .*unknown type 'integer'"):
+        r.run()
