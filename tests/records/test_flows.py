@@ -183,3 +183,45 @@ def test_errors_are_located_with_durable_content(tmp_path: Path) -> None:
         assert errors["columns.csv"].startswith(
             "malformed CSV line 5001: expected 2 columns, got 3"
         )
+
+
+def test_concurrent_tasks_share_services_safely() -> None:
+    """Two concurrent tasks of ConvertRecord and QueryRecord (DuckDB) over shared services."""
+    f = flowengine.Flow("records-concurrent")
+    f.add_service("csv", "CSVReader", {})
+    f.add_service("json", "JsonRecordSetWriter", {"output_grouping": "output-oneline"})
+    f.add_service("parquet", "ParquetRecordSetWriter", {})
+    f.add_service("parquet_in", "ParquetReader", {})
+    f.add_input_port("in")
+    f.add_output_port("out")
+    f.add_processor(
+        "convert",
+        "ConvertRecord",
+        {"record_reader": "csv", "record_writer": "parquet"},
+        schedule={"concurrent_tasks": 2, "batch_size": 1},
+        auto_terminate=["failure"],
+    )
+    f.add_processor(
+        "query",
+        "QueryRecord",
+        {
+            "record_reader": "parquet_in",
+            "record_writer": "json",
+            "even": "SELECT n FROM FLOWFILE WHERE n % 2 = 0",
+        },
+        schedule={"concurrent_tasks": 2, "batch_size": 1},
+        auto_terminate=["original", "failure"],
+    )
+    f.connect("in", "convert")
+    f.connect("convert", "query", ["success"])
+    f.connect("query", "out", ["even"])
+    inputs = [
+        (b"n\n" + b"".join(b"%d\n" % (i * 100 + j) for j in range(100)), {"i": str(i)})
+        for i in range(24)
+    ]
+    with f.run(until_drained=True, timeout=120, inputs={"in": inputs}) as r:
+        assert r.ok and len(r.outputs["out"]) == 24
+        for ff in r.outputs["out"]:
+            i = int(ff.attributes["i"])
+            assert r.read(ff).decode().splitlines()[0] == f'{{"n":{i * 100}}}'
+            assert ff.attributes["record.count"] == "50"
