@@ -307,8 +307,12 @@ class Connection:
             ffs = swap.swap_in(token)
             self._swapped -= count
             got = 0
+            seq = self._seq
             for ff in ffs:
                 got += ff.size
+                # A fresh index from this queue's counter: heap entries tie-break on it and
+                # must never compare equal (the store's own keys are another sequence).
+                ff.queue_date_index = next(seq)
                 self._activate(ff)
             # The store is the truth: adjust if the batch changed while swapped out.
             self._count += len(ffs) - count

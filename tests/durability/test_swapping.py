@@ -158,3 +158,64 @@ def test_swapped_flowfiles_expire_and_release_their_content(tmp_path: Path, gate
     assert len(expired) > 2000
     assert referenced(tmp_path) == (0, set())
     assert content_files(tmp_path) == set()
+
+
+def test_equal_priorities_with_swapping_deliver_everything_once(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+    """A queue of equal priorities that swaps out and in delivers every FlowFile once."""
+    f = flowengine.Flow("swap-ties")
+    f.add_processor("src", Source, {"total": "3000", "per_trigger": "300"})
+    f.add_processor("tag", "UpdateAttribute", {"priority": "1"})
+    f.add_processor("gate", Gate, {"key": "g"}, schedule={"batch_size": 50})
+    f.add_processor("sink", Collect, {"key": "out"})
+    f.connect("src", "tag")
+    f.connect("tag", "gate", back_pressure_objects=0, prioritizers=["PriorityAttributePrioritizer"])
+    f.connect("gate", "sink")
+    f.settings.update(swap_threshold=200, swap_batch_size=100)
+    opener = threading.Timer(1.0, gate.set)
+    opener.start()
+    try:
+        res = run_flow(f, tmp_path)
+    finally:
+        opener.cancel()
+    assert res.drained
+    res.close()
+    assert sorted(int(a["n"]) for a, _ in records["out"]) == list(range(3000))
+
+
+class _Endpoint:
+    """The two ends of a bare connection: only wake-ups are needed."""
+
+    name = "end"
+
+    def notify(self) -> None:
+        """Nothing to wake."""
+
+
+def test_swapped_in_index_never_collides_with_a_new_arrival(tmp_path: Path) -> None:
+    """A swapped-in FlowFile and a new arrival with equal priority order without error."""
+    from flowengine._clock import Clock
+    from flowengine._connection import Connection
+    from flowengine._durable import open_durable_repositories
+    from flowengine._flowfile import FlowFile
+    from flowengine._repository import CommitDelta
+
+    repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={"swap_threshold": 2, "swap_batch_size": 2})
+    try:
+        end: Any = _Endpoint()
+        conn = Connection("q", end, ["success"], end, clock=Clock(), prioritizers=["PriorityAttributePrioritizer"], swap=repos.flowfiles.swap_store("q"))
+
+        def place(name: str) -> None:
+            ff = FlowFile({"uuid": name, "filename": name, "path": "./", "priority": "1"}, None)
+            repos.flowfiles.commit(CommitDelta(placed=[("q", ff)]))
+            conn.offer([ff])
+
+        for name in "abcd":  # c and d are swapped out
+            place(name)
+        assert conn.statistics().swapped_count == 2
+        assert len(conn.poll(2)) == 2  # a, b
+        assert len(conn.poll(1)) == 1  # swaps c, d in; takes one
+        place("e")  # joins the swapped-in one in memory with an equal priority
+        assert len(conn.poll(5)) == 2
+    finally:
+        repos.flowfiles.close()
+        repos.content.close()
