@@ -97,3 +97,14 @@ def test_second_run_on_a_busy_state_dir_is_refused(tmp_path: Path) -> None:
     finally:
         repos.flowfiles.close()
         repos.content.close()
+
+
+def test_unknown_sync_mode_is_refused(tmp_path: Path) -> None:
+    """``sync`` accepts only normal or always, and says so."""
+    from flowengine._durable import open_durable_repositories
+
+    with pytest.raises(flowengine.FlowEngineError, match="'normal' or 'always'"):
+        open_durable_repositories(tmp_path, flow="x", provenance=False, settings={"sync": "sometimes"})
+    repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={})  # lock released
+    repos.flowfiles.close()
+    repos.content.close()
