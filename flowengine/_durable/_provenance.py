@@ -1,8 +1,10 @@
 """The durable provenance repository: rolling Parquet segments (NiFi §7.3).
 
-Sessions register events at commit; they are buffered and written by a background thread
-as one Parquet file per flush (a *segment*, named by its first and last event id), every
-``flush_interval`` seconds or every ``flush_events`` events. Columnar and compressed,
+Sessions register events at commit; they are buffered and written as one Parquet file per
+flush (a *segment*, named by its first and last event id), every ``flush_interval`` seconds
+or every ``flush_events`` events. The committing thread that fills the buffer converts it to
+Arrow columns; a writer thread only encodes and writes (pyarrow releases the GIL there), so
+no second CPU-bound Python thread competes for the GIL. Columnar and compressed,
 segments are cheap to write and to filter by uuid, component, type or time with pyarrow.
 Retention deletes the oldest segments beyond ``max_age`` seconds or ``max_size`` bytes.
 
