@@ -1,4 +1,6 @@
-"""Amazon S3 processors (NiFi's AWS bundle): list, fetch, put, delete, tag, copy, metadata.
+"""Amazon S3 processors (NiFi's AWS bundle).
+
+List, fetch, put, delete, tag and copy objects; read their metadata and tags.
 
 All use an ``AWSCredentialsProviderControllerService`` for credentials and endpoint, run
 their requests concurrently on the engine's event loop (aiobotocore via s3fs), and route
@@ -7,7 +9,13 @@ failures with NiFi's ``s3.*`` error attributes.
 
 from .fetch import FetchS3Object
 from .list import ListS3
-from .manage import CopyS3Object, DeleteS3Object, GetS3ObjectMetadata, TagS3Object
+from .manage import (
+    CopyS3Object,
+    DeleteS3Object,
+    GetS3ObjectMetadata,
+    GetS3ObjectTags,
+    TagS3Object,
+)
 from .put import PutS3Object
 
 __all__ = [
@@ -15,6 +23,7 @@ __all__ = [
     "DeleteS3Object",
     "FetchS3Object",
     "GetS3ObjectMetadata",
+    "GetS3ObjectTags",
     "ListS3",
     "PutS3Object",
     "TagS3Object",

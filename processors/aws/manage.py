@@ -27,7 +27,13 @@ from flowengine import (
 
 from ._common import AbstractS3Processor, bucket_property, sanitize_etag
 
-__all__ = ["CopyS3Object", "DeleteS3Object", "GetS3ObjectMetadata", "TagS3Object"]
+__all__ = [
+    "CopyS3Object",
+    "DeleteS3Object",
+    "GetS3ObjectMetadata",
+    "GetS3ObjectTags",
+    "TagS3Object",
+]
 
 _VERSION = PropertyDescriptor(
     "version",
@@ -321,9 +327,50 @@ class GetS3ObjectMetadata(AbstractS3Processor):
         session.transfer(ff, self.FOUND)
 
 
-# NiFi's relationships for this one: found / not found / failure (no "success").
+class GetS3ObjectTags(AbstractS3Processor):
+    """Reads an object's tags (GetObjectTagging) into ``s3.tag.<key>`` attributes and
+    routes on whether the object exists."""
+
+    writes_attributes = {
+        "s3.tag.<key>": "every tag of the object",
+        **AbstractS3Processor.writes_attributes,
+    }
+    VERSION = _VERSION
+    FOUND = Relationship("found", "The object exists; its tags were added")
+    NOT_FOUND = Relationship("not found", "No such object")
+
+    async def process(
+        self,
+        context: ProcessContext,
+        session: ProcessSession,
+        client: Any,
+        ff: FlowFile,
+    ) -> None:
+        bucket, key = self.location(context, ff)
+        try:
+            r = await client.get_object_tagging(
+                Bucket=bucket, Key=key, **_version(context, ff)
+            )
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                session.transfer(ff, self.NOT_FOUND)
+                return
+            raise
+        ff = session.remove_attributes(ff, re.compile(r"s3\.tag\..*"))
+        tags = {f"s3.tag.{t['Key']}": t["Value"] for t in r.get("TagSet") or []}
+        ff = session.put_attributes(ff, tags)
+        session.transfer(ff, self.FOUND)
+
+
+# NiFi's relationships for these: found / not found / failure (no "success").
 GetS3ObjectMetadata.relationships = (
     GetS3ObjectMetadata.FOUND,
     GetS3ObjectMetadata.NOT_FOUND,
     GetS3ObjectMetadata.FAILURE,
+)
+GetS3ObjectTags.relationships = (
+    GetS3ObjectTags.FOUND,
+    GetS3ObjectTags.NOT_FOUND,
+    GetS3ObjectTags.FAILURE,
 )

@@ -16,6 +16,7 @@ from flowengine.processors.aws import (
     DeleteS3Object,
     FetchS3Object,
     GetS3ObjectMetadata,
+    GetS3ObjectTags,
     PutS3Object,
     TagS3Object,
 )
@@ -89,6 +90,19 @@ def test_metadata_found_and_not_found(runner_for: Any, s3: Any, bucket: str) -> 
     found.assert_attribute_equals("s3.length", "3")
     found.assert_attribute_equals("s3.user.metadata.a", "1")
     found.assert_attribute_not_exists("s3.user.metadata.b")
+
+
+def test_get_tags_found_and_not_found(runner_for: Any, s3: Any, bucket: str) -> None:
+    """GetS3ObjectTags replaces s3.tag.* with the object's tags, or routes not found."""
+    s3.put_object(Bucket=bucket, Key="tagged", Body=b"x", Tagging="a=1&b=2")
+    r = runner_for(GetS3ObjectTags, bucket=bucket)
+    r.enqueue(b"", {"filename": "tagged", "s3.tag.old": "gone"})
+    r.enqueue(b"", {"filename": "absent"})
+    r.run()
+    assert r.transfer_counts() == {"found": 1, "not found": 1}
+    ff = r.flowfiles_for("found")[0]
+    tags = {k: v for k, v in ff.attributes.items() if k.startswith("s3.tag.")}
+    assert tags == {"s3.tag.a": "1", "s3.tag.b": "2"}
 
 
 def test_delete_and_tag(runner_for: Any, s3: Any, bucket: str) -> None:
