@@ -13,7 +13,7 @@
    and writing them to one file (the pace of the machine's entropy and disk).
 
 Every variant runs in a fresh interpreter (peak RSS of its own) under a scratch
-directory; each flow variant reports its best of 3 runs (2 for the full size): other
+directory; each flow variant reports its best of 2 runs at full size (1 with --quick): other
 jobs on a shared machine only ever slow a run down. ``--quick``: 50,000 FlowFiles and
 200 MB.
 """
@@ -120,7 +120,7 @@ def _best_of(reps: int, fn: Callable[[], tuple[dict[str, Any], float]]) -> tuple
 def run(quick: bool) -> list[dict[str, Any]]:
     """Rows: FlowFiles/s of each flow variant vs in-memory; content MB/s vs a plain write."""
     n = N_QUICK if quick else N_FULL
-    reps = 3 if quick else 2
+    reps = 1 if quick else 2
     rows: list[dict[str, Any]] = []
     with h.scratch_dir(WORKLOAD) as tmp:
 
