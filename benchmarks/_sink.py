@@ -80,3 +80,11 @@ class SlowSink(Processor):
         if flowfiles:
             time.sleep(self._delay * len(flowfiles))
             session.transfer(flowfiles, self.SUCCESS)
+
+
+class InlineAppendToFile(AppendToFile):
+    """AppendToFile run on the event loop thread (``run_inline``): its trigger is one
+    buffered write of a batch, short enough for the loop, and it saves the worker-thread
+    hop the benchmark measures separately."""
+
+    run_inline = True

@@ -65,10 +65,11 @@ def flowengine_variant(
     state_dir: str | None = None,
     gc_threshold: list[int] | None = None,
     on_start: Any = None,
+    inline_sink: bool = False,
 ) -> dict[str, Any]:
     """Run the flow once: seconds of ``Flow.run`` (plan, build, run, stop), output."""
     import flowengine
-    from benchmarks._sink import AppendToFile
+    from benchmarks._sink import AppendToFile, InlineAppendToFile
 
     update, condition = _expressions()
     flow = flowengine.Flow(WORKLOAD)
@@ -82,7 +83,8 @@ def flowengine_variant(
     flow.add_processor(
         "route", "RouteOnAttribute", {"even": condition}, auto_terminate=["unmatched"]
     )
-    flow.add_processor("sink", AppendToFile, {"path": out}, auto_terminate=["success"])
+    sink = InlineAppendToFile if inline_sink else AppendToFile
+    flow.add_processor("sink", sink, {"path": out}, auto_terminate=["success"])
     flow.connect("generate", "update")
     flow.connect("update", "route")
     flow.connect("route", "sink", ["even"])
@@ -152,6 +154,12 @@ def run(quick: bool) -> list[dict[str, Any]]:
             (
                 f"in-memory, gc.set_threshold{GC_TUNED}",
                 {"gc_threshold": list(GC_TUNED)},
+            ),
+            # What the worker-thread hop of a plain sync sink costs (GIL hand-offs).
+            ("in-memory, sink run_inline", {"inline_sink": True}),
+            (
+                f"in-memory, sink run_inline + gc.set_threshold{GC_TUNED}",
+                {"inline_sink": True, "gc_threshold": list(GC_TUNED)},
             ),
         ]
         if not h.durable_available():
