@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["Node"]
 
 _EMPTY: list[Connection] = []
+#: per worker thread: the nodes a running sync trigger has woken (see Node.notify)
+_worker = threading.local()
 MAX_BULLETINS = 20
 
 
@@ -126,11 +128,17 @@ class Node:
         rt = self.runtime
         if threading.get_ident() == rt.loop_thread:
             ev.set()
+            return
+        deferred: set[Node] | None = getattr(_worker, "deferred", None)
+        if deferred is not None:
+            # A trigger running in a worker thread: wake-ups are delivered on the loop
+            # when it returns. Each call_soon_threadsafe from a thread costs a GIL
+            # hand-off (up to the 5 ms switch interval while the loop is busy).
+            deferred.add(self)
         elif rt.loop is not None:
-            try:
+            # RuntimeError: the loop is closed, the run is over.
+            with contextlib.suppress(RuntimeError):
                 rt.loop.call_soon_threadsafe(ev.set)
-            except RuntimeError:  # loop closed: the run is over
-                pass
 
     def fresh_wake_event(self) -> asyncio.Event:
         ev = self._wake
@@ -194,9 +202,13 @@ class Node:
             for k, v in terminated.items():
                 tc[k] = tc.get(k, 0) + v
 
-    def add_bulletin(self, level: str, message: str, flowfile_uuid: str | None = None) -> None:
+    def add_bulletin(
+        self, level: str, message: str, flowfile_uuid: str | None = None
+    ) -> None:
         self.bulletins.append(
-            Bulletin(self.runtime.clock.time_ms(), level, self.id, message, flowfile_uuid)
+            Bulletin(
+                self.runtime.clock.time_ms(), level, self.id, message, flowfile_uuid
+            )
         )
 
     def status(self) -> ProcessorStatus:
@@ -245,6 +257,19 @@ class Node:
             return exc
         return None
 
+    def _trigger_in_worker(
+        self, session: ProcessSession
+    ) -> tuple[BaseException | None, set[Node]]:
+        """:meth:`_trigger_sync` on a worker thread, collecting the wake-ups it causes
+        so the loop delivers them when the thread returns (see :meth:`notify`). The
+        commit stays on the worker: with durable repositories it waits for the disk."""
+        deferred: set[Node] = set()
+        _worker.deferred = deferred
+        try:
+            return self._trigger_sync(session), deferred
+        finally:
+            _worker.deferred = None
+
     async def trigger(self) -> None:
         """Run one trigger in a fresh session; commit, or roll back and report."""
         assert self.context is not None
@@ -264,16 +289,20 @@ class Node:
                     error = None
                 except BaseException as exc:
                     _note_inputs(exc, session)
-                    session.rollback(penalize=not isinstance(exc, ContentRepositoryFullError))
+                    session.rollback(
+                        penalize=not isinstance(exc, ContentRepositoryFullError)
+                    )
                     if isinstance(exc, anyio.get_cancelled_exc_class()):
                         raise
                     error = exc
             elif self.run_inline:
                 error = self._trigger_sync(session)
             else:
-                error = await anyio.to_thread.run_sync(
-                    self._trigger_sync, session, limiter=rt.thread_limiter
+                error, woken = await anyio.to_thread.run_sync(
+                    self._trigger_in_worker, session, limiter=rt.thread_limiter
                 )
+                for node in woken:
+                    node.notify()
         finally:
             self.trigger_ns += time.perf_counter_ns() - start
             self.active -= 1
@@ -296,7 +325,11 @@ class Node:
         if isinstance(error, ContentRepositoryFullError):
             # Out of space: yield and retry when space may have returned (NiFi blocks
             # writers on content back pressure); not an administrative yield.
-            self.add_bulletin("warning", f"content repository full; yielding and retrying: {error}", uuid)
+            self.add_bulletin(
+                "warning",
+                f"content repository full; yielding and retrying: {error}",
+                uuid,
+            )
             log.warning("content_repository_full", error=msg)
             self.yield_for(None)
             return
@@ -313,7 +346,11 @@ class Node:
             self.yield_for(self.runtime.administrative_yield)
 
     def summary_counts(self) -> dict[str, Any]:
-        return {"in": self.flowfiles_in, "out": self.flowfiles_out, "triggers": self.triggers}
+        return {
+            "in": self.flowfiles_in,
+            "out": self.flowfiles_out,
+            "triggers": self.triggers,
+        }
 
 
 def _note_inputs(error: BaseException, session: ProcessSession) -> None:
