@@ -75,7 +75,7 @@ def kill_test(tmp_path: Path, n: int, kills: int, seed: int, batch: int = BATCH)
                 if killed < kills:
                     # A random instant while it works: start-up takes ~1 s here.
                     try:
-                        proc.wait(timeout=rng.uniform(0.8, 2.5 if n <= 10_000 else 8.0))
+                        proc.wait(timeout=rng.uniform(0.6, 1.5 if n <= 10_000 else 8.0))
                     except subprocess.TimeoutExpired:
                         os.kill(proc.pid, signal.SIGKILL)
                         proc.wait()
