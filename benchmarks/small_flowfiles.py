@@ -27,6 +27,9 @@ from typing import Any
 from benchmarks import _harness as h
 from benchmarks.peers import _messages as msgs
 
+#: this module by name (``__name__`` is ``__main__`` under ``python -m``)
+_MOD = "benchmarks.small_flowfiles"
+
 WORKLOAD = "small_flowfiles"
 N_FULL = 1_000_000
 N_QUICK = 20_000
@@ -173,11 +176,11 @@ def run(quick: bool) -> list[dict[str, Any]]:
             args = {"n": n, "out": out, **kw}
             if kw.get("durable"):
                 args["state_dir"] = os.path.join(tmp, f"state-{time.monotonic_ns()}")
-            return h.measure(f"{__name__}:flowengine_variant", args)
+            return h.measure(f"{_MOD}:flowengine_variant", args)
 
         variants: dict[str, Any] = {
             BASELINE: lambda: h.measure(
-                f"{__name__}:baseline_variant", {"n": n, "out": out}
+                f"{_MOD}:baseline_variant", {"n": n, "out": out}
             ),
         }
         variants.update({name: functools.partial(flow, kw) for name, kw in ours})

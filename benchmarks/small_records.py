@@ -21,6 +21,9 @@ from typing import Any
 from benchmarks import _harness as h
 from benchmarks.peers import _messages as msgs
 
+#: this module by name (``__name__`` is ``__main__`` under ``python -m``)
+_MOD = "benchmarks.small_records"
+
 WORKLOAD = "small_records"
 N_FULL = 1_000_000
 N_QUICK = 20_000
@@ -145,7 +148,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             os.mkdir(out_dir)
             try:
                 return h.measure(
-                    f"{__name__}:flowengine_variant",
+                    f"{_MOD}:flowengine_variant",
                     {"n": n, "source": source, "out_dir": out_dir, "warm": warm},
                 )
             finally:
@@ -158,7 +161,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         }
         variants: dict[str, Any] = {
             BASELINE: lambda: h.measure(
-                f"{__name__}:baseline_variant",
+                f"{_MOD}:baseline_variant",
                 {"n": n, "source": source, "out": os.path.join(tmp, "base.txt")},
             ),
             **ours,

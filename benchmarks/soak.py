@@ -22,6 +22,9 @@ from typing import Any
 
 from benchmarks import _harness as h
 
+#: this module by name (``__name__`` is ``__main__`` under ``python -m``)
+_MOD = "benchmarks.soak"
+
 WORKLOAD = "soak"
 MIB = 1 << 20
 FILE_SIZE = MIB
@@ -138,7 +141,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     long)."""
     cfg = QUICK if quick else FULL
     total: int = cfg["total"]
-    base, _ = h.measure(f"{__name__}:baseline_variant", cfg)
+    base, _ = h.measure(f"{_MOD}:baseline_variant", cfg)
     base_mbps = total / MIB / base["seconds"]
     size = (
         f"{total / (1024 * MIB):.3g} GB"
@@ -158,7 +161,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             args = dict(
                 cfg, state_dir=os.path.join(tmp, "state") if kind == "durable" else None
             )
-            res, rss = h.measure(f"{__name__}:flowengine_variant", args)
+            res, rss = h.measure(f"{_MOD}:flowengine_variant", args)
         if not res["drained"] or res["bytes"] != total:
             raise RuntimeError(
                 f"soak/{kind}: {res['bytes']} of {total} bytes went through"
