@@ -16,6 +16,7 @@ reached), every connection is empty (queued and in flight) and no trigger runs.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import threading
 import time
@@ -47,6 +48,8 @@ from ._validation import Plan, PlannedComponent
 __all__ = ["FlowRuntime", "RunOutcome"]
 
 BORED_YIELD = 0.01
+#: gc thresholds while a flow runs (see FlowRuntime.run); Python's default is (700, 10, 10)
+_RUN_GC_THRESHOLD = (50_000, 20, 100)
 STOP_GRACE = 30.0
 
 
@@ -539,7 +542,21 @@ class FlowRuntime:
             self.check_drained()
 
     async def run(self, timeout: float | None = None) -> RunOutcome:  # noqa: ASYNC109 - run()'s documented timeout
-        """Run until drained (if asked), until ``timeout`` seconds, or until stopped."""
+        """Run until drained (if asked), until ``timeout`` seconds, or until stopped.
+
+        While it runs, the cyclic garbage collector's thresholds are raised (and then
+        restored): queues hold hundreds of thousands of FlowFile objects that are never
+        cyclic garbage, and with the default thresholds full collections over them took
+        about a third of the time of a small-FlowFile flow.
+        """
+        saved = gc.get_threshold()
+        gc.set_threshold(*_RUN_GC_THRESHOLD)
+        try:
+            return await self._run(timeout)
+        finally:
+            gc.set_threshold(*saved)
+
+    async def _run(self, timeout: float | None) -> RunOutcome:  # noqa: ASYNC109 - internal body of run()
         self.loop = asyncio.get_running_loop()
         self.loop_thread = threading.get_ident()
         self.thread_limiter = anyio.CapacityLimiter(self.max_threads)
