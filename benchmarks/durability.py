@@ -37,7 +37,13 @@ CHUNK = 10 * 1024**2
 _MOD = "benchmarks.durability"
 
 
-def flow_variant(n: int, durable: bool, provenance: bool, state_dir: str | None = None, sync: str = "normal") -> dict[str, Any]:
+def flow_variant(
+    n: int,
+    durable: bool,
+    provenance: bool,
+    state_dir: str | None = None,
+    sync: str = "normal",
+) -> dict[str, Any]:
     """One run of the 1 M-FlowFile flow; seconds of ``Flow.run``.
 
     Every variant imports the durable layer (and pyarrow) before the clock starts: the
@@ -50,26 +56,38 @@ def flow_variant(n: int, durable: bool, provenance: bool, state_dir: str | None 
     flow = flowengine.Flow("durability")
     flow.settings["sync"] = sync
     flow.add_processor(
-        "generate", "GenerateFlowFile", {"batch_size": "1000"},
+        "generate",
+        "GenerateFlowFile",
+        {"batch_size": "1000"},
         schedule={"period": "0 sec", "max_triggers": n // 1000},
     )
-    flow.add_processor("update", "UpdateAttribute", {"stage": "bench", "size.class": "small"})
     flow.add_processor(
-        "route", "RouteOnAttribute", {"bench": "${stage:equals('bench')}"},
+        "update", "UpdateAttribute", {"stage": "bench", "size.class": "small"}
+    )
+    flow.add_processor(
+        "route",
+        "RouteOnAttribute",
+        {"bench": "${stage:equals('bench')}"},
         auto_terminate=["bench", "unmatched"],
     )
     flow.connect("generate", "update")
     flow.connect("update", "route")
     start = time.perf_counter()
     result = flow.run(
-        until_drained=True, timeout=3600, durable=durable, state_dir=state_dir,
-        provenance=provenance, collect_outputs=False,
+        until_drained=True,
+        timeout=3600,
+        durable=durable,
+        state_dir=state_dir,
+        provenance=provenance,
+        collect_outputs=False,
     )
     seconds = time.perf_counter() - start
     routed = result.status.processor("route").flowfiles_in
     result.close()
     if routed != n or not result.ok:
-        raise RuntimeError(f"expected {n} FlowFiles routed, got {routed} (ok={result.ok})")
+        raise RuntimeError(
+            f"expected {n} FlowFiles routed, got {routed} (ok={result.ok})"
+        )
     return {"seconds": seconds, "count": routed}
 
 
@@ -79,13 +97,23 @@ def content_variant(total: int, state_dir: str) -> dict[str, Any]:
 
     flow = flowengine.Flow("durability-content")
     flow.add_processor(
-        "generate", "GenerateFlowFile", {"file_size": f"{CHUNK} B", "batch_size": "1", "data_format": "Binary"},
+        "generate",
+        "GenerateFlowFile",
+        {"file_size": f"{CHUNK} B", "batch_size": "1", "data_format": "Binary"},
         schedule={"period": "0 sec", "max_triggers": total // CHUNK},
     )
-    flow.add_processor("update", "UpdateAttribute", {"stage": "bench"}, auto_terminate=["success"])
+    flow.add_processor(
+        "update", "UpdateAttribute", {"stage": "bench"}, auto_terminate=["success"]
+    )
     flow.connect("generate", "update")
     start = time.perf_counter()
-    result = flow.run(until_drained=True, timeout=3600, durable=True, state_dir=state_dir, collect_outputs=False)
+    result = flow.run(
+        until_drained=True,
+        timeout=3600,
+        durable=True,
+        state_dir=state_dir,
+        collect_outputs=False,
+    )
     seconds = time.perf_counter() - start
     moved = result.status.processor("update").bytes_in
     result.close()
@@ -106,7 +134,9 @@ def write_baseline(total: int, path: str) -> dict[str, Any]:
     return {"seconds": seconds, "bytes": total}
 
 
-def _best_of(reps: int, fn: Callable[[], tuple[dict[str, Any], float]]) -> tuple[dict[str, Any], float]:
+def _best_of(
+    reps: int, fn: Callable[[], tuple[dict[str, Any], float]]
+) -> tuple[dict[str, Any], float]:
     """The fastest of ``reps`` runs (and the highest RSS seen).
 
     Best-of rather than median: on a shared 2-core machine other jobs only ever slow a
@@ -124,19 +154,38 @@ def run(quick: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with h.scratch_dir(WORKLOAD) as tmp:
 
-        def flow(durable: bool, provenance: bool, sync: str = "normal") -> tuple[dict[str, Any], float]:
+        def flow(
+            durable: bool, provenance: bool, sync: str = "normal"
+        ) -> tuple[dict[str, Any], float]:
             state = os.path.join(tmp, f"state-{time.monotonic_ns()}")
             try:
-                return h.measure(f"{_MOD}:flow_variant", {
-                    "n": n, "durable": durable, "provenance": provenance, "state_dir": state, "sync": sync,
-                })
+                return h.measure(
+                    f"{_MOD}:flow_variant",
+                    {
+                        "n": n,
+                        "durable": durable,
+                        "provenance": provenance,
+                        "state_dir": state,
+                        "sync": sync,
+                    },
+                )
             finally:
                 shutil.rmtree(state, ignore_errors=True)
 
         base, base_rss = _best_of(reps, lambda: flow(False, True))
         base_rate = n / base["seconds"]
         baseline = "in-memory + provenance"
-        rows.append(h.row(WORKLOAD, f"{n} FlowFiles in-memory + provenance", base_rate, "FlowFiles/s", baseline, base_rate, base_rss))
+        rows.append(
+            h.row(
+                WORKLOAD,
+                f"{n} FlowFiles in-memory + provenance",
+                base_rate,
+                "FlowFiles/s",
+                baseline,
+                base_rate,
+                base_rss,
+            )
+        )
         for name, durable, prov, sync in (
             ("durable + provenance", True, True, "normal"),
             ("durable + provenance, sync always", True, True, "always"),
@@ -144,18 +193,40 @@ def run(quick: bool) -> list[dict[str, Any]]:
             ("in-memory, no provenance", False, False, "normal"),
         ):
             res, rss = _best_of(reps, lambda d=durable, p=prov, y=sync: flow(d, p, y))
-            rows.append(h.row(WORKLOAD, f"{n} FlowFiles {name}", n / res["seconds"], "FlowFiles/s", baseline, base_rate, rss))
+            rows.append(
+                h.row(
+                    WORKLOAD,
+                    f"{n} FlowFiles {name}",
+                    n / res["seconds"],
+                    "FlowFiles/s",
+                    baseline,
+                    base_rate,
+                    rss,
+                )
+            )
 
         total = CONTENT_QUICK if quick else CONTENT_FULL
         mb = total / 1024**2
-        wb, _ = h.measure(f"{_MOD}:write_baseline", {"total": total, "path": os.path.join(tmp, "plain.bin")})
+        wb, _ = h.measure(
+            f"{_MOD}:write_baseline",
+            {"total": total, "path": os.path.join(tmp, "plain.bin")},
+        )
         state = os.path.join(tmp, "state-content")
-        cv, c_rss = h.measure(f"{_MOD}:content_variant", {"total": total, "state_dir": state})
+        cv, c_rss = h.measure(
+            f"{_MOD}:content_variant", {"total": total, "state_dir": state}
+        )
         shutil.rmtree(state, ignore_errors=True)
-        rows.append(h.row(
-            WORKLOAD, f"{mb:.0f} MB content durable (10 MB FlowFiles)", mb / cv["seconds"], "MB/s",
-            "plain file write", mb / wb["seconds"], c_rss,
-        ))
+        rows.append(
+            h.row(
+                WORKLOAD,
+                f"{mb:.0f} MB content durable (10 MB FlowFiles)",
+                mb / cv["seconds"],
+                "MB/s",
+                "plain file write",
+                mb / wb["seconds"],
+                c_rss,
+            )
+        )
     return rows
 
 

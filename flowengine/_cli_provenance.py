@@ -27,11 +27,21 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("state_dir", metavar="STATE_DIR", help="the run's --state-dir")
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--uuid", help="events of one FlowFile")
-    which.add_argument("--component", help="events reported by one processor/connection id")
-    which.add_argument("--lineage", metavar="UUID", help="events of the FlowFile, its ancestors and descendants")
-    ap.add_argument("--type", dest="event_type", help="only this event type (e.g. DROP)")
+    which.add_argument(
+        "--component", help="events reported by one processor/connection id"
+    )
+    which.add_argument(
+        "--lineage",
+        metavar="UUID",
+        help="events of the FlowFile, its ancestors and descendants",
+    )
+    ap.add_argument(
+        "--type", dest="event_type", help="only this event type (e.g. DROP)"
+    )
     ap.add_argument("--limit", type=int, default=None, help="at most this many events")
-    ap.add_argument("--json", action="store_true", help="JSON on stdout instead of a table")
+    ap.add_argument(
+        "--json", action="store_true", help="JSON on stdout instead of a table"
+    )
     return ap
 
 
@@ -60,7 +70,9 @@ def _table(events: list[ProvenanceEvent]) -> str:
     head = ("ID", "TIME (UTC)", "TYPE", "COMPONENT", "FLOWFILE", "DETAILS")
     rows = [head]
     for e in events:
-        when = datetime.fromtimestamp(e.timestamp_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        when = datetime.fromtimestamp(e.timestamp_ms / 1000, UTC).strftime(
+            "%Y-%m-%d %H:%M:%S.%f"
+        )[:-3]
         extra = []
         if e.relationship:
             extra.append(f"-> {e.relationship}")
@@ -72,9 +84,23 @@ def _table(events: list[ProvenanceEvent]) -> str:
             extra.append(e.transit_uri)
         if e.details:
             extra.append(e.details)
-        rows.append((str(e.event_id), when, str(e.event_type), e.component_id, e.flowfile_uuid, "; ".join(extra)))
+        rows.append(
+            (
+                str(e.event_id),
+                when,
+                str(e.event_type),
+                e.component_id,
+                e.flowfile_uuid,
+                "; ".join(extra),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head) - 1)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1] for r in rows]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True))
+        + "  "
+        + r[-1]
+        for r in rows
+    ]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -86,7 +112,10 @@ def main(argv: list[str]) -> int:
         return int(exc.code or 0)
     directory = Path(args.state_dir) / "provenance"
     if not directory.is_dir():
-        print(f"flowengine provenance: no provenance repository in {args.state_dir}", file=sys.stderr)
+        print(
+            f"flowengine provenance: no provenance repository in {args.state_dir}",
+            file=sys.stderr,
+        )
         return 2
     from ._durable._provenance import ParquetProvenanceRepository
 
@@ -96,7 +125,9 @@ def main(argv: list[str]) -> int:
         if args.event_type:
             events = [e for e in events if e.event_type == args.event_type]
     else:
-        events = repo.query(uuid=args.uuid, component=args.component, event_type=args.event_type)
+        events = repo.query(
+            uuid=args.uuid, component=args.component, event_type=args.event_type
+        )
     if args.limit is not None:
         events = events[: args.limit]
     if args.json:

@@ -236,7 +236,9 @@ class Connection:
                 ff.queue_date_index = next(seq)
                 size += ff.size
                 if ff.penalty_until > now:
-                    heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+                    heapq.heappush(
+                        self._penalized, (ff.penalty_until, ff.queue_date_index, ff)
+                    )
                 elif keys:
                     heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
                 else:
@@ -276,7 +278,9 @@ class Connection:
                 ff.queue_date_index = next(seq)
                 size += ff.size
                 if ff.penalty_until > now:
-                    heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+                    heapq.heappush(
+                        self._penalized, (ff.penalty_until, ff.queue_date_index, ff)
+                    )
                 elif pending or self._swap_batches or self._active_len() >= limit:
                     pending.append(ff)
                 else:
@@ -462,7 +466,9 @@ class Connection:
             for ff in flowfiles:
                 size += ff.size
                 if ff.penalty_until > now:
-                    heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+                    heapq.heappush(
+                        self._penalized, (ff.penalty_until, ff.queue_date_index, ff)
+                    )
                 elif self._keys:
                     heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
                 else:

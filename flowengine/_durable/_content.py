@@ -208,7 +208,12 @@ class FileContentRepository(ContentRepository):
         self._wake = threading.Event()
         self._pause = threading.Event()  # set only to cut the pause short at close
         self._stopping = False
-        self._cleaner = threading.Thread(target=self._cleanup_loop, args=(cleanup_interval,), name="content-cleanup", daemon=True)
+        self._cleaner = threading.Thread(
+            target=self._cleanup_loop,
+            args=(cleanup_interval,),
+            name="content-cleanup",
+            daemon=True,
+        )
         self._cleaner.start()
 
     # -- start ---------------------------------------------------------------------------
@@ -244,7 +249,11 @@ class FileContentRepository(ContentRepository):
                 self._sections.add(section)
             res = f"{section}/{self._prefix}-{n}"
             try:
-                fd = os.open(self.directory / res, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+                fd = os.open(
+                    self.directory / res,
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND,
+                    0o644,
+                )
             except FileExistsError:
                 continue  # a previous run started in the same millisecond
             except OSError as exc:
@@ -257,7 +266,9 @@ class FileContentRepository(ContentRepository):
 
     def _error(self, exc: OSError, what: str) -> ContentError:
         if exc.errno in _FULL:
-            return ContentRepositoryFullError(f"content repository {self.directory} is full (writing {what})")
+            return ContentRepositoryFullError(
+                f"content repository {self.directory} is full (writing {what})"
+            )
         return ContentError(f"content repository {self.directory}: {exc}")
 
     def _reserve(self, n: int) -> None:

@@ -159,7 +159,14 @@ class _QueueScan:
 class _SwapStore:
     """The :class:`~flowengine._connection.SwapStore` of one queue."""
 
-    def __init__(self, repo: SQLiteFlowFileRepository, queue: str, threshold: int, batch_size: int, restored: list[tuple[Any, int, int]]) -> None:
+    def __init__(
+        self,
+        repo: SQLiteFlowFileRepository,
+        queue: str,
+        threshold: int,
+        batch_size: int,
+        restored: list[tuple[Any, int, int]],
+    ) -> None:
         self._repo = repo
         self.queue = queue
         self.threshold = threshold
@@ -190,7 +197,14 @@ class SQLiteFlowFileRepository(FlowFileRepository):
 
     durable = True
 
-    def __init__(self, path: Path, *, sync: str = "normal", swap_threshold: int = 20_000, swap_batch: int = 10_000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sync: str = "normal",
+        swap_threshold: int = 20_000,
+        swap_batch: int = 10_000,
+    ) -> None:
         if sync not in ("normal", "always"):
             raise FlowEngineError(f"sync must be 'normal' or 'always', not {sync!r}")
         self.path = Path(path)
@@ -204,10 +218,15 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         self._rlock = threading.Lock()
         self._live: dict[int, tuple[int, dict[str, str], bytes]] = {}
         self._live_lock = threading.Lock()
-        self._state_lock = threading.Lock()  # readers must not wait for a write in progress
-        self._qids: dict[str, int] = dict(self._con.execute("SELECT name, id FROM queues"))
+        self._state_lock = (
+            threading.Lock()
+        )  # readers must not wait for a write in progress
+        self._qids: dict[str, int] = dict(
+            self._con.execute("SELECT name, id FROM queues")
+        )
         self._state: dict[str, dict[str, str]] = {
-            cid: _decode(blob) for cid, blob in self._con.execute("SELECT component, data FROM state")
+            cid: _decode(blob)
+            for cid, blob in self._con.execute("SELECT component, data FROM state")
         }
         self._stores: dict[str, _SwapStore] = {}
         self.claim_counts: dict[str, int] = {}
@@ -224,7 +243,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
-        con.execute(f"PRAGMA synchronous={'FULL' if self.sync == 'always' else 'NORMAL'}")
+        con.execute(
+            f"PRAGMA synchronous={'FULL' if self.sync == 'always' else 'NORMAL'}"
+        )
         con.execute("PRAGMA busy_timeout=10000")
         return con
 
@@ -233,7 +254,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         if row is None:
             self._con.execute("INSERT INTO meta VALUES ('format', ?)", (_FORMAT,))
         elif row[0] != _FORMAT:
-            raise FlowEngineError(f"{self.path}: unsupported FlowFile repository format {row[0]!r}")
+            raise FlowEngineError(
+                f"{self.path}: unsupported FlowFile repository format {row[0]!r}"
+            )
 
     def _scan_rows(self) -> None:
         """One pass over every row: per-queue batches, claimant counts, highest ids."""
@@ -276,7 +299,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         if store is None:
             scan = self._scan.pop(queue_id, None)
             restored = scan.batches if scan is not None else []
-            store = _SwapStore(self, queue_id, self.swap_threshold, self.swap_batch, restored)
+            store = _SwapStore(
+                self, queue_id, self.swap_threshold, self.swap_batch, restored
+            )
             self._stores[queue_id] = store
         return store
 
@@ -314,12 +339,16 @@ class SQLiteFlowFileRepository(FlowFileRepository):
     def flowfile_count(self) -> int:
         """Rows in the repository (every FlowFile queued at the last commit)."""
         with self._rlock:
-            return int(self._rcon.execute("SELECT COUNT(*) FROM flowfiles").fetchone()[0])
+            return int(
+                self._rcon.execute("SELECT COUNT(*) FROM flowfiles").fetchone()[0]
+            )
 
     def referenced_resources(self) -> set[str]:
         """Content resources that committed FlowFiles refer to (leak checks)."""
         with self._rlock:
-            rows = self._rcon.execute("SELECT DISTINCT resource FROM flowfiles WHERE resource IS NOT NULL")
+            rows = self._rcon.execute(
+                "SELECT DISTINCT resource FROM flowfiles WHERE resource IS NOT NULL"
+            )
             return {r[0] for r in rows}
 
     def durability_barrier(self) -> None:
@@ -375,9 +404,31 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                         seq += 1
                         c = ff.claim
                         if c is None:
-                            inserts[seq] = (seq, fid, q, blob, None, 0, 0, ff.entry_date, ff.lineage_start_date, now)
+                            inserts[seq] = (
+                                seq,
+                                fid,
+                                q,
+                                blob,
+                                None,
+                                0,
+                                0,
+                                ff.entry_date,
+                                ff.lineage_start_date,
+                                now,
+                            )
                         else:
-                            inserts[seq] = (seq, fid, q, blob, c.resource, c.offset, c.length, ff.entry_date, ff.lineage_start_date, now)
+                            inserts[seq] = (
+                                seq,
+                                fid,
+                                q,
+                                blob,
+                                c.resource,
+                                c.offset,
+                                c.length,
+                                ff.entry_date,
+                                ff.lineage_start_date,
+                                now,
+                            )
                         live[fid] = (seq, attrs, blob)
                     for ff in delta.dropped:
                         fid = ff.id
@@ -405,7 +456,13 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                     for cid, st in states.items():
                         self._state[cid] = dict(st)
 
-    def _execute(self, inserts: dict[int, tuple[Any, ...]], deletes: list[int], states: dict[str, dict[str, str]], new_queues: list[tuple[int, str]]) -> None:
+    def _execute(
+        self,
+        inserts: dict[int, tuple[Any, ...]],
+        deletes: list[int],
+        states: dict[str, dict[str, str]],
+        new_queues: list[tuple[int, str]],
+    ) -> None:
         con = self._con
         try:
             con.execute("BEGIN")
@@ -430,7 +487,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
                 raise
         except sqlite3.Error as exc:
             if _is_disk_full(exc):
-                raise ContentRepositoryFullError(f"FlowFile repository {self.path}: disk full") from exc
+                raise ContentRepositoryFullError(
+                    f"FlowFile repository {self.path}: disk full"
+                ) from exc
             raise FlowEngineError(f"FlowFile repository {self.path}: {exc}") from exc
 
     # -- swapping ------------------------------------------------------------------------
@@ -441,7 +500,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         with self._live_lock:
             for ff in flowfiles:
                 entry = live.pop(ff.id, None)
-                if entry is None:  # not a committed row (should not happen): keep it in memory
+                if (
+                    entry is None
+                ):  # not a committed row (should not happen): keep it in memory
                     kept.append(ff)
                 else:
                     seqs.append(entry[0])
@@ -458,7 +519,9 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         with self._rlock:
             (doc,) = self._rcon.execute(_BATCH_SQL, (lo, hi, queue)).fetchone()
         rows: list[list[Any]] = json.loads(doc) if doc else []
-        rows.sort(key=lambda r: r[0])  # already in order in practice: timsort is O(n) then
+        rows.sort(
+            key=lambda r: r[0]
+        )  # already in order in practice: timsort is O(n) then
         for r in rows:
             r[2] = bytes.fromhex(r[2])
         return rows
@@ -472,12 +535,34 @@ class SQLiteFlowFileRepository(FlowFileRepository):
             wanted = set(seqs) if seqs is not None else None
             live = self._live
             with self._live_lock:
-                for seq, ffid, blob, resource, off, length, entry, lineage, queued in rows:
+                for (
+                    seq,
+                    ffid,
+                    blob,
+                    resource,
+                    off,
+                    length,
+                    entry,
+                    lineage,
+                    queued,
+                ) in rows:
                     if wanted is not None and seq not in wanted:
                         continue  # a FlowFile of this queue that stayed in memory
                     attrs = _decode(blob)
-                    claim = None if resource is None else ContentClaim(resource, off, length)
-                    ff = FlowFile(attrs, claim, id=ffid, entry_date=entry, lineage_start_date=lineage, last_queue_date=queued, queue_date_index=seq)
+                    claim = (
+                        None
+                        if resource is None
+                        else ContentClaim(resource, off, length)
+                    )
+                    ff = FlowFile(
+                        attrs,
+                        claim,
+                        id=ffid,
+                        entry_date=entry,
+                        lineage_start_date=lineage,
+                        last_queue_date=queued,
+                        queue_date_index=seq,
+                    )
                     live[ffid] = (seq, attrs, blob)
                     out.append(ff)
         if rest and rest[0]:

@@ -30,26 +30,28 @@ from .._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceReposi
 __all__ = ["ParquetProvenanceRepository"]
 
 _STR = pa.string()
-SCHEMA = pa.schema([
-    ("event_id", pa.int64()),
-    ("event_type", _STR),
-    ("flowfile_uuid", _STR),
-    ("component_id", _STR),
-    ("component_type", _STR),
-    ("timestamp_ms", pa.int64()),
-    ("attributes", pa.map_(_STR, _STR)),
-    ("size", pa.int64()),
-    ("lineage_start_date", pa.int64()),
-    ("entry_date", pa.int64()),
-    ("parent_uuids", pa.list_(_STR)),
-    ("child_uuids", pa.list_(_STR)),
-    ("relationship", _STR),
-    ("details", _STR),
-    ("transit_uri", _STR),
-    ("duration_ms", pa.int64()),
-    ("content_claim", _STR),
-    ("attributes_ref", pa.int64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("event_id", pa.int64()),
+        ("event_type", _STR),
+        ("flowfile_uuid", _STR),
+        ("component_id", _STR),
+        ("component_type", _STR),
+        ("timestamp_ms", pa.int64()),
+        ("attributes", pa.map_(_STR, _STR)),
+        ("size", pa.int64()),
+        ("lineage_start_date", pa.int64()),
+        ("entry_date", pa.int64()),
+        ("parent_uuids", pa.list_(_STR)),
+        ("child_uuids", pa.list_(_STR)),
+        ("relationship", _STR),
+        ("details", _STR),
+        ("transit_uri", _STR),
+        ("duration_ms", pa.int64()),
+        ("content_claim", _STR),
+        ("attributes_ref", pa.int64()),
+    ]
+)
 
 
 def _table(events: Sequence[ProvenanceEvent]) -> pa.Table:
@@ -73,7 +75,9 @@ def _table(events: Sequence[ProvenanceEvent]) -> pa.Table:
             values.extend(a.values())
         refs.append(ref)
         offsets.append(len(keys))
-    attrs = pa.MapArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(keys, _STR), pa.array(values, _STR))
+    attrs = pa.MapArray.from_arrays(
+        pa.array(offsets, pa.int32()), pa.array(keys, _STR), pa.array(values, _STR)
+    )
     arrays = []
     for f in SCHEMA:
         if f.name == "attributes":
@@ -85,14 +89,26 @@ def _table(events: Sequence[ProvenanceEvent]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
-def _events(table: pa.Table, shared: Callable[[list[int]], pa.Table] | None = None) -> list[ProvenanceEvent]:
+def _events(
+    table: pa.Table, shared: Callable[[list[int]], pa.Table] | None = None
+) -> list[ProvenanceEvent]:
     """ProvenanceEvents of ``table``; ``shared`` fetches rows holding shared maps."""
     rows = table.to_pylist()
-    own = {r["event_id"]: r["attributes"] for r in rows if r["attributes_ref"] == r["event_id"]}
+    own = {
+        r["event_id"]: r["attributes"]
+        for r in rows
+        if r["attributes_ref"] == r["event_id"]
+    }
     missing = sorted({r["attributes_ref"] for r in rows} - own.keys())
     if missing and shared is not None:
         extra = shared(missing)
-        own.update(zip(extra["event_id"].to_pylist(), extra["attributes"].to_pylist(), strict=True))
+        own.update(
+            zip(
+                extra["event_id"].to_pylist(),
+                extra["attributes"].to_pylist(),
+                strict=True,
+            )
+        )
     out = []
     for row in rows:
         ref = row.pop("attributes_ref")
@@ -148,7 +164,12 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self._total = 0
         if not read_only:
             self.apply_retention()
-            self._thread = threading.Thread(target=self._loop, args=(flush_interval,), name="provenance-writer", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop,
+                args=(flush_interval,),
+                name="provenance-writer",
+                daemon=True,
+            )
             self._thread.start()
 
     # -- segments ------------------------------------------------------------------------
@@ -196,7 +217,10 @@ class ParquetProvenanceRepository(ProvenanceRepository):
                 self._total += path.stat().st_size
                 # Listing thousands of segments is not free: check age once a minute, size
                 # whenever the running total says the limit is passed.
-                if self._total > self.max_size or time.monotonic() - self._retained_at >= 60.0:
+                if (
+                    self._total > self.max_size
+                    or time.monotonic() - self._retained_at >= 60.0
+                ):
                     self.apply_retention()
 
     def flush(self) -> None:
@@ -268,12 +292,18 @@ class ParquetProvenanceRepository(ProvenanceRepository):
 
         def shared(ids: list[int]) -> pa.Table:
             cond = pc.field("event_id").isin(ids)
-            parts = [dataset.to_table(filter=cond, columns=["event_id", "attributes"])] if dataset is not None else []
+            parts = (
+                [dataset.to_table(filter=cond, columns=["event_id", "attributes"])]
+                if dataset is not None
+                else []
+            )
             if pending is not None:
                 parts.append(pending.filter(cond).select(["event_id", "attributes"]))
             return pa.concat_tables(parts)
 
-        found: dict[int, ProvenanceEvent] = {}  # by id: a table being written is in both
+        found: dict[
+            int, ProvenanceEvent
+        ] = {}  # by id: a table being written is in both
         for t in tables:
             for e in _events(t, shared):
                 found[e.event_id] = e
@@ -349,7 +379,9 @@ class ParquetProvenanceRepository(ProvenanceRepository):
             buffered = list(self._buffer)
             queued = [t.select(cols) for _, _, t in self._pending]
         dataset = self._dataset()
-        tables = [dataset.to_table(columns=cols), *queued] if dataset is not None else queued
+        tables = (
+            [dataset.to_table(columns=cols), *queued] if dataset is not None else queued
+        )
         if buffered:
             tables.append(_table(buffered).select(cols))
         for t in tables:
@@ -359,7 +391,10 @@ class ParquetProvenanceRepository(ProvenanceRepository):
             )
             t = t.filter(pc.fill_null(has_links, False))
             yield from zip(
-                t["flowfile_uuid"].to_pylist(), t["parent_uuids"].to_pylist(), t["child_uuids"].to_pylist(), strict=True
+                t["flowfile_uuid"].to_pylist(),
+                t["parent_uuids"].to_pylist(),
+                t["child_uuids"].to_pylist(),
+                strict=True,
             )
 
     def close(self) -> None:

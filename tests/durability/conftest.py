@@ -32,9 +32,15 @@ class Source(Processor):
     to ``size`` bytes; how many it emitted is state committed with the FlowFiles."""
 
     input_requirement = InputRequirement.FORBIDDEN
-    TOTAL = PropertyDescriptor("total", default="10", validators=(validators.POSITIVE_INTEGER,))
-    PER_TRIGGER = PropertyDescriptor("per_trigger", default="1", validators=(validators.POSITIVE_INTEGER,))
-    SIZE = PropertyDescriptor("size", default="0", validators=(validators.NON_NEGATIVE_INTEGER,))
+    TOTAL = PropertyDescriptor(
+        "total", default="10", validators=(validators.POSITIVE_INTEGER,)
+    )
+    PER_TRIGGER = PropertyDescriptor(
+        "per_trigger", default="1", validators=(validators.POSITIVE_INTEGER,)
+    )
+    SIZE = PropertyDescriptor(
+        "size", default="0", validators=(validators.NON_NEGATIVE_INTEGER,)
+    )
     SUCCESS = Relationship("success")
     default_schedule = {"period": 0.0}
 
@@ -139,7 +145,9 @@ class CrashAfterWrite(Processor):
             return
         for ff in ffs:
             ff = session.write(ff, b"small rewrite")
-            ff = session.write(ff, iter([b"x" * 65536] * 8))  # 512 KiB: a file of its own
+            ff = session.write(
+                ff, iter([b"x" * 65536] * 8)
+            )  # 512 KiB: a file of its own
             session.transfer(ff, self.SUCCESS)
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -176,7 +184,12 @@ def referenced(state_dir: Path | str) -> tuple[int, set[str]]:
     con = sqlite3.connect(Path(state_dir) / "flowfiles.db")
     try:
         rows = con.execute("SELECT COUNT(*) FROM flowfiles").fetchone()[0]
-        res = {r[0] for r in con.execute("SELECT DISTINCT resource FROM flowfiles WHERE resource IS NOT NULL")}
+        res = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT resource FROM flowfiles WHERE resource IS NOT NULL"
+            )
+        }
     finally:
         con.close()
     return int(rows), res
@@ -189,7 +202,9 @@ def run_flow(flow: Any, state_dir: Path | str, **kw: Any) -> Any:
     return flow.run(durable=True, state_dir=str(state_dir), **kw)
 
 
-def run_until_queued(flow: Any, state_dir: Path | str, connection: str, count: int, **kw: Any) -> Any:
+def run_until_queued(
+    flow: Any, state_dir: Path | str, connection: str, count: int, **kw: Any
+) -> Any:
     """Run ``flow`` durably until ``connection`` holds ``count`` FlowFiles, then stop it
     gracefully (what is queued stays in the repository for the next run)."""
     stop = threading.Event()
@@ -208,6 +223,13 @@ def run_until_queued(flow: Any, state_dir: Path | str, connection: str, count: i
 
     extra = kw.pop("on_start", None)
     try:
-        return flow.run(durable=True, state_dir=str(state_dir), until_drained=False, timeout=kw.pop("timeout", 120), on_start=on_start, **kw)
+        return flow.run(
+            durable=True,
+            state_dir=str(state_dir),
+            until_drained=False,
+            timeout=kw.pop("timeout", 120),
+            on_start=on_start,
+            **kw,
+        )
     finally:
         stop.set()

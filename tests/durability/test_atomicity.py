@@ -36,19 +36,27 @@ def _flow() -> flowengine.Flow:
     return f
 
 
-def test_crash_between_content_write_and_commit_leaves_nothing_visible(tmp_path: Path, records: dict) -> None:
+def test_crash_between_content_write_and_commit_leaves_nothing_visible(
+    tmp_path: Path, records: dict
+) -> None:
     """After a SIGKILL mid-session: only committed FlowFiles, original content, no leaked claim."""
     repo_root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, "-c", DRIVER, str(tmp_path)],
-        cwd=repo_root, capture_output=True, timeout=120,
+        cwd=repo_root,
+        capture_output=True,
+        timeout=120,
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     rows, refs = referenced(tmp_path)
     assert rows == 30  # the source's commit; the crashed session's work is invisible
     before = content_files(tmp_path)
-    assert before - refs, "the crashed session wrote a file of its own (it must be reclaimed)"
-    repos = open_durable_repositories(tmp_path, flow="atomic", provenance=False, settings={})
+    assert before - refs, (
+        "the crashed session wrote a file of its own (it must be reclaimed)"
+    )
+    repos = open_durable_repositories(
+        tmp_path, flow="atomic", provenance=False, settings={}
+    )
     try:
         assert content_files(tmp_path) == refs
         assert repos.content.reclaimed >= 1
@@ -72,7 +80,9 @@ def test_failed_commit_rolls_back_repository_state(tmp_path: Path) -> None:
     repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={})
     ffrepo = repos.flowfiles
     try:
-        ff = FlowFile({"uuid": "u1", "filename": "a", "path": "./"}, ContentClaim("00/x", 0, 1))
+        ff = FlowFile(
+            {"uuid": "u1", "filename": "a", "path": "./"}, ContentClaim("00/x", 0, 1)
+        )
         ffrepo.commit(CommitDelta(placed=[("q1", ff)]))
 
         def refuse() -> None:
@@ -99,7 +109,9 @@ def test_concurrent_commits_are_grouped(tmp_path: Path) -> None:
     from flowengine._flowfile import FlowFile
     from flowengine._repository import CommitDelta
 
-    repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={"sync": "always"})
+    repos = open_durable_repositories(
+        tmp_path, flow="x", provenance=False, settings={"sync": "always"}
+    )
     ffrepo = repos.flowfiles
 
     def worker(k: int) -> None:

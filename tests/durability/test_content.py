@@ -22,7 +22,9 @@ def test_small_contents_share_claim_files(tmp_path: Path) -> None:
     repo = FileContentRepository(tmp_path)
     claims = [repo.write_bytes(bytes([i % 256]) * 100) for i in range(10_000)]
     assert len(content_files_of(tmp_path)) <= 25
-    assert all(repo.read(claims[i]) == bytes([i % 256]) * 100 for i in range(0, 10_000, 101))
+    assert all(
+        repo.read(claims[i]) == bytes([i % 256]) * 100 for i in range(0, 10_000, 101)
+    )
     with repo.open(claims[7]) as f:
         f.seek(50)
         assert f.read() == bytes([7]) * 50
@@ -71,7 +73,11 @@ def test_aborted_writer_leaves_nothing(tmp_path: Path) -> None:
 def test_released_claims_are_deleted_after_the_barrier(tmp_path: Path) -> None:
     """Cleanup deletes a released file only after the durability barrier ran."""
     calls: list[int] = []
-    repo = FileContentRepository(tmp_path, barrier=lambda: calls.append(len(content_files_of(tmp_path))), max_appendable=10)
+    repo = FileContentRepository(
+        tmp_path,
+        barrier=lambda: calls.append(len(content_files_of(tmp_path))),
+        max_appendable=10,
+    )
     c = repo.write_bytes(b"x" * 100)
     repo.incref(c)
     repo.decref(c)
@@ -116,9 +122,19 @@ def content_files_of(directory: Path) -> set[str]:
 
 def _tiny_flow(n: int) -> flowengine.Flow:
     f = flowengine.Flow("tiny")
-    f.add_processor("gen", "GenerateFlowFile", {"batch_size": "1000", "file_size": "100 B"}, schedule={"max_triggers": n // 1000, "period": "0 sec"})
+    f.add_processor(
+        "gen",
+        "GenerateFlowFile",
+        {"batch_size": "1000", "file_size": "100 B"},
+        schedule={"max_triggers": n // 1000, "period": "0 sec"},
+    )
     f.add_processor("upd", "UpdateAttribute", {"stage": "x"})
-    f.add_processor("route", "RouteOnAttribute", {"x": "${stage:equals('x')}"}, auto_terminate=["x", "unmatched"])
+    f.add_processor(
+        "route",
+        "RouteOnAttribute",
+        {"x": "${stage:equals('x')}"},
+        auto_terminate=["x", "unmatched"],
+    )
     f.connect("gen", "upd")
     f.connect("upd", "route")
     return f
@@ -138,7 +154,13 @@ def _cleanup_keeps_up(tmp_path: Path, n: int) -> tuple[int, int]:
     t = threading.Thread(target=sample, daemon=True)
     t.start()
     try:
-        res = run_flow(_tiny_flow(n), tmp_path, timeout=600, provenance=False, on_start=lambda rt: holder.update(content=rt.content))
+        res = run_flow(
+            _tiny_flow(n),
+            tmp_path,
+            timeout=600,
+            provenance=False,
+            on_start=lambda rt: holder.update(content=rt.content),
+        )
     finally:
         stop.set()
         t.join()

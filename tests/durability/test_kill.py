@@ -55,14 +55,27 @@ def _inputs(inbox: Path, n: int, rng: random.Random) -> dict[str, str]:
     return digests
 
 
-def kill_test(tmp_path: Path, n: int, kills: int, seed: int, batch: int = BATCH) -> dict[str, float]:
+def kill_test(
+    tmp_path: Path, n: int, kills: int, seed: int, batch: int = BATCH
+) -> dict[str, float]:
     """Run the kill test; return its figures (also asserts every guarantee)."""
     rng = random.Random(seed)
     inbox, outbox, state = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "state"
     digests = _inputs(inbox, n, rng)
     flow = tmp_path / "flow.yaml"
     flow.write_text(FLOW.format(inbox=inbox, outbox=outbox, batch=batch))
-    cmd = [sys.executable, "-m", "flowengine", "run", str(flow), "--state-dir", str(state), "--until-drained", "--log-format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "flowengine",
+        "run",
+        str(flow),
+        "--state-dir",
+        str(state),
+        "--until-drained",
+        "--log-format",
+        "json",
+    ]
     repo_root = Path(__file__).resolve().parents[2]
     started = time.monotonic()
     killed = runs = 0
@@ -70,7 +83,9 @@ def kill_test(tmp_path: Path, n: int, kills: int, seed: int, batch: int = BATCH)
     while True:
         runs += 1
         with open(log, "ab") as err:
-            proc = subprocess.Popen(cmd, cwd=repo_root, stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.Popen(
+                cmd, cwd=repo_root, stdout=subprocess.DEVNULL, stderr=err
+            )
             try:
                 if killed < kills:
                     # A random instant while it works: start-up takes ~1 s here.
@@ -83,20 +98,26 @@ def kill_test(tmp_path: Path, n: int, kills: int, seed: int, batch: int = BATCH)
                         continue
                 code = proc.wait(timeout=1200)
             finally:
-                if proc.poll() is None:  # the test failed or timed out: never leave it running
+                if (
+                    proc.poll() is None
+                ):  # the test failed or timed out: never leave it running
                     proc.kill()
                     proc.wait()
         if code == 0:
             break
         if code != -signal.SIGKILL:
-            raise AssertionError(f"run {runs} exited {code}:\n{log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"run {runs} exited {code}:\n{log.read_text()[-3000:]}"
+            )
     seconds = time.monotonic() - started
     seen: Counter[str] = Counter()
     for out in outbox.iterdir():
         if out.name.startswith("."):
             continue  # PutFile's temporary file of a write cut short by a kill
         name = out.name.split(".", 1)[0]
-        assert hashlib.sha256(out.read_bytes()).hexdigest() == digests[name], f"{out.name} corrupted"
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == digests[name], (
+            f"{out.name} corrupted"
+        )
         seen[name] += 1
     missing = set(digests) - set(seen)
     assert not missing, f"{len(missing)} inputs never arrived"
@@ -107,7 +128,13 @@ def kill_test(tmp_path: Path, n: int, kills: int, seed: int, batch: int = BATCH)
     assert not any(inbox.iterdir())
     assert referenced(state) == (0, set())
     assert content_files(state) == set()
-    return {"inputs": n, "kills": killed, "runs": runs, "duplicates": duplicates, "seconds": round(seconds, 1)}
+    return {
+        "inputs": n,
+        "kills": killed,
+        "runs": runs,
+        "duplicates": duplicates,
+        "seconds": round(seconds, 1),
+    }
 
 
 def test_kill_and_restart_loses_nothing(tmp_path: Path) -> None:

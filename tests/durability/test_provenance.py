@@ -40,10 +40,14 @@ def test_lineage_of_split_and_merge_is_the_full_dag(tmp_path: Path) -> None:
         (fork,) = [e for e in events if e.event_type == ProvenanceEventType.FORK]
         (join,) = [e for e in events if e.event_type == ProvenanceEventType.JOIN]
         assert fork.flowfile_uuid == root and len(fork.child_uuids) == 3
-        assert join.flowfile_uuid == merged and set(join.parent_uuids) == set(fork.child_uuids)
+        assert join.flowfile_uuid == merged and set(join.parent_uuids) == set(
+            fork.child_uuids
+        )
         uuids = {e.flowfile_uuid for e in events}
         assert uuids == {root, merged, *fork.child_uuids}
-        drops = {e.flowfile_uuid for e in events if e.event_type == ProvenanceEventType.DROP}
+        drops = {
+            e.flowfile_uuid for e in events if e.event_type == ProvenanceEventType.DROP
+        }
         assert {merged, *fork.child_uuids, root} <= drops
     assert repo.query(uuid=merged)[0].attributes["uuid"] == merged
 
@@ -54,17 +58,48 @@ def test_queries_by_uuid_component_type_and_time(tmp_path: Path) -> None:
     t0 = int(time.time() * 1000)
     shared = {"uuid": "a", "k": "v"}
     events = [
-        ProvenanceEvent(ProvenanceEventType.CREATE, "a", "gen", "Gen", timestamp_ms=t0, attributes=shared),
-        ProvenanceEvent(ProvenanceEventType.ROUTE, "a", "route", "Route", timestamp_ms=t0 + 10, attributes=shared, relationship="x"),
-        ProvenanceEvent(ProvenanceEventType.DROP, "a", "route", "Route", timestamp_ms=t0 + 20, attributes=shared),
-        ProvenanceEvent(ProvenanceEventType.CREATE, "b", "gen", "Gen", timestamp_ms=t0 + 30, attributes={"uuid": "b"}),
+        ProvenanceEvent(
+            ProvenanceEventType.CREATE,
+            "a",
+            "gen",
+            "Gen",
+            timestamp_ms=t0,
+            attributes=shared,
+        ),
+        ProvenanceEvent(
+            ProvenanceEventType.ROUTE,
+            "a",
+            "route",
+            "Route",
+            timestamp_ms=t0 + 10,
+            attributes=shared,
+            relationship="x",
+        ),
+        ProvenanceEvent(
+            ProvenanceEventType.DROP,
+            "a",
+            "route",
+            "Route",
+            timestamp_ms=t0 + 20,
+            attributes=shared,
+        ),
+        ProvenanceEvent(
+            ProvenanceEventType.CREATE,
+            "b",
+            "gen",
+            "Gen",
+            timestamp_ms=t0 + 30,
+            attributes={"uuid": "b"},
+        ),
     ]
     repo.register(events[:2])
     repo.flush()
     repo.register(events[2:])  # still buffered: queries see it too
     assert [e.event_type for e in repo.query(uuid="a")] == ["CREATE", "ROUTE", "DROP"]
     assert {e.flowfile_uuid for e in repo.query(component="gen")} == {"a", "b"}
-    assert [e.flowfile_uuid for e in repo.query(event_type="CREATE", since_ms=t0 + 1)] == ["b"]
+    assert [
+        e.flowfile_uuid for e in repo.query(event_type="CREATE", since_ms=t0 + 1)
+    ] == ["b"]
     assert [e.event_type for e in repo.query(until_ms=t0 + 10)] == ["CREATE", "ROUTE"]
     assert all(e.attributes == shared for e in repo.query(uuid="a"))
     assert repo.query(uuid="a")[1].relationship == "x"
@@ -80,14 +115,20 @@ def test_retention_by_size_and_age(tmp_path: Path) -> None:
     """The oldest segments go when the size or age limit is passed; the newest stays."""
     repo = ParquetProvenanceRepository(tmp_path, max_size=1, flush_interval=3600)
     for i in range(3):
-        repo.register([ProvenanceEvent(ProvenanceEventType.CREATE, f"u{i}", "gen", "Gen")])
+        repo.register(
+            [ProvenanceEvent(ProvenanceEventType.CREATE, f"u{i}", "gen", "Gen")]
+        )
         repo.flush()
     assert len(repo.segments()) == 1
     assert [e.flowfile_uuid for e in repo.events()] == ["u2"]
     repo.close()
-    aged = ParquetProvenanceRepository(tmp_path / "aged", max_age=60, flush_interval=3600)
+    aged = ParquetProvenanceRepository(
+        tmp_path / "aged", max_age=60, flush_interval=3600
+    )
     for i in range(2):
-        aged.register([ProvenanceEvent(ProvenanceEventType.CREATE, f"a{i}", "gen", "Gen")])
+        aged.register(
+            [ProvenanceEvent(ProvenanceEventType.CREATE, f"a{i}", "gen", "Gen")]
+        )
         aged.flush()
     old = aged.segments()[0]
     os.utime(old, (time.time() - 3600, time.time() - 3600))
@@ -100,16 +141,43 @@ def test_cli_prints_lineage_as_json_and_table(tmp_path: Path) -> None:
     """``flowengine provenance STATE --lineage U --json`` prints the DAG's events on stdout."""
     root, merged = _split_merge(tmp_path)
     cmd = [sys.executable, "-m", "flowengine", "provenance", str(tmp_path)]
-    out = subprocess.run([*cmd, "--lineage", merged, "--json"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [*cmd, "--lineage", merged, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     events = json.loads(out.stdout)
     assert {"CREATE", "FORK", "JOIN", "DROP"} <= {e["event_type"] for e in events}
     assert root in {e["flowfile_uuid"] for e in events}
-    table = subprocess.run([*cmd, "--uuid", root], capture_output=True, text=True, timeout=60)
+    table = subprocess.run(
+        [*cmd, "--uuid", root], capture_output=True, text=True, timeout=60
+    )
     assert table.returncode == 0 and "FORK" in table.stdout and root in table.stdout
-    comp = subprocess.run([*cmd, "--component", "merge", "--json"], capture_output=True, text=True, timeout=60)
+    comp = subprocess.run(
+        [*cmd, "--component", "merge", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert {e["component_id"] for e in json.loads(comp.stdout)} == {"merge"}
-    none = subprocess.run([*cmd, "--uuid", "no-such"], capture_output=True, text=True, timeout=60)
+    none = subprocess.run(
+        [*cmd, "--uuid", "no-such"], capture_output=True, text=True, timeout=60
+    )
     assert none.returncode == 1 and none.stdout == ""
-    missing = subprocess.run([sys.executable, "-m", "flowengine", "provenance", str(tmp_path / "nope"), "--uuid", "x"], capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowengine",
+            "provenance",
+            str(tmp_path / "nope"),
+            "--uuid",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2

@@ -23,9 +23,15 @@ from .conftest import (
 Q = "src:success->gate"
 
 
-def _gated_flow(total: int, per_trigger: int = 100, size: int = 0, sink: str = "sink") -> flowengine.Flow:
+def _gated_flow(
+    total: int, per_trigger: int = 100, size: int = 0, sink: str = "sink"
+) -> flowengine.Flow:
     f = flowengine.Flow("restart")
-    f.add_processor("src", Source, {"total": str(total), "per_trigger": str(per_trigger), "size": str(size)})
+    f.add_processor(
+        "src",
+        Source,
+        {"total": str(total), "per_trigger": str(per_trigger), "size": str(size)},
+    )
     f.add_processor("gate", Gate, {"key": "g"}, schedule={"batch_size": 100})
     f.add_processor(sink, Collect, {"key": "out"}, schedule={"batch_size": 100})
     f.connect("src", "gate")
@@ -33,7 +39,9 @@ def _gated_flow(total: int, per_trigger: int = 100, size: int = 0, sink: str = "
     return f
 
 
-def test_restart_restores_every_committed_flowfile_in_order(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+def test_restart_restores_every_committed_flowfile_in_order(
+    tmp_path: Path, gate: threading.Event, records: dict
+) -> None:
     """FlowFiles queued when a run stops come back in the same queue, same order, same content."""
     first = run_until_queued(_gated_flow(2_500, size=300), tmp_path, Q, 2_500)
     queued = {c.id: c.queued_count for c in first.status.connections}
@@ -51,7 +59,9 @@ def test_restart_restores_every_committed_flowfile_in_order(tmp_path: Path, gate
     assert content_files(tmp_path) == set()
 
 
-def test_component_state_is_committed_with_the_flowfiles(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+def test_component_state_is_committed_with_the_flowfiles(
+    tmp_path: Path, gate: threading.Event, records: dict
+) -> None:
     """A source's state survives a restart with its FlowFiles: nothing is emitted twice."""
     run_until_queued(_gated_flow(300, per_trigger=50), tmp_path, Q, 300).close()
     gate.set()
@@ -59,7 +69,9 @@ def test_component_state_is_committed_with_the_flowfiles(tmp_path: Path, gate: t
     assert sorted(int(a["n"]) for a, _ in records["out"]) == list(range(300))
 
 
-def test_orphaned_flowfiles_are_kept_and_reported(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+def test_orphaned_flowfiles_are_kept_and_reported(
+    tmp_path: Path, gate: threading.Event, records: dict
+) -> None:
     """FlowFiles whose queue left the flow stay in the repository and come back with it."""
     run_until_queued(_gated_flow(200), tmp_path, Q, 200).close()
     edited = flowengine.Flow("restart")
@@ -75,7 +87,9 @@ def test_orphaned_flowfiles_are_kept_and_reported(tmp_path: Path, gate: threadin
     assert len(records["out"]) == 200
 
 
-def test_sync_always_round_trip(tmp_path: Path, gate: threading.Event, records: dict) -> None:
+def test_sync_always_round_trip(
+    tmp_path: Path, gate: threading.Event, records: dict
+) -> None:
     """With sync: always every commit is fsynced (content too) and restarts restore it."""
     flow = _gated_flow(400, size=2_000)
     flow.settings["sync"] = "always"
@@ -104,7 +118,11 @@ def test_unknown_sync_mode_is_refused(tmp_path: Path) -> None:
     from flowengine._durable import open_durable_repositories
 
     with pytest.raises(flowengine.FlowEngineError, match="'normal' or 'always'"):
-        open_durable_repositories(tmp_path, flow="x", provenance=False, settings={"sync": "sometimes"})
-    repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={})  # lock released
+        open_durable_repositories(
+            tmp_path, flow="x", provenance=False, settings={"sync": "sometimes"}
+        )
+    repos = open_durable_repositories(
+        tmp_path, flow="x", provenance=False, settings={}
+    )  # lock released
     repos.flowfiles.close()
     repos.content.close()
