@@ -438,12 +438,6 @@ class Connection:
             self.source.notify()
         return out
 
-    def snapshot_queued(self) -> list[FlowFile]:
-        """Every FlowFile queued in memory (not in flight, not swapped out), in no
-        particular order."""
-        with self._lock:
-            return list(self._iter_queued())
-
     def acknowledge(self, count: int, size: int) -> None:
         """In-flight FlowFiles left this queue for good (their session committed)."""
         with self._lock:

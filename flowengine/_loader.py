@@ -18,6 +18,7 @@ from ._component import did_you_mean
 from ._definition import ConnectionDef, Location, Parameter, ProcessGroup
 from ._errors import ValidationError
 from ._flow import Flow
+from ._properties import to_text
 from ._registry import Registry
 from ._validation import FlowProblem
 from ._yaml import YAMLProblem, YMap, YNode, YScalar, YSeq, parse_yaml
@@ -305,7 +306,7 @@ class _Reader:
                             value.loc, f"parameter {name!r}: value must be a scalar"
                         )
                     elif value.value is not None:
-                        text = _scalar_text(value.value)
+                        text = to_text(value.value)
                 if env is None and value is None:
                     self.problem(kloc, f"parameter {name!r} needs 'value' or 'env'")
                 group.set_parameter(name, Parameter(text, sensitive, env, kloc))
@@ -313,7 +314,7 @@ class _Reader:
                 group.set_parameter(
                     name,
                     Parameter(
-                        None if v.value is None else _scalar_text(v.value),
+                        None if v.value is None else to_text(v.value),
                         False,
                         None,
                         kloc,
@@ -551,12 +552,6 @@ def _setting_problem(key: str, value: Any) -> str | None:
     return None
 
 
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def read_flow(
     path: str | os.PathLike[str], registry: Registry | None = None
 ) -> tuple[Flow | None, list[FlowProblem]]:
@@ -576,7 +571,7 @@ def load(
     """Load and validate a flow file. Raises ValidationError listing every problem as
     ``file:line:col: message``; ``parameters`` override ``#{name}`` values of the file."""
     flow, problems = read_flow(path, registry)
-    overrides = {k: _scalar_text(v) for k, v in (parameters or {}).items()}
+    overrides = {k: to_text(v) for k, v in (parameters or {}).items()}
     if flow is not None:
         flow.parameter_overrides.update(overrides)
         problems += flow.validate()

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
@@ -344,13 +344,6 @@ class Node:
                 "trigger_failed", error=msg, flowfile=uuid, flowfiles=held, traceback=tb
             )
             self.yield_for(self.runtime.administrative_yield)
-
-    def summary_counts(self) -> dict[str, Any]:
-        return {
-            "in": self.flowfiles_in,
-            "out": self.flowfiles_out,
-            "triggers": self.triggers,
-        }
 
 
 def _note_inputs(error: BaseException, session: ProcessSession) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +174,7 @@ class PropertyDescriptor:
         if not self.dynamic and not _SNAKE.match(self.name):
             raise ValueError(f"property name {self.name!r} must be snake_case")
         if self.default is not None and not isinstance(self.default, str):
-            object.__setattr__(self, "default", _to_text(self.default))
+            object.__setattr__(self, "default", to_text(self.default))
         avs = tuple(
             a if isinstance(a, AllowableValue) else AllowableValue(str(a))
             for a in self.allowable_values
@@ -215,23 +215,8 @@ class PropertyDescriptor:
         return None
 
 
-def _to_text(value: Any) -> str:
+def to_text(value: Any) -> str:
     """Text form of a YAML scalar: booleans as NiFi spells them (``true``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def to_text(value: Any) -> str:
-    """Public-to-the-engine alias of the scalar → text conversion."""
-    return _to_text(value)
-
-
-def descriptors_by_alias(descs: Iterable[PropertyDescriptor]) -> dict[str, str]:
-    """Map every accepted spelling (name, display name) to the canonical name."""
-    out: dict[str, str] = {}
-    for d in descs:
-        out[d.name] = d.name
-        if d.display_name:
-            out.setdefault(d.display_name, d.name)
-    return out

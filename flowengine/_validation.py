@@ -11,7 +11,7 @@ endpoints (across groups only through ports), and cycles that nothing can ever e
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -864,6 +864,3 @@ def _check_cron(expr: str) -> None:
     from ._cron import CronSchedule
 
     CronSchedule(expr)
-
-
-ValidatorFn = Callable[[str], str | None]

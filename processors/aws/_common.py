@@ -41,6 +41,7 @@ __all__ = [
     "bucket_property",
     "error_attributes",
     "is_credentials_error",
+    "is_not_found",
     "object_url",
     "sanitize_etag",
 ]
@@ -101,6 +102,11 @@ def _error_code(exc: BaseException) -> str | None:
         code = response.get("Error", {}).get("Code")
         return str(code) if code is not None else None
     return None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """The service said the object (or its version) does not exist."""
+    return _error_code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
 def root_cause(exc: BaseException) -> BaseException:

@@ -25,7 +25,12 @@ from flowengine import (
     validators,
 )
 
-from ._common import AbstractS3Processor, bucket_property, sanitize_etag
+from ._common import (
+    AbstractS3Processor,
+    bucket_property,
+    is_not_found,
+    sanitize_etag,
+)
 
 __all__ = [
     "CopyS3Object",
@@ -290,8 +295,7 @@ class GetS3ObjectMetadata(AbstractS3Processor):
                 Bucket=bucket, Key=key, **_version(context, ff)
             )
         except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if code in ("404", "NoSuchKey", "NotFound"):
+            if is_not_found(exc):
                 session.transfer(ff, self.NOT_FOUND)
                 return
             raise
@@ -352,8 +356,7 @@ class GetS3ObjectTags(AbstractS3Processor):
                 Bucket=bucket, Key=key, **_version(context, ff)
             )
         except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if code in ("404", "NoSuchKey", "NotFound"):
+            if is_not_found(exc):
                 session.transfer(ff, self.NOT_FOUND)
                 return
             raise
