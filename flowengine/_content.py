@@ -15,6 +15,7 @@ implements the same interface (see ``docs/architecture.md``).
 from __future__ import annotations
 
 import io
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -89,6 +90,28 @@ class ContentRepository(ABC):
         w.close()
         assert w.claim is not None
         return w.claim
+
+    def import_file(
+        self, path: str | os.PathLike[str], *, link: bool = False
+    ) -> ContentClaim:
+        """Store the content of the file at ``path`` (one claimant).
+
+        ``link`` allows a repository that keeps content in files to share the file's
+        storage (a hard link) instead of copying it. The content must be immutable, so
+        the caller promises that nobody modifies the source *in place* afterwards
+        (replacing it by rename, or deleting it, is fine). Repositories that cannot link
+        copy. Raises :class:`OSError` (``FileNotFoundError``...) for the source.
+        """
+        with open(path, "rb") as f:
+            return self.write_chunks(iter(lambda: f.read(1 << 20), b""))
+
+    def export(self, claim: ContentClaim, destination: BinaryIO) -> int:
+        """Write the claim's bytes to ``destination``; returns the count written."""
+        n = 0
+        with self.open(claim) as src:
+            while chunk := src.read(1 << 20):
+                n += destination.write(chunk)
+        return n
 
     @abstractmethod
     def open(self, claim: ContentClaim) -> BinaryIO:

@@ -140,6 +140,28 @@ IGNORE_HIDDEN = PropertyDescriptor(
     required=True,
     allowable_values=("true", "false"),
 )
+IMPORT_STRATEGY = PropertyDescriptor(
+    "import_strategy",
+    "How a file's content enters the content repository.",
+    display_name="Import Strategy",
+    default="copy",
+    required=True,
+    allowable_values=(
+        AllowableValue(
+            "copy",
+            description="Copy the bytes (in the kernel; a free clone on "
+            "copy-on-write filesystems such as btrfs or XFS).",
+        ),
+        AllowableValue(
+            "link",
+            description="Hard-link the file into the durable content repository when "
+            "both are on one filesystem: nothing is copied. Only for files nobody "
+            "modifies in place afterwards (files renamed into the directory when "
+            "complete, or removed by the Completion Strategy); otherwise, and with the "
+            "in-memory repository, the bytes are copied.",
+        ),
+    ),
+)
 
 
 class _Scanner:
@@ -352,6 +374,7 @@ class FetchFile(Processor):
             AllowableValue("Fail"),
         ),
     )
+    IMPORT_STRATEGY = IMPORT_STRATEGY
     SUCCESS = Relationship("success", "The file was read")
     NOT_FOUND = Relationship("not.found", "The file does not exist")
     PERMISSION_DENIED = Relationship(
@@ -374,10 +397,11 @@ class FetchFile(Processor):
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         done: list[tuple[Path, FlowFile]] = []
+        link = context.property(self.IMPORT_STRATEGY).value == "link"
         for ff in session.get(context.batch_size):
             path = Path(context.property(self.FILE_TO_FETCH).evaluate(ff).value or "")
             try:
-                ff = session.import_from(path, ff)
+                ff = session.import_from(path, ff, link=link)
             except FileNotFoundError:
                 context.logger.error(
                     "file_not_found", flowfile=ff.get("uuid"), path=str(path)
@@ -484,6 +508,7 @@ class GetFile(Processor):
         required=True,
         validators=(validators.POSITIVE_INTEGER,),
     )
+    IMPORT_STRATEGY = IMPORT_STRATEGY
     SUCCESS = Relationship("success", "Files picked up")
     writes_attributes = ListFile.writes_attributes
 
@@ -491,13 +516,14 @@ class GetFile(Processor):
         scanner = _Scanner(context)
         limit = context.property(self.BATCH_SIZE).as_int() or 10
         keep = bool(context.property(self.KEEP_SOURCE).as_bool())
+        link = context.property(self.IMPORT_STRATEGY).value == "link"
         picked: list[Path] = []
         for p, st in scanner.scan(time.time()):
             if len(picked) >= limit:
                 break
             ff = session.create()
             try:
-                ff = session.import_from(p, ff)
+                ff = session.import_from(p, ff, link=link)
             except OSError as exc:
                 session.remove(ff)
                 context.bulletin("warning", f"could not read {p}: {exc}")

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import io
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,6 +40,36 @@ __all__ = ["FileContentRepository"]
 
 _SECTIONS = 256
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_COPY_CHUNK = 64 << 20
+_kernel_copy = hasattr(os, "copy_file_range")
+
+
+def _copy_range(src: int, src_off: int, dst: int, dst_off: int, count: int) -> int:
+    """Copy up to ``count`` bytes between file offsets; 0 at the source's end.
+
+    ``copy_file_range`` keeps the bytes in the kernel (and clones extents on btrfs/XFS);
+    where it is missing or refuses the pair of files, a pread/pwrite of 1 MiB does it.
+    """
+    global _kernel_copy
+    if _kernel_copy:
+        try:
+            return os.copy_file_range(src, dst, count, src_off, dst_off)
+        except OSError as exc:
+            if exc.errno not in (
+                errno.EXDEV,
+                errno.ENOSYS,
+                errno.EINVAL,
+                errno.EOPNOTSUPP,
+            ):
+                raise
+            if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP):
+                _kernel_copy = False
+    data = os.pread(src, min(count, 1 << 20), src_off)
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(dst, view, dst_off)
+        view, dst_off = view[written:], dst_off + written
+    return len(data)
 
 
 class _AppendFile:
@@ -59,7 +91,12 @@ def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
 
 
 class _Writer(ContentWriter):
-    """Buffers up to the appendable size, then spills to a file of its own."""
+    """Buffers up to the appendable size, then spills to a file of its own.
+
+    One thread writes at a time, but a writer may be aborted from another thread while
+    a background encoder still writes (a record writer abandoned after an error): the
+    lock makes that abort wait for the write in progress, and later writes fail instead
+    of touching a closed file descriptor."""
 
     def __init__(self, repo: FileContentRepository) -> None:
         super().__init__()
@@ -67,48 +104,54 @@ class _Writer(ContentWriter):
         self._buf = bytearray()
         self._file: _AppendFile | None = None
         self._n = 0
+        self._lock = threading.Lock()
 
     def write(self, b: Any) -> int:
         n = memoryview(b).nbytes
-        if self._file is None:
-            if len(self._buf) + n <= self._repo.max_appendable:
-                self._buf += b
-                self._n += n
-                return n
-            self._file = self._repo._new_file()
-            pending, self._buf = self._buf, bytearray()
-            self._repo._write_file(self._file, pending)
-        self._repo._write_file(self._file, b)
-        self._n += n
-        return n
+        with self._lock:
+            if self.closed:
+                raise ValueError("write to a closed content writer")
+            if self._file is None:
+                if len(self._buf) + n <= self._repo.max_appendable:
+                    self._buf += b
+                    self._n += n
+                    return n
+                self._file = self._repo._new_file()
+                pending, self._buf = self._buf, bytearray()
+                self._repo._write_file(self._file, pending)
+            self._repo._write_file(self._file, b)
+            self._n += n
+            return n
 
     @property
     def bytes_written(self) -> int:
         return self._n
 
     def close(self) -> None:
-        try:
-            if not self.closed and self.claim is None:
-                if self._file is None:
-                    self.claim = self._repo._append(self._buf)
-                else:
-                    self.claim = self._repo._finish_file(self._file)
-        except BaseException:
+        with self._lock:
+            try:
+                if not self.closed and self.claim is None:
+                    if self._file is None:
+                        self.claim = self._repo._append(self._buf)
+                    else:
+                        self.claim = self._repo._finish_file(self._file)
+            except BaseException:
+                if self._file is not None:
+                    self._repo._discard_file(self._file)
+                    self._file = None
+                raise
+            finally:
+                self._buf = bytearray()
+                super().close()
+
+    def abort(self) -> None:
+        with self._lock:
             if self._file is not None:
                 self._repo._discard_file(self._file)
                 self._file = None
-            raise
-        finally:
             self._buf = bytearray()
+            self.claim = None
             super().close()
-
-    def abort(self) -> None:
-        if self._file is not None:
-            self._repo._discard_file(self._file)
-            self._file = None
-        self._buf = bytearray()
-        self.claim = None
-        super().close()
 
 
 class _ClaimReader(io.RawIOBase):
@@ -238,22 +281,23 @@ class FileContentRepository(ContentRepository):
         return reclaimed
 
     # -- files ---------------------------------------------------------------------------
-    def _new_file(self) -> _AppendFile:
+    def _next_resource(self) -> str:
+        """A fresh resource name (its section directory exists)."""
+        with self._lock:
+            self._next += 1
+            n = self._next
+        section = f"{n % _SECTIONS:02x}"
+        if section not in self._sections:
+            (self.directory / section).mkdir(exist_ok=True)
+            self._sections.add(section)
+        return f"{section}/{self._prefix}-{n}"
+
+    def _new_file(self, append: bool = True) -> _AppendFile:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | (os.O_APPEND if append else 0)
         while True:
-            with self._lock:
-                self._next += 1
-                n = self._next
-            section = f"{n % _SECTIONS:02x}"
-            if section not in self._sections:
-                (self.directory / section).mkdir(exist_ok=True)
-                self._sections.add(section)
-            res = f"{section}/{self._prefix}-{n}"
+            res = self._next_resource()
             try:
-                fd = os.open(
-                    self.directory / res,
-                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND,
-                    0o644,
-                )
+                fd = os.open(self.directory / res, flags, 0o644)
             except FileExistsError:
                 continue  # a previous run started in the same millisecond
             except OSError as exc:
@@ -261,7 +305,7 @@ class FileContentRepository(ContentRepository):
             with self._lock:
                 self._sizes[res] = 0
                 if self.sync_always:
-                    self._dirty_dirs.add(section)
+                    self._dirty_dirs.add(res.partition("/")[0])
             return _AppendFile(res, fd)
 
     def _error(self, exc: OSError, what: str) -> ContentError:
@@ -368,6 +412,112 @@ class FileContentRepository(ContentRepository):
         if memoryview(data).nbytes <= self.max_appendable:
             return self._append(data)
         return super().write_bytes(data)
+
+    def import_file(
+        self, path: str | os.PathLike[str], *, link: bool = False
+    ) -> ContentClaim:
+        """Small files are appended to a shared file; larger ones are hard-linked (with
+        ``link``, on the same filesystem) or copied in the kernel (``copy_file_range``:
+        no trip through Python, and a free clone on copy-on-write filesystems)."""
+        with open(path, "rb") as src:
+            if os.fstat(src.fileno()).st_size <= self.max_appendable:
+                head = src.read(self.max_appendable + 1)
+                if len(head) <= self.max_appendable:
+                    return self._append(head)
+                src.seek(0)  # it grew meanwhile: take the large-file path
+            if link:
+                claim = self._link(path, src.fileno())
+                if claim is not None:
+                    return claim
+            return self._copy_in(src.fileno(), os.fstat(src.fileno()).st_size)
+
+    def _link(self, path: str | os.PathLike[str], src_fd: int) -> ContentClaim | None:
+        """Hard-link the open file into the repository; None when that is impossible."""
+        st = os.fstat(src_fd)
+        while True:
+            res = self._next_resource()
+            target = self.directory / res
+            try:
+                os.link(path, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                return None  # another filesystem, protected_hardlinks, no support...
+            break
+        linked = os.stat(target)
+        if (linked.st_dev, linked.st_ino) != (st.st_dev, st.st_ino):
+            target.unlink(missing_ok=True)  # the path was replaced after we opened it
+            return None
+        try:
+            self._reserve(linked.st_size)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        if self.sync_always:
+            os.fsync(src_fd)
+        with self._lock:
+            self._sizes[res] = linked.st_size
+            self._counts[res] = 1
+            if self.sync_always:
+                self._dirty_dirs.add(res.partition("/")[0])
+        return ContentClaim(res, 0, linked.st_size)
+
+    def _copy_in(self, src_fd: int, size: int) -> ContentClaim:
+        """Copy a whole file (until its end, whatever ``size`` said) into a resource of
+        its own; space is reserved chunk by chunk so ``max_size`` holds."""
+        f = self._new_file(append=False)
+        try:
+            while True:
+                chunk = max(1 << 20, min(_COPY_CHUNK, size - f.size))
+                self._reserve(chunk)
+                try:
+                    n = _copy_range(src_fd, f.size, f.fd, f.size, chunk)
+                except OSError as exc:
+                    raise self._error(exc, f.resource) from exc
+                finally:
+                    with self._lock:
+                        self._used -= chunk
+                if n == 0:
+                    break
+                with self._lock:
+                    self._used += n
+                    f.size += n
+                    self._sizes[f.resource] = f.size
+        except BaseException:
+            self._discard_file(f)
+            raise
+        return self._finish_file(f)
+
+    def export(self, claim: ContentClaim, destination: BinaryIO) -> int:
+        """Into a regular file, the bytes are copied in the kernel."""
+        try:
+            out_fd = destination.fileno()
+            plain = stat.S_ISREG(os.fstat(out_fd).st_mode) and not (
+                fcntl.fcntl(out_fd, fcntl.F_GETFL) & os.O_APPEND
+            )
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            plain = False
+        if not plain or claim.length == 0:
+            return super().export(claim, destination)
+        destination.flush()
+        start = destination.tell()
+        try:
+            fd = os.open(self._path(claim), os.O_RDONLY)
+        except FileNotFoundError:
+            raise ContentError(f"content {claim.resource} is missing") from None
+        try:
+            done = 0
+            while done < claim.length:
+                n = _copy_range(
+                    fd, claim.offset + done, out_fd, start + done, claim.length - done
+                )
+                if n == 0:
+                    raise ContentError(f"content {claim.resource} is truncated")
+                done += n
+        finally:
+            os.close(fd)
+        destination.seek(start + done)
+        return done
 
     def _path(self, claim: ContentClaim) -> Path:
         return self.directory / claim.resource

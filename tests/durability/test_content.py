@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import threading
 import tracemalloc
 from pathlib import Path
@@ -115,6 +118,105 @@ def test_size_limit_refuses_writes_and_recovers(tmp_path: Path) -> None:
     repo.close()
 
 
+def test_import_file_copies_small_and_large_files(tmp_path: Path) -> None:
+    """Small files join a shared claim file; large ones get their own copy; the source
+    stays untouched and independent of the copy."""
+    repo = FileContentRepository(tmp_path / "repo", max_appendable=1_000)
+    small, large = tmp_path / "small", tmp_path / "large"
+    small.write_bytes(b"s" * 500)
+    large.write_bytes(bytes(range(256)) * 10_000)
+    c_small = repo.import_file(small)
+    c_large = repo.import_file(large)
+    assert repo.read(c_small) == b"s" * 500
+    assert repo.read(c_large) == large.read_bytes()
+    assert c_large.offset == 0 and c_large.length == 2_560_000
+    assert os.stat(tmp_path / "repo" / c_large.resource).st_ino != large.stat().st_ino
+    large.write_bytes(b"changed")  # the copy does not follow the source
+    assert repo.read(c_large)[:3] == bytes([0, 1, 2])
+    assert repo.used_bytes == 500 + 2_560_000
+    repo.decref_many([c_small, c_large])
+    repo.close()
+    assert content_files_of(tmp_path / "repo") == set()
+    assert small.read_bytes() == b"s" * 500
+
+
+def test_import_file_links_and_release_keeps_the_source(tmp_path: Path) -> None:
+    """``link`` shares the file (same inode, nothing copied); releasing the claim
+    removes only the repository's name; a deleted source leaves the content intact."""
+    repo = FileContentRepository(tmp_path / "repo", max_appendable=1_000)
+    src = tmp_path / "big.csv"
+    src.write_bytes(b"row\n" * 100_000)
+    claim = repo.import_file(src, link=True)
+    stored = tmp_path / "repo" / claim.resource
+    assert stored.stat().st_ino == src.stat().st_ino and src.stat().st_nlink == 2
+    src.unlink()  # Completion Strategy 'Delete File'
+    assert repo.read(claim) == b"row\n" * 100_000
+    kept = tmp_path / "kept.csv"
+    kept.write_bytes(b"k" * 5_000)
+    other = repo.import_file(kept, link=True)
+    repo.decref_many([claim, other])
+    repo.close()
+    assert not stored.exists()
+    assert kept.read_bytes() == b"k" * 5_000 and kept.stat().st_nlink == 1
+
+
+def test_import_file_link_falls_back_to_a_copy(tmp_path: Path) -> None:
+    """Where a hard link is impossible (here: a directory on another filesystem, faked
+    by a failing ``os.link``), the content is copied instead."""
+    repo = FileContentRepository(tmp_path / "repo", max_appendable=10)
+    src = tmp_path / "f"
+    src.write_bytes(b"x" * 1_000)
+    real_link = os.link
+
+    def cross_device(*_: object, **__: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    os.link = cross_device  # type: ignore[assignment]
+    try:
+        claim = repo.import_file(src, link=True)
+    finally:
+        os.link = real_link
+    assert os.stat(tmp_path / "repo" / claim.resource).st_ino != src.stat().st_ino
+    assert repo.read(claim) == b"x" * 1_000
+    repo.close()
+
+
+def test_import_file_respects_the_size_limit(tmp_path: Path) -> None:
+    """A file larger than the space left raises ContentRepositoryFullError and leaves no
+    partial file behind, for a copy and for a link."""
+    repo = FileContentRepository(tmp_path / "repo", max_size=100_000, max_appendable=10)
+    src = tmp_path / "f"
+    src.write_bytes(b"x" * 150_000)
+    for link in (False, True):
+        with pytest.raises(ContentRepositoryFullError):
+            repo.import_file(src, link=link)
+        assert content_files_of(tmp_path / "repo") == set()
+        assert repo.used_bytes == 0
+    repo.close()
+
+
+def test_export_copies_a_claim_into_a_file_or_stream(tmp_path: Path) -> None:
+    """export writes exactly the claim's bytes, at the file's current position, into a
+    regular file (kernel copy) or any stream."""
+    repo = FileContentRepository(tmp_path / "repo", max_appendable=100)
+    small = repo.write_bytes(b"abc")
+    small2 = repo.write_bytes(b"defg")
+    large = repo.write_bytes(b"L" * 300_000)
+    out = tmp_path / "out"
+    with open(out, "wb") as f:
+        f.write(b">")
+        assert repo.export(small2, f) == 4
+        assert repo.export(large, f) == 300_000
+        f.write(b"<")
+    assert out.read_bytes() == b">defg" + b"L" * 300_000 + b"<"
+    buf = io.BytesIO()
+    assert repo.export(small, buf) == 3 and buf.getvalue() == b"abc"
+    with open(out, "ab") as f:  # O_APPEND: the generic path
+        repo.export(small, f)
+    assert out.read_bytes().endswith(b"<abc")
+    repo.close()
+
+
 def content_files_of(directory: Path) -> set[str]:
     """Resource files directly under a content directory."""
     return {f"{p.parent.name}/{p.name}" for p in directory.glob("*/*")}
@@ -184,3 +286,22 @@ def test_cleanup_keeps_up_with_two_million_tiny_flowfiles(tmp_path: Path) -> Non
     peak, deleted = _cleanup_keeps_up(tmp_path, 2_000_000)
     print(f"peak claim files on disk={peak} deleted during run={deleted}")
     assert peak < 200
+
+
+def test_copies_work_without_copy_file_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the kernel copy is missing (macOS, old kernels) pread/pwrite copy the same."""
+    from flowengine._durable import _content
+
+    monkeypatch.setattr(_content, "_kernel_copy", False)
+    repo = FileContentRepository(tmp_path / "repo", max_appendable=10)
+    src = tmp_path / "f"
+    data = os.urandom(3 * 1024**2 + 7)
+    src.write_bytes(data)
+    claim = repo.import_file(src)
+    assert repo.read(claim) == data
+    with open(tmp_path / "out", "wb") as f:
+        assert repo.export(claim, f) == len(data)
+    assert (tmp_path / "out").read_bytes() == data
+    repo.close()

@@ -106,6 +106,59 @@ def test_fetch_file_delete_strategy(tmp_path: Path) -> None:
     assert not (tmp_path / "in" / "a.txt").exists()
 
 
+def test_fetch_file_link_strategy_in_a_durable_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import Strategy 'link' hard-links large files into the durable content repository
+    (asked of the repository, which copies the small ones); the output is intact, the
+    sources are deleted after commit and nothing stays in the repository."""
+    from flowengine._durable import FileContentRepository
+
+    linked: list[int] = []
+    real_link = FileContentRepository._link
+
+    def spy(self: FileContentRepository, path: object, fd: int) -> object:
+        claim = real_link(self, path, fd)  # type: ignore[arg-type]
+        linked.append(0 if claim is None else claim.length)
+        return claim
+
+    monkeypatch.setattr(FileContentRepository, "_link", spy)
+    src = tmp_path / "in"
+    src.mkdir()
+    payloads = {f"f{i}.bin": os.urandom(200_000 + i) for i in range(3)}
+    payloads["tiny.txt"] = b"tiny"
+    for name, data in payloads.items():
+        (src / name).write_bytes(data)
+        age(src / name)
+    f = flowengine.Flow("link")
+    f.add_processor("list", "ListFile", {"input_directory": str(src)})
+    f.add_processor(
+        "fetch",
+        "FetchFile",
+        {"import_strategy": "link", "completion_strategy": "Delete File"},
+        auto_terminate=["not.found", "permission.denied", "failure"],
+    )
+    f.add_processor(
+        "put",
+        "PutFile",
+        {"directory": str(tmp_path / "out")},
+        auto_terminate=["success", "failure"],
+    )
+    f.connect("list", "fetch")
+    f.connect("fetch", "put")
+    with f.run(timeout=30, durable=True, state_dir=tmp_path / "state") as res:
+        assert res.drained and res.ok
+    assert sorted(linked) == [200_000, 200_001, 200_002]
+    for name, data in payloads.items():
+        assert (tmp_path / "out" / name).read_bytes() == data
+    assert list(src.iterdir()) == []
+    assert [
+        p
+        for p in (tmp_path / "state").rglob("*")
+        if p.is_file() and p.parent.parent.name == "content"
+    ] == []
+
+
 def test_move_strategy_requires_a_destination() -> None:
     """Move File without a destination directory is invalid."""
     r = TestRunner("FetchFile")
