@@ -130,6 +130,24 @@ class RecordSetWriter(ABC):
     def finish(self) -> WriteResult:
         """Flush and write any trailer; the stream stays open (the caller owns it)."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Stop any background work on the stream; idempotent, a no-op after
+        :meth:`finish`. A writer may encode in the background while the caller reads
+        more records (the Parquet writer writes a full row group that way), so a caller
+        that abandons a writer after an error must close it (or use the writer as a
+        context manager) before it closes or discards the stream."""
+
+    def __enter__(self) -> RecordSetWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 class RecordSetWriterFactory(ABC):
     """Interface of record writer services (NiFi's ``RecordSetWriterFactory``)."""

@@ -9,6 +9,9 @@ larger and slower (measured: 869 tiny groups made a file 1.7x larger).
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -121,6 +124,8 @@ class _ParquetWriter(RecordSetWriter):
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._pending_bytes = 0
+        self._inflight: concurrent.futures.Future[None] | None = None
+        self._finished = False
         self.record_count = 0
 
     def _open(self) -> Any:
@@ -152,8 +157,14 @@ class _ParquetWriter(RecordSetWriter):
 
     def _flush(self, final: bool = False) -> None:
         """Write full row groups of exactly ``group_rows`` records (or everything pending
-        when cutting by bytes, or at the end); keep the remainder for the next group."""
+        when cutting by bytes, or at the end); keep the remainder for the next group.
+
+        A group cut before the end is encoded on a background thread while the caller
+        goes on reading records (Parquet encoding and CSV/JSON parsing both run in
+        Arrow's C++ without the GIL, so the two overlap on two cores); at most one group
+        is in flight, which is all the extra memory this costs."""
         if not self._pending:
+            self._wait()
             return
         if self._writer is None:
             self._writer = self._open()
@@ -164,21 +175,59 @@ class _ParquetWriter(RecordSetWriter):
             rows = max(min(rows, cut), 1)
         else:
             cut = table.num_rows - table.num_rows % rows
-        self._writer.write_table(table.slice(0, cut), row_group_size=rows)
+        self._wait()  # groups are written in order, one at a time
+        if final:
+            self._writer.write_table(table.slice(0, cut), row_group_size=rows)
+        else:
+            self._inflight = _background().submit(
+                self._writer.write_table, table.slice(0, cut), row_group_size=rows
+            )
         self.record_count += cut
         rest = table.slice(cut)
         self._pending = rest.to_batches() if rest.num_rows else []
         self._pending_rows = rest.num_rows
         self._pending_bytes = rest.nbytes if rest.num_rows else 0
 
+    def _wait(self) -> None:
+        """Let the group in flight finish; its error (a full disk...) is raised here."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            inflight.result()
+
     def finish(self) -> WriteResult:
         self._flush(final=True)
         if self._writer is None:
             self._writer = self._open()
         self._writer.close()
+        self._finished = True
         return WriteResult(
             self.record_count, {"mime.type": ParquetRecordSetWriter.mime_type}
         )
+
+    def close(self) -> None:
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            concurrent.futures.wait([inflight])
+        if self._writer is not None and not self._finished:
+            # Abandoned: no footer (its stream is being discarded), and none written
+            # later by pyarrow's finalizer onto a stream that is closed by then.
+            self._writer.is_open = False
+
+
+_executor: concurrent.futures.ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _background() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads that encode row groups in the background (created on first use: a
+    file of one row group never needs them)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 2, thread_name_prefix="parquet-writer"
+            )
+        return _executor
 
 
 class ParquetRecordSetWriter(RecordSetWriterFactory, ControllerService):

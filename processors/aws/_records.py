@@ -62,9 +62,9 @@ def write_listing(
     result: dict[str, str] = {}
 
     def write(out: BinaryIO) -> None:
-        w = writer.create_writer(out, LISTING_SCHEMA, {})
-        w.write(table)
-        done = w.finish()
+        with writer.create_writer(out, LISTING_SCHEMA, {}) as w:
+            w.write(table)
+            done = w.finish()
         result.update(done.attributes)
         result["record.count"] = str(done.record_count)
 

@@ -115,18 +115,23 @@ def open_reader(
 
 
 def copy_records(
-    batches: Iterable[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch | pa.Table],
     schema: pa.Schema,
     writer: RecordSetWriterFactory,
     out: BinaryIO,
     attributes: Mapping[str, str],
     transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
 ) -> WriteResult:
-    """Write every batch (transformed if asked) through a new writer onto ``out``."""
-    w = writer.create_writer(out, schema, attributes)
-    for batch in batches:
-        w.write(transform(batch) if transform is not None else batch)
-    return w.finish()
+    """Write every batch (transformed if asked) through a new writer onto ``out``; the
+    writer is closed (its background work stopped) whatever happens."""
+    with writer.create_writer(out, schema, attributes) as w:
+        if transform is None:
+            for batch in batches:
+                w.write(batch)
+        else:
+            for batch in batches:
+                w.write(transform(batch))  # type: ignore[arg-type]
+        return w.finish()
 
 
 def result_attributes(result: WriteResult) -> dict[str, str]:

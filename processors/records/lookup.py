@@ -266,10 +266,9 @@ enrich:
                     results: list[Any] = results,
                     schema: pa.Schema = schema,
                 ) -> None:
-                    w = writer_f.create_writer(out, schema, attrs)
-                    for b in spool.batches(rel):
-                        w.write(b)
-                    results.append(w.finish())
+                    results.append(
+                        copy_records(spool.batches(rel), schema, writer_f, out, attrs)
+                    )
 
                 child = session.write(child, write)
                 created[-1] = child

@@ -25,6 +25,7 @@ from ._common import (
     FAILURE,
     RECORD_READER,
     RECORD_WRITER,
+    copy_records,
     error_message,
     result_attributes,
     route_failure,
@@ -312,10 +313,7 @@ merge:
         results: list[Any] = []
 
         def write(out: BinaryIO) -> None:
-            w = writer_f.create_writer(out, b.schema, attrs)
-            for t in tables:
-                w.write(t)
-            results.append(w.finish())
+            results.append(copy_records(tables, b.schema, writer_f, out, attrs))
 
         try:
             merged = s.write(merged, write)

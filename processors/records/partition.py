@@ -30,6 +30,7 @@ from ._common import (
     FAILURE,
     RECORD_READER,
     RECORD_WRITER,
+    copy_records,
     result_attributes,
     route_failure,
     services,
@@ -198,10 +199,9 @@ partition:
         results: list[Any] = []
 
         def write(out: BinaryIO) -> None:
-            w = writer_f.create_writer(out, schema, child_attrs)
-            for b in spool.batches(key):
-                w.write(b)
-            results.append(w.finish())
+            results.append(
+                copy_records(spool.batches(key), schema, writer_f, out, child_attrs)
+            )
 
         try:
             child = session.write(child, write)

@@ -98,10 +98,10 @@ def run_query(
                 batches = result.to_arrow_reader(_BATCH_ROWS)
                 fixed = _restore_types(batches.schema, reader.schema)
                 schema = fixed or batches.schema
-                w = writer_f.create_writer(out, schema, attrs)
-                for b in batches:
-                    w.write(b.cast(fixed) if fixed is not None else b)
-                return w.finish()
+                with writer_f.create_writer(out, schema, attrs) as w:
+                    for b in batches:
+                        w.write(b.cast(fixed) if fixed is not None else b)
+                    return w.finish()
             except Exception as exc:
                 if guarded.error is not None:
                     raise guarded.error from None

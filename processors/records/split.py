@@ -26,6 +26,7 @@ from ._common import (
     FAILURE,
     RECORD_READER,
     RECORD_WRITER,
+    copy_records,
     result_attributes,
     route_failure,
     services,
@@ -168,10 +169,11 @@ split:
                             attrs: dict[str, str] = attrs,
                             chunker: _Chunker = chunker,
                         ) -> None:
-                            w = writer_f.create_writer(out, schema, attrs)
-                            for b in chunker.next_run():
-                                w.write(b)
-                            results.append(w.finish())
+                            results.append(
+                                copy_records(
+                                    chunker.next_run(), schema, writer_f, out, attrs
+                                )
+                            )
 
                         child = session.write(child, write)
                         splits[-1] = session.put_attributes(

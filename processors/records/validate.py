@@ -30,6 +30,7 @@ from ._common import (
     FAILURE,
     RECORD_READER,
     RECORD_WRITER,
+    copy_records,
     open_reader,
     result_attributes,
     route_failure,
@@ -280,24 +281,24 @@ validate:
                         check = _Validator(
                             declared or reader.schema, allow_extra, strict
                         )
-                        w = writer_f.create_writer(out, check.schema, attrs)
-                        first = 1
-                        for batch in reader:
-                            good, bad, reasons = check.check(batch, first)
-                            first += batch.num_rows
-                            w.write(good)
-                            if bad.num_rows:
-                                if not spool.rows("invalid"):
-                                    schemas.append(bad.schema)
-                                spool.add("invalid", bad)
-                                invalid_count += bad.num_rows
-                                details.extend(
-                                    reasons[r]
-                                    for r in sorted(reasons)[
-                                        : max(0, 20 - len(details))
-                                    ]
-                                )
-                        valid_result.append(w.finish())
+                        with writer_f.create_writer(out, check.schema, attrs) as w:
+                            first = 1
+                            for batch in reader:
+                                good, bad, reasons = check.check(batch, first)
+                                first += batch.num_rows
+                                w.write(good)
+                                if bad.num_rows:
+                                    if not spool.rows("invalid"):
+                                        schemas.append(bad.schema)
+                                    spool.add("invalid", bad)
+                                    invalid_count += bad.num_rows
+                                    details.extend(
+                                        reasons[r]
+                                        for r in sorted(reasons)[
+                                            : max(0, 20 - len(details))
+                                        ]
+                                    )
+                            valid_result.append(w.finish())
                         schemas.append(reader.schema)  # (if no record was invalid)
                         for row in getattr(reader, "invalid_rows", []):
                             invalid_count += 1
@@ -317,10 +318,11 @@ validate:
                 schema = schemas[0]
 
                 def write_invalid(out: BinaryIO) -> None:
-                    w = invalid_f.create_writer(out, schema, attrs)
-                    for b in spool.batches("invalid"):
-                        w.write(b)
-                    results.append(w.finish())
+                    results.append(
+                        copy_records(
+                            spool.batches("invalid"), schema, invalid_f, out, attrs
+                        )
+                    )
 
                 invalid = session.write(invalid, write_invalid)
                 extra = result_attributes(results[0])

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+import flowengine
 from flowengine.testing import TestRunner
 
 CSV = ("CSVReader", {})
@@ -125,3 +127,83 @@ def test_empty_content_is_zero_records(
     out = r.flowfiles_for("success")[0]
     out.assert_attribute_equals("record.count", "0")
     assert out.content == b"[]"
+
+
+def test_row_groups_written_in_the_background_stay_in_order(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """Full row groups are encoded on a background thread while reading goes on; the
+    file still holds every record once, in input order, in groups of the set size."""
+    n = 60_000
+    data = b"id,v\n" + b"".join(b"%d,value-%d\n" % (i, i) for i in range(n))
+    r = runner(
+        "ConvertRecord",
+        ("CSVReader", {"block_size": "16 KB"}),
+        ("ParquetRecordSetWriter", {"row_group_size": "2500"}),
+    )
+    r.enqueue(data)
+    r.enqueue(data)
+    r.run()
+    for ff in r.flowfiles_for("success"):
+        f = pq.ParquetFile(io.BytesIO(ff.content))
+        assert f.metadata.num_row_groups == 24
+        assert f.read().column("id").to_pylist() == list(range(n))
+        assert ff.get("record.count") == str(n)
+
+
+def test_bad_row_after_background_groups_goes_to_failure_and_leaks_nothing(
+    tmp_path: Path,
+) -> None:
+    """A malformed row after several row groups went to the background encoder: the
+    FlowFile goes to failure naming the line, the next FlowFile converts, and the
+    durable content repository keeps no file of the abandoned output."""
+    good = b"id,v\n" + b"".join(b"%d,v%d\n" % (i, i) for i in range(40_000))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a_bad.csv").write_bytes(good + b"1,2,3\n")
+    (tmp_path / "in" / "b_good.csv").write_bytes(good)
+    f = flowengine.Flow("bg")
+    f.add_service("csv", "CSVReader", {"block_size": "16 KB"})
+    f.add_service("pq", "ParquetRecordSetWriter", {"row_group_size": "2000"})
+    f.add_processor("list", "ListFile", {"input_directory": str(tmp_path / "in")})
+    f.add_processor(
+        "fetch",
+        "FetchFile",
+        auto_terminate=["not.found", "permission.denied", "failure"],
+    )
+    f.add_processor(
+        "convert", "ConvertRecord", {"record_reader": "csv", "record_writer": "pq"}
+    )
+    f.add_processor(
+        "put_ok",
+        "PutFile",
+        {"directory": str(tmp_path / "ok")},
+        auto_terminate=["success", "failure"],
+    )
+    f.add_processor(
+        "put_failed",
+        "PutFile",
+        {
+            "directory": str(tmp_path / "failed"),
+            "conflict_resolution_strategy": "replace",
+        },
+        auto_terminate=["success", "failure"],
+    )
+    f.add_processor(
+        "keep_error",
+        "UpdateAttribute",
+        {"filename": "${filename}-${record.error.message:urlEncode()}"},
+    )
+    f.connect("list", "fetch")
+    f.connect("fetch", "convert")
+    f.connect("convert", "put_ok", ["success"])
+    f.connect("convert", "keep_error", ["failure"])
+    f.connect("keep_error", "put_failed")
+    with f.run(timeout=60, durable=True, state_dir=tmp_path / "state") as res:
+        assert res.drained and res.ok
+    assert [p.name for p in (tmp_path / "ok").iterdir()] == ["b_good.csv"]
+    assert pq.read_table(tmp_path / "ok" / "b_good.csv").num_rows == 40_000
+    (failed,) = (tmp_path / "failed").iterdir()
+    assert failed.name.startswith("a_bad.csv-") and "40002" in failed.name
+    assert failed.read_bytes() == good + b"1,2,3\n"  # the original content, untouched
+    content = tmp_path / "state" / "content"
+    assert [p for p in content.rglob("*") if p.is_file()] == []
