@@ -9,6 +9,8 @@ interpreter so peak RSS is its own. Rows:
 
 * ``convert flow``: MB of CSV per second of the whole flow run (fetching the file into
   the content repository and writing the result out included), vs the floor;
+* ``convert flow, FetchFile link``: the same with FetchFile's Import Strategy ``link``
+  (the file is hard-linked into the content repository instead of copied);
 * ``ConvertRecord trigger``: the same MB over the time ConvertRecord's triggers took
   (the record layer alone), vs the floor;
 * ``query flow``: the same flow with ``QueryRecord`` (a filter in SQL, DuckDB over the
@@ -123,7 +125,11 @@ def floor(csv_path: str, out_path: str, filtered: bool = False) -> dict[str, Any
 
 
 def engine(
-    csv_path: str, out_dir: str, state_dir: str, query: bool = False
+    csv_path: str,
+    out_dir: str,
+    state_dir: str,
+    query: bool = False,
+    import_strategy: str = "copy",
 ) -> dict[str, Any]:
     """The durable flow; seconds of the run, and the record processor's trigger time."""
     import pyarrow.parquet as pq
@@ -141,7 +147,7 @@ def engine(
     flow.add_processor(
         "fetch",
         "FetchFile",
-        {"completion_strategy": "None"},
+        {"completion_strategy": "None", "import_strategy": import_strategy},
         auto_terminate=["not.found", "permission.denied", "failure"],
     )
     if query:
@@ -237,7 +243,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
                         os.unlink(out)
 
             def engine_run(
-                query: bool, csv_path: str = csv_path
+                query: bool, csv_path: str = csv_path, import_strategy: str = "copy"
             ) -> tuple[dict[str, Any], float]:
                 out, state = os.path.join(tmp, "out"), os.path.join(tmp, "state")
                 os.makedirs(out, exist_ok=True)
@@ -249,6 +255,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
                             "out_dir": out,
                             "state_dir": state,
                             "query": query,
+                            "import_strategy": import_strategy,
                         },
                     )
                 finally:
@@ -264,11 +271,13 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 "flow": [],
                 "qfloor": [],
                 "qflow": [],
+                "lflow": [],
             }
             for _ in range(reps):
                 runs["floor"].append(floor_run(False))
                 runs["flow"].append(engine_run(False))
                 if first:
+                    runs["lflow"].append(engine_run(False, import_strategy="link"))
                     runs["qfloor"].append(floor_run(True))
                     runs["qflow"].append(engine_run(True))
             base, base_rss = _median(runs["floor"])
@@ -307,6 +316,20 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 )
             )
             if first:
+                linked, linked_rss = _median(runs["lflow"])
+                rows.append(
+                    h.row(
+                        WORKLOAD,
+                        f"{label} convert flow (durable, FetchFile link)",
+                        mb / linked["seconds"],
+                        "MB/s",
+                        floor_name,
+                        mb / base["seconds"],
+                        linked_rss,
+                        baseline_rss_mb=base_rss,
+                        reps=reps,
+                    )
+                )
                 qbase, qbase_rss = _median(runs["qfloor"])
                 query, query_rss = _median(runs["qflow"])
                 rows.append(

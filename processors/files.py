@@ -229,8 +229,9 @@ class ListFile(Processor):
     Remembers what it listed by modification time (NiFi's timestamp tracking): files
     newer than the last listing, or at the same timestamp but not listed yet, are
     emitted. Files modified within the last 100 ms are held back to the next listing
-    because they may still be written. When the flow runs until drained it waits out
-    that lag and the minimum age once, lists everything present at start, and stops.
+    because they may still be written. When the flow runs until drained it lists
+    everything present at start and stops, waiting out that lag and the minimum age
+    first only if a file was modified that recently.
     """
 
     tags = ("file", "get", "list", "ingest", "source", "filesystem")
@@ -278,8 +279,16 @@ list:
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         scanner = _Scanner(context)
         if context.is_draining:
-            wait = self._started + LISTING_LAG + scanner.min_age - time.time()
-            if wait > 0:
+            # List what was there at start, but only once files modified just before
+            # start (maybe still being written) or younger than the minimum age have
+            # settled. Waiting is needed only when such a file exists: a batch job over
+            # old files starts at once.
+            settled = self._started + LISTING_LAG + scanner.min_age
+            wait = settled - time.time()
+            recent = self._started - LISTING_LAG - scanner.min_age
+            if wait > 0 and any(
+                st.st_mtime > recent for _, st in scanner.scan(settled)
+            ):
                 context.yield_(wait)
                 return
         now = time.time()

@@ -244,6 +244,30 @@ def test_put_file_never_writes_outside_its_directory(
     assert not (tmp_path / "escape.txt").exists()
 
 
+def _drain_list(directory: Path) -> tuple[int, int]:
+    f = flowengine.Flow("list-once")
+    f.add_processor(
+        "list",
+        "ListFile",
+        {"input_directory": str(directory)},
+        auto_terminate=["success"],
+    )
+    with f.run(timeout=30) as res:
+        assert res.drained and res.ok
+        st = res.status.processor("list")
+        return st.relationship_counts.get("success", 0), st.triggers
+
+
+def test_drain_listing_waits_only_for_recent_files(tmp_path: Path) -> None:
+    """Until drained, ListFile lists old files in its first trigger; a file modified
+    just before start is listed too, after one wait for the listing lag."""
+    make(tmp_path / "old", ["a.txt", "b.txt"])
+    assert _drain_list(tmp_path / "old") == (2, 1)
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "fresh.txt").write_text("just written")
+    assert _drain_list(tmp_path / "new") == (1, 2)
+
+
 def test_list_fetch_put_flow_until_drained(tmp_path: Path) -> None:
     """ListFile → FetchFile → PutFile copies a tree in drain mode, once."""
     make(tmp_path / "in", ["a.txt", "b.txt", "deep/c.txt"])
