@@ -55,6 +55,8 @@ from .schema import as_batches, conform
 __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
 
 _CHUNK = 1 << 20
+#: a decode error this close to the end of the buffer may be a value cut by the buffer
+_TRUNCATION_MARGIN = 64
 
 
 def _first_char(source: BinaryIO) -> bytes:
@@ -81,6 +83,8 @@ class _ArrayAsLines(io.RawIOBase):
         self._buf = ""
         self._pos = 0
         self._consumed_lines = 0
+        self._mark = 0  # newlines of the buffer are counted up to here...
+        self._mark_lines = 0  # ...and there are this many (line numbers cost O(1))
         self._started = False
         self._done = False
         self._eof = False
@@ -102,13 +106,21 @@ class _ArrayAsLines(io.RawIOBase):
             ) from None
         if not raw:
             self._eof = True
-        self._consumed_lines += self._buf.count("\n", 0, self._pos)
+        self._consumed_lines = self._line() - 1
+        self._mark = self._mark_lines = 0
         self._buf = self._buf[self._pos :] + text
         self._pos = 0
         return bool(raw)
 
     def _line(self) -> int:
-        return self._consumed_lines + self._buf.count("\n", 0, self._pos) + 1
+        """The 1-based line of the position (counted incrementally: positions only
+        move forward within a buffer)."""
+        pos = self._pos
+        if pos < self._mark:
+            self._mark = self._mark_lines = 0
+        self._mark_lines += self._buf.count("\n", self._mark, pos)
+        self._mark = pos
+        return self._consumed_lines + self._mark_lines + 1
 
     def _skip(self, chars: str) -> str:
         while True:
@@ -118,6 +130,63 @@ class _ArrayAsLines(io.RawIOBase):
             self._pos = pos
             if pos < len(buf) or not self._fill():
                 return self._buf[self._pos] if self._pos < len(self._buf) else ""
+
+    def _decode(self) -> tuple[Any, str | None]:
+        """Decode the value at the position: ``(value, None)``, or ``(None, reason)``
+        when it is not valid JSON. Reads more input only when the error may come from
+        the buffer ending mid-value, so a bad element early in a large array is found
+        without reading the rest."""
+        while True:
+            try:
+                value, end = self._json.raw_decode(self._buf, self._pos)
+                if end == len(self._buf) and not self._eof:
+                    raise json.JSONDecodeError("maybe truncated", self._buf, end)
+            except json.JSONDecodeError as exc:
+                maybe_truncated = exc.pos >= len(
+                    self._buf
+                ) - _TRUNCATION_MARGIN or exc.msg.startswith("Unterminated string")
+                if maybe_truncated and not self._eof:
+                    self._fill()  # (moves the buffer: decode again, also at the end)
+                    continue
+                if exc.pos >= len(self._buf):
+                    return None, "the input ends inside a value"
+                return None, exc.msg
+            self._pos = end
+            return value, None
+
+    def _element_end(self) -> int:
+        """Where the (invalid) element at the position ends: the next ``,`` or ``]``
+        outside strings and brackets, or the end of the input."""
+        depth, in_string, escaped = 0, False, False
+        i = self._pos
+        while True:
+            buf = self._buf
+            while i < len(buf):
+                ch = buf[i]
+                if in_string:
+                    if escaped:
+                        escaped = False
+                    elif ch == "\\":
+                        escaped = True
+                    elif (
+                        ch == '"' or ch == "\n"
+                    ):  # (a raw newline ends a broken string)
+                        in_string = False
+                elif ch == '"':
+                    in_string = True
+                elif ch in "{[":
+                    depth += 1
+                elif ch in "}]":
+                    if depth == 0:
+                        return i
+                    depth -= 1
+                elif ch == "," and depth == 0:
+                    return i
+                i += 1
+            offset = i - self._pos
+            if not self._fill():
+                return len(self._buf)
+            i = self._pos + offset
 
     def _produce(self) -> bytes:
         out: list[str] = []
@@ -139,32 +208,76 @@ class _ArrayAsLines(io.RawIOBase):
                 break
             if c == "":
                 raise RecordError(f"line {self._line()}: the JSON array is not closed")
-            while True:
-                try:
-                    value, end = self._json.raw_decode(self._buf, self._pos)
-                    if end == len(self._buf) and not self._eof:
-                        raise json.JSONDecodeError("maybe truncated", self._buf, end)
-                    break
-                except json.JSONDecodeError as exc:
-                    if self._fill():
-                        continue
-                    line = self._line() + self._buf.count("\n", self._pos, exc.pos)
+            try:  # the fast path: a whole element in the buffer
+                value, end = self._json.raw_decode(self._buf, self._pos)
+                if end == len(self._buf) and not self._eof:
+                    raise json.JSONDecodeError("maybe truncated", self._buf, end)
+                self._pos = end
+            except json.JSONDecodeError:
+                line = self._line()
+                value, reason = self._decode()
+                if reason is not None:
                     raise RecordError(
-                        f"invalid JSON at line {line} (record {self.records + 1}): {exc.msg}",
+                        f"invalid JSON at line {line} (record {self.records + 1}): {reason}",
                         line=line,
                         row=self.records + 1,
                     ) from None
             if not isinstance(value, dict):
+                line = self._line()  # (where the element ends)
                 raise RecordError(
-                    f"line {self._line()}: array element {self.records + 1} is not a JSON object",
+                    f"line {line}: array element {self.records + 1} is not a JSON object",
+                    line=line,
                     row=self.records + 1,
                 )
-            self._pos = end
             self.records += 1
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             out.append(text)
             size += len(text)
         return ("\n".join(out) + "\n").encode("utf-8") if out else b""
+
+    def elements(self) -> Iterator[tuple[int, bytes, str | None]]:
+        """Lenient reading: ``(line, text, reason)`` per element, the text one line of
+        compact JSON; an element that is not valid JSON comes as written with the
+        reason (``text`` may then span lines), and reading goes on after it."""
+        ws = " \t\r\n"
+        try:
+            if self._skip(ws) != "[":
+                yield self._line(), self._rest(), "expected a JSON array"
+                return
+            self._pos += 1
+            while True:
+                c = self._skip(ws + ",")
+                line = self._line()
+                if c == "]":
+                    self._pos += 1
+                    if self._skip(ws) != "":
+                        line = self._line()
+                        yield line, self._rest(), "unexpected data after the JSON array"
+                    return
+                if c == "":
+                    yield line, b"", "the JSON array is not closed"
+                    return
+                value, reason = self._decode()
+                if reason is None:
+                    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                    yield line, text.encode("utf-8"), None
+                    continue
+                # A failed decode leaves the position at the element, and so does
+                # reading on (which moves the buffer): the element starts there.
+                end = self._element_end()
+                raw = self._buf[self._pos : end].rstrip()
+                self._pos = end
+                yield line, raw.encode("utf-8"), f"invalid JSON: {reason}"
+                if end >= len(self._buf) and self._eof:
+                    return  # (it ran to the end: the array is not closed either)
+        except RecordError as exc:  # undecodable bytes: the rest cannot be read
+            yield self._line(), b"", str(exc)
+
+    def _rest(self) -> bytes:
+        while self._fill():
+            pass
+        rest, self._pos = self._buf[self._pos :], len(self._buf)
+        return rest.strip().encode("utf-8")
 
     def readinto(self, b: Any) -> int:
         while not self._out:
@@ -184,13 +297,6 @@ class _Empty(RecordError):
         super().__init__("no records")
 
 
-class _Failing:
-    """Stands in for a reader whose very first block failed (lenient mode re-reads)."""
-
-    def read_next_batch(self) -> pa.RecordBatch:
-        raise RecordError("the first block of JSON does not parse")
-
-
 class _JsonRecordReader(RecordReader):
     def __init__(
         self,
@@ -206,6 +312,9 @@ class _JsonRecordReader(RecordReader):
         self._rows = 0
         self.invalid_rows: list[Any] = []
         self._on_invalid = on_invalid
+        self._lenient_batches: Iterator[pa.RecordBatch] | None = None
+        self._first: pa.RecordBatch | None = None
+        self._reported: pa.Schema | None = None
         if self._first_char_empty(source):
             self._reader = None
             self._schema = schema or pa.schema([])
@@ -217,10 +326,19 @@ class _JsonRecordReader(RecordReader):
             self._schema = schema or pa.schema([])
             return
         except RecordError:
-            if on_invalid != "skip" or self._array:
+            if on_invalid != "skip":
                 raise
-            self._reader = _Failing()
+            # The first block does not parse: read leniently from the start. Without
+            # a declared schema each chunk of good records is inferred on its own (a
+            # value of another type then reaches the validator as a record, and is
+            # written out as invalid, rather than being dropped as malformed); the
+            # reader reports the first chunk's schema.
+            self._reader = None
             self._schema = schema if schema is not None else pa.schema([])
+            self._lenient_batches = self._lenient(0)
+            self._first = next(self._lenient_batches, None)
+            if self._first is not None and schema is None:
+                self._reported = self._first.schema
             return
         self._schema = schema if schema is not None else self._reader.schema
 
@@ -254,9 +372,14 @@ class _JsonRecordReader(RecordReader):
 
     @property
     def schema(self) -> pa.Schema:
-        return self._schema
+        return self._reported if self._reported is not None else self._schema
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
+        if self._lenient_batches is not None:
+            if self._first is not None:
+                yield self._first
+            yield from self._lenient_batches
+            return
         if self._reader is None:
             return
         while True:
@@ -265,7 +388,7 @@ class _JsonRecordReader(RecordReader):
             except StopIteration:
                 return
             except (RecordError, pa.ArrowInvalid, OSError) as exc:
-                if self._on_invalid == "skip" and not self._array:
+                if self._on_invalid == "skip":
                     yield from self._lenient(self._rows)
                     return
                 if isinstance(exc, RecordError):
@@ -277,15 +400,25 @@ class _JsonRecordReader(RecordReader):
                 batch = conform(batch, self._declared, first)
             yield batch
 
+    def _records(self) -> Iterator[tuple[int, bytes, str | None]]:
+        """``(line, text, reason)`` per record, from the start: the lines of JSON
+        lines, or the elements of an array (``reason`` says why one is not JSON)."""
+        self._source.seek(0)
+        if self._array:
+            return _ArrayAsLines(self._source).elements()
+        return ((number, raw, None) for number, raw in enumerate(self._source, 1))
+
     def _lenient(self, skip: int) -> Iterator[pa.RecordBatch]:
-        """Re-read JSON lines one by one, collecting lines that do not parse (or do not
-        fit the schema) in ``invalid_rows``; the first ``skip`` good records were
+        """Re-read the records one by one, collecting those that do not parse (or do
+        not fit the schema) in ``invalid_rows``; the first ``skip`` good records were
         already yielded."""
         self._stop()
-        self._source.seek(0)
         good: list[tuple[int, bytes]] = []
         record = 0
-        for number, raw in enumerate(self._source, 1):
+        for number, raw, reason in self._records():
+            if reason is not None:
+                self._skip_line(number, raw, reason)
+                continue
             text = raw.strip()
             if not text:
                 continue
@@ -352,7 +485,7 @@ class _JsonRecordReader(RecordReader):
         if isinstance(cause, RecordError):
             return cause
         if self._array:
-            return RecordError(f"invalid JSON records: {exc}")
+            return self._locate_element(exc)
         self._source.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
         record = 0
@@ -388,6 +521,31 @@ class _JsonRecordReader(RecordReader):
         return RecordError(
             f"JSON records do not fit the schema (after record {self._rows}): {exc}"
         )
+
+    def _locate_element(self, exc: Exception) -> RecordError:
+        """The first array element that is not a JSON object or does not fit."""
+        record = 0
+        for number, raw, reason in self._records():
+            record += 1
+            if reason is not None:
+                return RecordError(
+                    f"line {number} (record {record}): {reason}",
+                    line=number,
+                    row=record,
+                )
+            if not raw.startswith(b"{"):
+                return RecordError(
+                    f"line {number}: array element {record} is not a JSON object",
+                    line=number,
+                    row=record,
+                )
+        found = self._first_misfit()
+        if found is not None:
+            number, record, reason = found
+            return RecordError(
+                f"line {number} (record {record}): {reason}", line=number, row=record
+            )
+        return RecordError(f"invalid JSON records: {exc}")
 
     def _first_misfit(self) -> tuple[int, int, str] | None:
         """(line, record, reason) of the first line that parses as JSON but not with
@@ -427,10 +585,9 @@ class _JsonRecordReader(RecordReader):
             text = reason.split("JSON parse error: ")[-1]
             return lines[0][0], lines[0][1], f"does not fit the schema: {text}"
 
-        self._source.seek(0)
         chunk: list[tuple[int, int, bytes]] = []
         record = 0
-        for number, raw in enumerate(self._source, 1):
+        for number, raw, _reason in self._records():
             if raw.strip():
                 record += 1
                 chunk.append((number, record, raw.strip()))

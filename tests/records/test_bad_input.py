@@ -128,6 +128,12 @@ CASES: list[tuple[str, Any, bytes, str]] = [
         r"line 2 \(record 2\): does not fit the schema",
     ),
     (
+        "json array element does not fit declared type",
+        DECLARED_JSON,
+        b'[{"id": 1, "name": "a"},\n {"id": 2, "name": "b"},\n {"id": "x", "name": "c"}]',
+        r"line 3 \(record 3\): does not fit the schema",
+    ),
+    (
         "json misfit deep in a later block",
         ("JsonTreeReader", {**DECLARED_JSON[1], "block_size": "1 KB"}),
         b"".join(b'{"id": %d, "name": "n"}\n' % i for i in range(1, 1500))
@@ -219,3 +225,31 @@ def test_invalid_schema_text_fails_the_flowfile(
         "unknown type 'integer'"
         in r.flowfiles_for("failure")[0]["record.error.message"]
     )
+
+
+class _CountingReader(io.BytesIO):
+    """Counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def test_bad_element_early_in_a_large_json_array_is_found_without_reading_on() -> None:
+    """A syntax error near the start of a 30 MB array is reported from the first
+    blocks: the reader does not pull the rest of the input into memory to be sure."""
+    from flowengine.controller_services.records import RecordError
+    from flowengine.controller_services.records.json_format import _ArrayAsLines
+
+    body = b",\n".join(
+        b'{"id": %d, "pad": "%s"}' % (i, b"p" * 80) for i in range(300_000)
+    )
+    src = _CountingReader(b'[{"id": 0},\n {"id": tru},\n' + body + b"]")
+    lines = _ArrayAsLines(src)
+    with pytest.raises(RecordError, match=r"invalid JSON at line 2 \(record 2\)"):
+        while lines.read(1 << 20):
+            pass
+    assert src.read_bytes < 4 * 1024**2

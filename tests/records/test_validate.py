@@ -158,3 +158,55 @@ def test_zero_records_are_valid(runner: Callable[..., TestRunner]) -> None:
     r.run()
     r.assert_all_transferred("valid", 1)
     r.flowfiles_for("valid")[0].assert_attribute_equals("record.count", "0")
+
+
+def test_broken_json_array_elements_are_invalid_not_failure(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """In a JSON array, elements that are not valid JSON (or not objects, or do not fit)
+    are invalid, each named by its line; the elements around them stay valid, also
+    after an element whose brackets never close on its line."""
+    r = runner(
+        "ValidateRecord",
+        ("JsonTreeReader", {}),
+        JSONL,
+        schema_access_strategy="schema-text-property",
+        schema_text="id: int64",
+    )
+    r.enqueue(
+        b'[{"id": 1},\n'
+        b' {"id": },\n'
+        b' {"id": 3, "tags": ["a", "b"]},\n'
+        b' {"id": "x"},\n'
+        b" 7,\n"
+        b' {"id": [1, {"deep": "va,l]ue"}], "oops"},\n'
+        b' {"id": 8}\n'
+        b"]\n"
+    )
+    r.run()
+    assert r.transfer_counts() == {"valid": 1, "invalid": 1}
+    valid = r.flowfiles_for("valid")[0]
+    assert [json.loads(x)["id"] for x in valid.content.decode().splitlines()] == [
+        1,
+        3,
+        8,
+    ]
+    details = r.flowfiles_for("invalid")[0]["validation.details"]
+    assert "line 2: invalid JSON: Expecting value" in details
+    assert "field 'id' value 'x' is not a valid int64" in details
+    assert "line 5: invalid JSON: not a JSON object" in details
+    assert "line 6: invalid JSON: Expecting ':' delimiter" in details
+
+
+def test_truncated_json_array_keeps_the_complete_elements(
+    runner: Callable[..., TestRunner],
+) -> None:
+    """A JSON array cut off mid-element: the complete elements are valid, the cut one
+    is invalid (the input ends inside it)."""
+    r = runner("ValidateRecord", ("JsonTreeReader", {}), JSONL)
+    r.enqueue(b'[{"id": 1}, {"id": 2}, {"id": 3, "na')
+    r.run()
+    valid = r.flowfiles_for("valid")[0]
+    assert [json.loads(x)["id"] for x in valid.content.decode().splitlines()] == [1, 2]
+    details = r.flowfiles_for("invalid")[0]["validation.details"]
+    assert "line 1: invalid JSON: Unterminated string" in details
