@@ -524,9 +524,7 @@ class _JsonRecordReader(RecordReader):
 
     def _locate_element(self, exc: Exception) -> RecordError:
         """The first array element that is not a JSON object or does not fit."""
-        record = 0
-        for number, raw, reason in self._records():
-            record += 1
+        for record, (number, raw, reason) in enumerate(self._records(), 1):
             if reason is not None:
                 return RecordError(
                     f"line {number} (record {record}): {reason}",
