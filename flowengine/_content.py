@@ -197,6 +197,22 @@ class InMemoryContentRepository(ContentRepository):
     def write_bytes(self, data: bytes | bytearray | memoryview) -> ContentClaim:
         return self._store(bytes(data))
 
+    def import_file(
+        self, path: str | os.PathLike[str], *, link: bool = False
+    ) -> ContentClaim:
+        """One read into one bytes object (no chunks joined, no buffer copied)."""
+        with open(path, "rb") as f:
+            return self._store(f.read())
+
+    def export(self, claim: ContentClaim, destination: BinaryIO) -> int:
+        data = self._get(claim)
+        view = memoryview(data)
+        written = 0
+        while written < len(view):  # (a raw stream may take part of it)
+            n = destination.write(view[written:])
+            written += len(view) - written if n is None else n
+        return written
+
     def open(self, claim: ContentClaim) -> BinaryIO:
         data = self._get(claim)
         return io.BytesIO(data)

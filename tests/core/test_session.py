@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -299,11 +300,15 @@ def test_content_streams_write_rewrite_append_export(tmp_path) -> None:
     assert dest.read_bytes() == b"from file"
     with s.open(ff) as stream:
         assert stream.read(2) == b"AB"
-    s.transfer([ff, ff2], "success")
+    part = s.clone(ff2, 5, 4)  # a range of the imported content, exported alone
+    out = io.BytesIO()
+    assert s.export_to(part, out) == 4 and out.getvalue() == b"file"
+    s.transfer([ff, ff2, part], "success")
     s.commit()
     r.collect()
     assert sorted(f.content for f in r.flowfiles_for("success")) == [
         b"ABC-x",
+        b"file",
         b"from file",
     ]
 
