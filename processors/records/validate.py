@@ -142,8 +142,11 @@ class ValidateRecord(Processor):
     lossy conversions pass), a required field is null or missing, or (without Allow Extra
     Fields) it has fields the schema lacks. Valid records go to ``valid`` (with the
     validation schema's types), invalid ones to ``invalid`` (as read), each as a new
-    FlowFile; malformed input rows a CSV reader skips count as invalid and are described
-    in the details attribute. Unreadable input goes to ``failure``.
+    FlowFile. Rows the reader cannot read at all (a CSV row with the wrong number of
+    columns, a JSON line or array element that is not JSON) cannot be written as records:
+    their text, as it was in the input, goes to ``failure`` as one new FlowFile with
+    ``record.error.message`` naming each row's line, so nothing is lost; they are counted
+    in the details too. Input that cannot be read at all goes to ``failure`` unchanged.
     """
 
     tags = ("record", "schema", "validate")
@@ -152,7 +155,8 @@ class ValidateRecord(Processor):
         "record.count": "records in the FlowFile",
         "mime.type": "the writer's MIME type",
         "validation.details": "why records are invalid (attribute name configurable)",
-        "record.error.message": "why the FlowFile went to failure",
+        "record.error.message": "why the FlowFile went to failure (for the rows that "
+        "could not be read: each one's line and reason)",
     }
 
     example = """\
@@ -263,6 +267,7 @@ validate:
                 context.property(self.SCHEMA).evaluate(ff).value or ""
             )
         details: list[str] = []
+        malformed: list[Any] = []
         invalid_count = 0
         valid_result: list[Any] = []
         schemas: list[pa.Schema] = []
@@ -301,7 +306,7 @@ validate:
                             valid_result.append(w.finish())
                         schemas.append(reader.schema)  # (if no record was invalid)
                         for row in getattr(reader, "invalid_rows", []):
-                            invalid_count += 1
+                            malformed.append(row)
                             if len(details) < 20:
                                 details.append(f"malformed {row}")
 
@@ -338,4 +343,26 @@ validate:
             session.remove(valid)
         if invalid is not None:
             session.transfer(invalid, self.INVALID)
+        if malformed:
+            self._unreadable_rows(session, ff, malformed, created)
         session.remove(ff)
+
+    def _unreadable_rows(
+        self,
+        session: ProcessSession,
+        ff: FlowFile,
+        rows: list[Any],
+        created: list[FlowFile],
+    ) -> None:
+        """The rows the reader could not read, as text, to ``failure``."""
+        bad = session.create(ff)
+        created.append(bad)
+        bad = session.write(
+            bad, "".join(row.text.rstrip("\r\n") + "\n" for row in rows)
+        )
+        reasons = "; ".join(str(row) for row in rows)
+        message = f"{len(rows)} row(s) could not be read: {reasons}"
+        bad = session.put_attributes(
+            bad, {"record.error.message": message[:4096], "mime.type": "text/plain"}
+        )
+        session.transfer(bad, self.FAILURE)

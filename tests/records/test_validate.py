@@ -20,7 +20,8 @@ SCHEMA = "id: int64 not null, name: string, age: int32"
 def test_splits_valid_and_invalid_records_of_one_file(
     runner: Callable[..., TestRunner],
 ) -> None:
-    """Type errors, nulls in required fields and malformed rows are invalid; the rest is valid."""
+    """Type errors and nulls in required fields are invalid, the rest is valid; a row
+    the reader cannot read goes to failure as it was written."""
     r = runner(
         "ValidateRecord",
         CSV,
@@ -33,7 +34,7 @@ def test_splits_valid_and_invalid_records_of_one_file(
     data = b"id,name,age\n1,ann,30\n2,bob,old\n,carl,40\n4,dee,50\n5,eve\n6,fay,60\n"
     r.enqueue(data, {"filename": "people.csv"})
     r.run()
-    assert r.transfer_counts() == {"valid": 1, "invalid": 1}
+    assert r.transfer_counts() == {"valid": 1, "invalid": 1, "failure": 1}
     valid = r.flowfiles_for("valid")[0]
     table = read_parquet(valid.content)
     assert table.column("id").to_pylist() == [1, 4, 6]
@@ -48,6 +49,11 @@ def test_splits_valid_and_invalid_records_of_one_file(
     assert "record 2: field 'age' value 'old' is not a valid int32" in details
     assert "record 3: field 'id' is null but required" in details
     assert "malformed line 6: expected 3 columns, got 2" in details
+    unreadable = r.flowfiles_for("failure")[0]
+    assert unreadable.content == b"5,eve\n"
+    assert unreadable["record.error.message"] == (
+        "1 row(s) could not be read: line 6: expected 3 columns, got 2: '5,eve'"
+    )
     events = sorted(e.event_type.value for e in r.provenance_events())
     assert events == ["DROP", "FORK"]
 
@@ -130,10 +136,11 @@ def test_json_lines_bad_lines_are_invalid_not_failure(
     assert "field 'id' value 'x' is not a valid int64" in details
 
 
-def test_json_lines_not_fitting_the_reader_schema_are_invalid(
+def test_json_lines_not_fitting_the_reader_schema_go_to_failure_as_text(
     runner: Callable[..., TestRunner],
 ) -> None:
-    """A line that parses but does not fit the reader's declared schema is invalid, by line."""
+    """A line that parses but does not fit the reader's declared schema cannot be read
+    as a record: its text goes to failure, named by line; the other lines are valid."""
     reader = (
         "JsonTreeReader",
         {"schema_access_strategy": "schema-text-property", "schema_text": "id: int64"},
@@ -145,10 +152,10 @@ def test_json_lines_not_fitting_the_reader_schema_are_invalid(
         json.loads(x)["id"]
         for x in r.flowfiles_for("valid")[0].content.decode().splitlines()
     ] == [1, 3]
-    assert (
-        "line 2: does not fit the schema"
-        in r.flowfiles_for("invalid")[0]["validation.details"]
-    )
+    assert r.transfer_counts() == {"valid": 1, "failure": 1}
+    unreadable = r.flowfiles_for("failure")[0]
+    assert unreadable.content == b'{"id": "x"}\n'
+    assert "line 2: does not fit the schema" in unreadable["record.error.message"]
 
 
 def test_zero_records_are_valid(runner: Callable[..., TestRunner]) -> None:
@@ -184,13 +191,16 @@ def test_broken_json_array_elements_are_invalid_not_failure(
         b"]\n"
     )
     r.run()
-    assert r.transfer_counts() == {"valid": 1, "invalid": 1}
+    assert r.transfer_counts() == {"valid": 1, "invalid": 1, "failure": 1}
     valid = r.flowfiles_for("valid")[0]
     assert [json.loads(x)["id"] for x in valid.content.decode().splitlines()] == [
         1,
         3,
         8,
     ]
+    assert r.flowfiles_for("failure")[0].content == (
+        b'{"id": }\n7\n{"id": [1, {"deep": "va,l]ue"}], "oops"}\n'
+    )
     details = r.flowfiles_for("invalid")[0]["validation.details"]
     assert "line 2: invalid JSON: Expecting value" in details
     assert "field 'id' value 'x' is not a valid int64" in details
@@ -208,5 +218,9 @@ def test_truncated_json_array_keeps_the_complete_elements(
     r.run()
     valid = r.flowfiles_for("valid")[0]
     assert [json.loads(x)["id"] for x in valid.content.decode().splitlines()] == [1, 2]
-    details = r.flowfiles_for("invalid")[0]["validation.details"]
-    assert "line 1: invalid JSON: Unterminated string" in details
+    unreadable = r.flowfiles_for("failure")[0]
+    assert unreadable.content == b'{"id": 3, "na\n'
+    assert (
+        "line 1: invalid JSON: Unterminated string"
+        in unreadable["record.error.message"]
+    )
