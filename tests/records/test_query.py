@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 
+import pytest
 from flowengine.controller_services.records import RecordError
 from flowengine.processors.records.query import QueryRecord
 
@@ -161,3 +163,18 @@ def test_empty_content_gives_empty_results(runner: Callable[..., TestRunner]) ->
     r.run()
     assert r.transfer_counts() == {"q": 1, "original": 1}
     r.flowfiles_for("q")[0].assert_attribute_equals("record.count", "0")
+
+
+def test_sql_threads_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB gets half the cores unless FLOWENGINE_SQL_THREADS says otherwise;
+    nonsense values fall back to the default."""
+    from flowengine.controller_services.records._duck import sql_threads
+
+    default = max(1, (os.cpu_count() or 2) // 2)
+    monkeypatch.delenv("FLOWENGINE_SQL_THREADS", raising=False)
+    assert sql_threads() == default
+    monkeypatch.setenv("FLOWENGINE_SQL_THREADS", "3")
+    assert sql_threads() == 3
+    for bad in ("0", "-2", "many", ""):
+        monkeypatch.setenv("FLOWENGINE_SQL_THREADS", bad)
+        assert sql_threads() == default
