@@ -25,11 +25,9 @@ __all__ = [
     "NAME",
     "SCHEMA_TEXT",
     "SchemaAccess",
+    "SchemaProperties",
     "arrow_input",
-    "schema_name_descriptor",
-    "schema_registry_descriptor",
-    "schema_text_descriptor",
-    "strategy_descriptor",
+    "schema_properties",
 ]
 
 INFER = "infer-schema"
@@ -60,20 +58,31 @@ _LABELS = {
 }
 
 
-def strategy_descriptor(default: str, *options: str) -> PropertyDescriptor:
-    """NiFi's Schema Access Strategy (readers) / Schema Write Strategy (writers)."""
-    return PropertyDescriptor(
+#: the four schema properties, see :func:`schema_properties`
+SchemaProperties = tuple[
+    PropertyDescriptor, PropertyDescriptor, PropertyDescriptor, PropertyDescriptor
+]
+
+
+def schema_properties(default: str, *others: str) -> SchemaProperties:
+    """The schema properties every reader and writer declares, in NiFi's order.
+
+    Returns ``(strategy, text, registry, name)``: NiFi's Schema Access Strategy (readers)
+    / Schema Write Strategy (writers) offering ``default`` then ``others``, and Schema
+    Text, Schema Registry and Schema Name, which depend on the strategy. Unpack them into
+    the class body in that order (``SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, ... = ...``):
+    declaration order is the order ``describe`` and the docs list them in;
+    :class:`SchemaAccess` reads them by their names when the service is enabled.
+    """
+    strategy = PropertyDescriptor(
         "schema_access_strategy",
         "Where the schema comes from.",
         display_name="Schema Access Strategy",
         default=default,
         required=True,
-        allowable_values=tuple(_LABELS[o] for o in options),
+        allowable_values=tuple(_LABELS[o] for o in (default, *others)),
     )
-
-
-def schema_text_descriptor() -> PropertyDescriptor:
-    return PropertyDescriptor(
+    text = PropertyDescriptor(
         "schema_text",
         "The schema: Arrow types in the declaration syntax (`id: int64, name: string`) "
         "or an Avro schema in JSON. See docs/records.md.",
@@ -82,20 +91,14 @@ def schema_text_descriptor() -> PropertyDescriptor:
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
         depends_on=("schema_access_strategy", (TEXT,)),
     )
-
-
-def schema_registry_descriptor() -> PropertyDescriptor:
-    return PropertyDescriptor(
+    registry = PropertyDescriptor(
         "schema_registry",
         "The schema registry service that holds the schemas, by name.",
         display_name="Schema Registry",
         service=SchemaRegistry,
         depends_on=("schema_access_strategy", (NAME,)),
     )
-
-
-def schema_name_descriptor() -> PropertyDescriptor:
-    return PropertyDescriptor(
+    name = PropertyDescriptor(
         "schema_name",
         "The name of the schema in the Schema Registry.",
         display_name="Schema Name",
@@ -103,6 +106,7 @@ def schema_name_descriptor() -> PropertyDescriptor:
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
         depends_on=("schema_access_strategy", (NAME,)),
     )
+    return strategy, text, registry, name
 
 
 class SchemaAccess:

@@ -38,10 +38,7 @@ from ._common import (
     NAME,
     TEXT,
     SchemaAccess,
-    schema_name_descriptor,
-    schema_registry_descriptor,
-    schema_text_descriptor,
-    strategy_descriptor,
+    schema_properties,
 )
 from .avro_types import arrow_to_avro, avro_to_arrow
 from .schema import as_batches, conform
@@ -144,10 +141,9 @@ class AvroReader(RecordReaderFactory, ControllerService):
         "values",
     )
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(EMBEDDED, EMBEDDED, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(EMBEDDED, TEXT, NAME)
+    )
     BATCH_SIZE = PropertyDescriptor(
         "batch_size",
         "Records per batch.",
@@ -243,10 +239,9 @@ class AvroRecordSetWriter(RecordSetWriterFactory, ControllerService):
     )
     mime_type = "application/avro-binary"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(INHERIT, TEXT, NAME)
+    )
     CODEC = PropertyDescriptor(
         "compression_format",
         "Codec of the Avro blocks (snappy/zstandard would need extra libraries fastavro "

@@ -39,10 +39,7 @@ from ._common import (
     TEXT,
     SchemaAccess,
     arrow_input,
-    schema_name_descriptor,
-    schema_registry_descriptor,
-    schema_text_descriptor,
-    strategy_descriptor,
+    schema_properties,
 )
 from .schema import as_batches, conform, first_bad_index, format_type
 
@@ -373,10 +370,9 @@ class CSVReader(RecordReaderFactory, ControllerService):
         "values",
     )
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(INFER, TEXT, NAME)
+    )
     CSV_FORMAT = _format_descriptor()
     HEADER = PropertyDescriptor(
         "treat_first_line_as_header",
@@ -541,10 +537,9 @@ class CSVRecordSetWriter(RecordSetWriterFactory, ControllerService):
     )
     mime_type = "text/csv"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(INHERIT, TEXT, NAME)
+    )
     CSV_FORMAT = _format_descriptor()
     HEADER = PropertyDescriptor(
         "include_header_line",

@@ -44,10 +44,7 @@ from ._common import (
     TEXT,
     SchemaAccess,
     arrow_input,
-    schema_name_descriptor,
-    schema_registry_descriptor,
-    schema_text_descriptor,
-    strategy_descriptor,
+    schema_properties,
 )
 from .csv_format import InvalidRow
 from .schema import as_batches, conform
@@ -603,10 +600,9 @@ class JsonTreeReader(RecordReaderFactory, ControllerService):
 
     tags = ("json", "tree", "record", "reader", "parser")
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INFER, INFER, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(INFER, TEXT, NAME)
+    )
     BLOCK_SIZE = PropertyDescriptor(
         "block_size",
         "Bytes parsed per batch (also the window used to infer types).",
@@ -739,10 +735,9 @@ class JsonRecordSetWriter(RecordSetWriterFactory, ControllerService):
     tags = ("json", "resultset", "writer", "serialize", "record", "recordset", "row")
     mime_type = "application/json"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(INHERIT, TEXT, NAME)
+    )
     OUTPUT_GROUPING = PropertyDescriptor(
         "output_grouping",
         "One JSON array of all records, or one object per line.",

@@ -41,10 +41,7 @@ from ._common import (
     TEXT,
     SchemaAccess,
     arrow_input,
-    schema_name_descriptor,
-    schema_registry_descriptor,
-    schema_text_descriptor,
-    strategy_descriptor,
+    schema_properties,
 )
 from .schema import as_batches, conform
 
@@ -246,10 +243,9 @@ class ParquetRecordSetWriter(RecordSetWriterFactory, ControllerService):
     )
     mime_type = "application/parquet"
 
-    SCHEMA_ACCESS_STRATEGY = strategy_descriptor(INHERIT, INHERIT, TEXT, NAME)
-    SCHEMA_TEXT = schema_text_descriptor()
-    SCHEMA_REGISTRY = schema_registry_descriptor()
-    SCHEMA_NAME = schema_name_descriptor()
+    SCHEMA_ACCESS_STRATEGY, SCHEMA_TEXT, SCHEMA_REGISTRY, SCHEMA_NAME = (
+        schema_properties(INHERIT, TEXT, NAME)
+    )
     COMPRESSION = PropertyDescriptor(
         "compression_type",
         "Codec of the column chunks.",
