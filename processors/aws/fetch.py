@@ -9,7 +9,6 @@ the FlowFile came from ListS3), as NiFi does.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +28,7 @@ from flowengine import (
 )
 
 from ._common import AbstractS3Processor, Deferred, sanitize_etag
+from ._replies import storage_attributes, version_attribute
 
 __all__ = ["FetchS3Object"]
 
@@ -200,8 +200,7 @@ fetch:
                 "s3.etag": sanitize_etag(response.get("ETag")),
             }
         )
-        if response.get("VersionId") and response["VersionId"] != "null":
-            attrs["s3.version"] = response["VersionId"]
+        attrs.update(version_attribute(response))
         if response.get("ContentType"):
             attrs["mime.type"] = response["ContentType"]
         if response.get("ContentLength") is not None:
@@ -215,32 +214,8 @@ fetch:
                 attrs["hash.value"] = response[header]
                 attrs["hash.algorithm"] = algorithm
                 break
-        if response.get("ServerSideEncryption"):
-            attrs["s3.sseAlgorithm"] = response["ServerSideEncryption"]
-        elif response.get("SSECustomerAlgorithm"):
-            attrs["s3.sseAlgorithm"] = response["SSECustomerAlgorithm"]
-        expiration = response.get("Expiration")
-        if expiration:
-            attrs.update(_expiration(expiration))
+        attrs.update(storage_attributes(response))
         ff = session.put_attributes(ff, attrs)
         elapsed = int((time.monotonic() - started) * 1000)
         session.provenance.fetch(ff, url, duration_ms=elapsed)
         session.transfer(ff, self.SUCCESS)
-
-
-def _expiration(header: str) -> dict[str, str]:
-    """Parse ``expiry-date="Fri, 23 Dec 2012 00:00:00 GMT", rule-id="x"``."""
-    from email.utils import parsedate_to_datetime
-
-    out: dict[str, str] = {}
-    for part in header.split('",'):
-        name, _, value = part.partition("=")
-        value = value.strip().strip('"')
-        if name.strip() == "expiry-date":
-            with contextlib.suppress(TypeError, ValueError):
-                out["s3.expirationTime"] = str(
-                    int(parsedate_to_datetime(value).timestamp() * 1000)
-                )
-        elif name.strip() == "rule-id":
-            out["s3.expirationTimeRuleId"] = value
-    return out

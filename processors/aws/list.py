@@ -33,6 +33,7 @@ from flowengine import (
 
 from ._common import error_attributes, is_credentials_error, root_cause, sanitize_etag
 from ._records import listing_row, write_listing
+from ._replies import tag_set
 from ._tracking import CONFIG_KEY, EntityTracker, ListingEntry, TimestampTracker
 
 __all__ = ["ListS3"]
@@ -395,10 +396,7 @@ list:
                 if tags:
                     r = await client.get_object_tagging(Bucket=bucket, Key=e.key, **v)
                     out[i].update(
-                        {
-                            f"s3.tag.{t['Key']}": t["Value"]
-                            for t in r.get("TagSet") or []
-                        }
+                        {f"s3.tag.{k}": value for k, value in tag_set(r).items()}
                     )
                 if meta:
                     r = await client.head_object(Bucket=bucket, Key=e.key, **v)

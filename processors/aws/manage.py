@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import anyio
@@ -31,6 +32,7 @@ from ._common import (
     is_not_found,
     sanitize_etag,
 )
+from ._replies import tag_set, version_attribute
 
 __all__ = [
     "CopyS3Object",
@@ -51,6 +53,25 @@ _VERSION = PropertyDescriptor(
 def _version(context: ProcessContext, ff: FlowFile) -> dict[str, str]:
     v = context.property("version").evaluate(ff).value
     return {"VersionId": v} if v else {}
+
+
+async def _unless_not_found(request: Awaitable[Any]) -> Any | None:
+    """The reply to ``request``, or None when S3 says the object (or that version of
+    it) does not exist; any other error propagates (the batch loop routes it)."""
+    try:
+        return await request
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
+def _put_tags(
+    session: ProcessSession, ff: FlowFile, tags: Mapping[str, str]
+) -> FlowFile:
+    """Make the FlowFile's ``s3.tag.*`` attributes exactly ``tags`` (stale ones go)."""
+    ff = session.remove_attributes(ff, re.compile(r"s3\.tag\..*"))
+    return session.put_attributes(ff, {f"s3.tag.{k}": v for k, v in tags.items()})
 
 
 class DeleteS3Object(AbstractS3Processor):
@@ -128,14 +149,13 @@ class TagS3Object(AbstractS3Processor):
         tags: dict[str, str] = {}
         if context.property(self.APPEND).as_bool():
             r = await client.get_object_tagging(Bucket=bucket, Key=key, **version)
-            tags = {t["Key"]: t["Value"] for t in r.get("TagSet") or []}
+            tags = tag_set(r)
         tags[tag_key] = tag_value
         tagset = [{"Key": k, "Value": v} for k, v in tags.items()]
         await client.put_object_tagging(
             Bucket=bucket, Key=key, Tagging={"TagSet": tagset}, **version
         )
-        ff = session.remove_attributes(ff, re.compile(r"s3\.tag\..*"))
-        ff = session.put_attributes(ff, {f"s3.tag.{k}": v for k, v in tags.items()})
+        ff = _put_tags(session, ff, tags)
         session.provenance.remote_invocation(
             ff, self.url(context, client, bucket, key), "Object tagged"
         )
@@ -290,15 +310,12 @@ class GetS3ObjectMetadata(AbstractS3Processor):
         ff: FlowFile,
     ) -> None:
         bucket, key = self.location(context, ff)
-        try:
-            head = await client.head_object(
-                Bucket=bucket, Key=key, **_version(context, ff)
-            )
-        except Exception as exc:
-            if is_not_found(exc):
-                session.transfer(ff, self.NOT_FOUND)
-                return
-            raise
+        head = await _unless_not_found(
+            client.head_object(Bucket=bucket, Key=key, **_version(context, ff))
+        )
+        if head is None:
+            session.transfer(ff, self.NOT_FOUND)
+            return
         pattern = re.compile(context.property(self.INCLUDE).value or ".*")
         user = {
             k: v
@@ -313,8 +330,7 @@ class GetS3ObjectMetadata(AbstractS3Processor):
             else "",
             "s3.storeClass": str(head.get("StorageClass") or "STANDARD"),
         }
-        if head.get("VersionId") and head["VersionId"] != "null":
-            std["s3.version"] = head["VersionId"]
+        std.update(version_attribute(head))
         if context.property(self.TARGET).value == "FLOWFILE_BODY":
             doc = {
                 **{k.removeprefix("s3."): v for k, v in std.items()},
@@ -351,18 +367,13 @@ class GetS3ObjectTags(AbstractS3Processor):
         ff: FlowFile,
     ) -> None:
         bucket, key = self.location(context, ff)
-        try:
-            r = await client.get_object_tagging(
-                Bucket=bucket, Key=key, **_version(context, ff)
-            )
-        except Exception as exc:
-            if is_not_found(exc):
-                session.transfer(ff, self.NOT_FOUND)
-                return
-            raise
-        ff = session.remove_attributes(ff, re.compile(r"s3\.tag\..*"))
-        tags = {f"s3.tag.{t['Key']}": t["Value"] for t in r.get("TagSet") or []}
-        ff = session.put_attributes(ff, tags)
+        r = await _unless_not_found(
+            client.get_object_tagging(Bucket=bucket, Key=key, **_version(context, ff))
+        )
+        if r is None:
+            session.transfer(ff, self.NOT_FOUND)
+            return
+        ff = _put_tags(session, ff, tag_set(r))
         session.transfer(ff, self.FOUND)
 
 

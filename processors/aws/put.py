@@ -32,6 +32,7 @@ from flowengine import (
 
 from ._common import AbstractS3Processor, sanitize_etag
 from ._multipart import MultipartUploader, PartStream, UploadStore, age_off
+from ._replies import storage_attributes, version_attribute
 
 __all__ = ["PutS3Object"]
 
@@ -49,14 +50,6 @@ STORAGE_CLASSES = (
     "EXPRESS_ONEZONE",
 )
 _STREAMED = 1 << 20  # larger contents are streamed to S3 rather than read into memory
-
-
-def _expiration(header: str | None) -> dict[str, str]:
-    if not header:
-        return {}
-    from .fetch import _expiration as parse
-
-    return parse(header)
 
 
 class PutS3Object(AbstractS3Processor):
@@ -396,13 +389,8 @@ put:
                 "s3.etag": sanitize_etag(resp.get("ETag")),
             }
         )
-        if resp.get("VersionId") and resp["VersionId"] != "null":
-            attrs["s3.version"] = resp["VersionId"]
-        if resp.get("ServerSideEncryption"):
-            attrs["s3.sseAlgorithm"] = resp["ServerSideEncryption"]
-        elif resp.get("SSECustomerAlgorithm"):
-            attrs["s3.sseAlgorithm"] = resp["SSECustomerAlgorithm"]
-        attrs.update(_expiration(resp.get("Expiration")))
+        attrs.update(version_attribute(resp))
+        attrs.update(storage_attributes(resp))
         ff = session.put_attributes(ff, attrs)
         elapsed = int((time.monotonic() - started) * 1000)
         session.provenance.send(ff, url, details, duration_ms=elapsed)
