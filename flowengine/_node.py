@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 __all__ = ["Node"]
 
 _EMPTY: list[Connection] = []
+#: the adaptive placement of sync triggers (``Processor.run_inline = None``): this many
+#: consecutive worker triggers, each at most ``_SHORT_NS`` long and busy on the CPU for
+#: at least ``_CPU_SHARE`` of it, move a processor to the loop thread; one inline
+#: trigger longer than ``_LONG_NS`` moves it back to worker threads for good.
+_PROMOTE_AFTER = 8
+_SHORT_NS = 5_000_000
+_CPU_SHARE = 0.7
+_LONG_NS = 20_000_000
 #: per worker thread: the nodes a running sync trigger has woken (see Node.notify)
 _worker = threading.local()
 MAX_BULLETINS = 20
@@ -71,7 +79,14 @@ class Node:
         self.outgoing: dict[str, list[Connection]] = {}
         self.context: ProcessContext | None = None
         self.is_async = type(processor).is_async()
-        self.run_inline = type(processor).run_inline
+        declared = type(processor).run_inline
+        #: sync triggers run on the loop thread now (declared, or promoted by measure)
+        self.run_inline = declared is True
+        #: placement decided by measurement (see _PROMOTE_AFTER)
+        self.adaptive = (
+            declared is None and not self.is_async and schedule.concurrent_tasks == 1
+        )
+        self._short_streak = 0
         self.trigger_when_empty = type(processor).trigger_when_empty
         self._poll_index = 0
         self._lock = threading.Lock()
@@ -259,16 +274,45 @@ class Node:
 
     def _trigger_in_worker(
         self, session: ProcessSession
-    ) -> tuple[BaseException | None, set[Node]]:
+    ) -> tuple[BaseException | None, set[Node], int, int]:
         """:meth:`_trigger_sync` on a worker thread, collecting the wake-ups it causes
         so the loop delivers them when the thread returns (see :meth:`notify`). The
-        commit stays on the worker: with durable repositories it waits for the disk."""
+        commit stays on the worker: with durable repositories it waits for the disk.
+        Also returns the trigger's wall and thread-CPU nanoseconds."""
         deferred: set[Node] = set()
         _worker.deferred = deferred
+        wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
         try:
-            return self._trigger_sync(session), deferred
+            error = self._trigger_sync(session)
+            wall, cpu = time.perf_counter_ns() - wall, time.thread_time_ns() - cpu
+            return error, deferred, wall, cpu
         finally:
             _worker.deferred = None
+
+    def _observe_worker_trigger(self, wall_ns: int, cpu_ns: int) -> None:
+        """Adaptive placement: count short CPU-bound worker triggers; promote."""
+        if wall_ns <= _SHORT_NS and cpu_ns >= _CPU_SHARE * wall_ns:
+            self._short_streak += 1
+            if self._short_streak >= _PROMOTE_AFTER:
+                self.run_inline = True
+                self.runtime.logger.debug(
+                    "processor_runs_inline", processor=self.id, group=self.group
+                )
+        else:
+            self._short_streak = 0
+
+    def _observe_inline_trigger(self, wall_ns: int) -> None:
+        """Adaptive placement: a long inline trigger held up the whole loop; never
+        again — back to worker threads for the rest of the run."""
+        if wall_ns > _LONG_NS:
+            self.run_inline = False
+            self.adaptive = False
+            self.runtime.logger.info(
+                "processor_moved_to_worker_threads",
+                processor=self.id,
+                group=self.group,
+                trigger_ms=round(wall_ns / 1e6, 1),
+            )
 
     async def trigger(self) -> None:
         """Run one trigger in a fresh session; commit, or roll back and report."""
@@ -297,12 +341,16 @@ class Node:
                     error = exc
             elif self.run_inline:
                 error = self._trigger_sync(session)
+                if self.adaptive:
+                    self._observe_inline_trigger(time.perf_counter_ns() - start)
             else:
-                error, woken = await anyio.to_thread.run_sync(
+                error, woken, wall, cpu = await anyio.to_thread.run_sync(
                     self._trigger_in_worker, session, limiter=rt.thread_limiter
                 )
                 for node in woken:
                     node.notify()
+                if self.adaptive:
+                    self._observe_worker_trigger(wall, cpu)
         finally:
             self.trigger_ns += time.perf_counter_ns() - start
             self.active -= 1

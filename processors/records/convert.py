@@ -49,6 +49,7 @@ class ConvertRecord(Processor):
         "text",
     )
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     writes_attributes = {
         "mime.type": "the writer's MIME type",
         "record.count": "records written",

@@ -70,6 +70,7 @@ class LookupRecord(Processor):
         "filter",
     )
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     dynamic_properties = DynamicProperties(
         "A lookup coordinate (the service's key name, usually `key`) and the record path of its value.",
         name="A coordinate name",

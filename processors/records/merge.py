@@ -81,6 +81,7 @@ class MergeRecord(Processor):
 
     tags = ("merge", "record", "content", "correlation", "stream", "event")
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     trigger_when_empty = True
     trigger_serially = True
     writes_attributes = {

@@ -99,6 +99,7 @@ class PartitionRecord(Processor):
         "organize",
     )
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     dynamic_properties = DynamicProperties(
         "A record path whose value partitions the records; the value becomes an attribute of this name.",
         name="An attribute name",

@@ -142,6 +142,7 @@ class QueryRecord(Processor):
         "aggregate",
     )
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     dynamic_properties = DynamicProperties(
         "A SQL SELECT over the table FLOWFILE; its results go to the relationship of the same name.",
         name="A relationship name",

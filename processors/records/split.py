@@ -99,6 +99,7 @@ class SplitRecord(Processor):
         "text",
     )
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     writes_attributes = {
         "mime.type": "the writer's MIME type",
         "record.count": "records in the split",

@@ -82,6 +82,7 @@ class UpdateRecord(Processor):
         "text",
     )
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     dynamic_properties = DynamicProperties(
         "A record path to set, and its new value (see Replacement Value Strategy).",
         name="A record path",

@@ -151,6 +151,7 @@ class ValidateRecord(Processor):
 
     tags = ("record", "schema", "validate")
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # Arrow/DuckDB work on large FlowFiles: worker threads
     writes_attributes = {
         "record.count": "records in the FlowFile",
         "mime.type": "the writer's MIME type",

@@ -1,0 +1,97 @@
+"""Where sync triggers run: declared (run_inline True/False) or measured (None)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, ClassVar
+
+import flowengine
+from flowengine import (
+    InputRequirement,
+    ProcessContext,
+    Processor,
+    ProcessSession,
+    PropertyDescriptor,
+    Relationship,
+)
+
+from .conftest import Source
+
+
+class Recorder(Processor):
+    """Takes one FlowFile per trigger and records whether it ran on the loop thread;
+    ``sleep_ms`` blocks every trigger, ``slow_at`` blocks only that trigger (1-based)."""
+
+    input_requirement = InputRequirement.REQUIRED
+    SLEEP_MS = PropertyDescriptor("sleep_ms", default="0")
+    SLOW_AT = PropertyDescriptor("slow_at", default="0")
+    SUCCESS = Relationship("success")
+    on_loop: ClassVar[list[bool]] = []
+
+    def on_scheduled(self, context: ProcessContext) -> None:
+        self.sleep = float(context.property(self.SLEEP_MS).value or 0) / 1000
+        self.slow_at = int(context.property(self.SLOW_AT).value or 0)
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        ff = session.get()
+        if ff is None:
+            return
+        Recorder.on_loop.append(threading.current_thread() is threading.main_thread())
+        if self.sleep:
+            time.sleep(self.sleep)
+        if len(Recorder.on_loop) == self.slow_at:
+            time.sleep(0.05)
+        session.transfer(ff, self.SUCCESS)
+
+
+class WorkerOnly(Recorder):
+    """The same, declared to block: always in worker threads."""
+
+    run_inline = False
+
+
+def _run(kind: type[Processor], n: int = 60, **props: Any) -> list[bool]:
+    Recorder.on_loop = []
+    schedule = props.pop("schedule", {})
+    f = flowengine.Flow("placement")
+    f.add_processor("src", Source, {"count": 1}, schedule={"max_triggers": n})
+    f.add_processor(
+        "rec",
+        kind,
+        {k: str(v) for k, v in props.items()},
+        auto_terminate=["success"],
+        schedule={"batch_size": 1, **schedule},
+    )
+    f.connect("src", "rec")
+    with f.run(timeout=30) as res:
+        assert res.ok and res.drained
+    assert len(Recorder.on_loop) == n
+    return Recorder.on_loop
+
+
+def test_short_cpu_bound_triggers_move_to_the_loop_thread() -> None:
+    """A plugin that declares nothing starts in worker threads and, after a run of
+    short CPU-bound triggers, runs on the loop thread (no GIL contention)."""
+    on_loop = _run(Recorder)
+    assert on_loop[:8] == [False] * 8
+    assert on_loop[-20:] == [True] * 20
+
+
+def test_blocking_triggers_stay_in_worker_threads() -> None:
+    """Triggers that sleep (block) are never moved to the loop thread."""
+    assert not any(_run(Recorder, n=30, sleep_ms=2))
+
+
+def test_a_long_inline_trigger_sends_the_processor_back_for_good() -> None:
+    """Once an inline trigger blocks the loop (50 ms), the processor runs in worker
+    threads for the rest of the run, however short its triggers are again."""
+    on_loop = _run(Recorder, n=80, slow_at=30)
+    assert on_loop[29] is True  # the slow one ran inline...
+    assert not any(on_loop[30:])  # ...and none after it
+
+
+def test_declared_or_parallel_processors_are_not_moved() -> None:
+    """run_inline = False, or more than one concurrent task, keeps worker threads."""
+    assert not any(_run(WorkerOnly))
+    assert not any(_run(Recorder, schedule={"concurrent_tasks": 2}))
