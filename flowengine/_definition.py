@@ -56,6 +56,9 @@ class ProcessorDef:
     auto_terminate: list[str] = field(default_factory=list)
     comment: str = ""
     locations: dict[str, Location] = field(default_factory=dict)
+    #: relationship retry (see :mod:`flowengine._retry`): ``relationships``, ``count``,
+    #: ``backoff``, ``max_backoff``; None when nothing is retried
+    retry: dict[str, Any] | None = None
 
 
 @dataclass
@@ -133,14 +136,24 @@ class ProcessGroup:
         *,
         schedule: Mapping[str, Any] | None = None,
         auto_terminate: Sequence[str] = (),
+        retry: Mapping[str, Any] | Sequence[str] | None = None,
     ) -> ProcessorDef:
-        """Add a processor by type name, ``module:Class`` or class."""
+        """Add a processor by type name, ``module:Class`` or class.
+
+        ``retry`` retries relationships instead of routing to them at once (NiFi's
+        "Automatically Retry"): a list of relationship names, or a mapping with
+        ``relationships``, ``count`` (10), ``backoff`` (``penalize`` or ``yield``) and
+        ``max_backoff`` (``10 mins``).
+        """
+        if retry is not None and not isinstance(retry, Mapping):
+            retry = {"relationships": list(retry)}
         p = ProcessorDef(
             name,
             type,
             dict(properties or {}),
             dict(schedule or {}),
             list(auto_terminate),
+            retry=dict(retry) if retry is not None else None,
         )
         self.processors[name] = p
         return p

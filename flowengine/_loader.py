@@ -40,7 +40,15 @@ ROOT_KEYS = (
     "settings",
 )
 GROUP_KEYS = tuple(k for k in ROOT_KEYS if k not in ("flow", "version", "settings"))
-PROCESSOR_KEYS = ("type", "properties", "schedule", "auto_terminate", "comment")
+PROCESSOR_KEYS = (
+    "type",
+    "properties",
+    "schedule",
+    "auto_terminate",
+    "retry",
+    "comment",
+)
+RETRY_KEYS = ("relationships", "count", "backoff", "max_backoff")
 SERVICE_KEYS = ("type", "properties", "comment")
 CONNECTION_KEYS = (
     "from",
@@ -414,12 +422,52 @@ class _Reader:
                 ):
                     auto.append(rel)
                     locs[f"auto_terminate.{i}"] = rloc
+            retry = self.retry(pm.get("retry"), locs, what)
             if type_name is not None:
                 pdef = group.add_processor(
-                    name, type_name, props, schedule=schedule, auto_terminate=auto
+                    name,
+                    type_name,
+                    props,
+                    schedule=schedule,
+                    auto_terminate=auto,
+                    retry=retry,
                 )
                 pdef.locations = locs
                 pdef.comment = self.text(pm.get("comment"), f"{what} comment") or ""
+
+    def retry(
+        self, node: YNode | None, locs: dict[str, Location], what: str
+    ) -> dict[str, Any] | None:
+        """``retry: [failure]`` or ``retry: {relationships: [...], count: 3, ...}``."""
+        if node is None:
+            return None
+        locs["retry"] = node.loc
+        rels: YNode | None = node
+        out: dict[str, Any] = {}
+        if isinstance(node, YMap):
+            self.check_keys(node, RETRY_KEYS, f"{what} retry")
+            for key, (kloc, v) in node.items.items():
+                locs[f"retry.{key}"] = kloc
+                if key == "relationships":
+                    continue
+                if isinstance(v, YScalar):
+                    out[key] = v.value
+                else:
+                    self.problem(v.loc, f"{what}: retry {key!r} must be a single value")
+            rels = (
+                node.items["relationships"][1]
+                if "relationships" in node.items
+                else None
+            )
+        if isinstance(rels, YScalar) and isinstance(rels.value, str):
+            rels = YSeq([rels], rels.loc)
+        names: list[str] = []
+        if rels is not None:
+            for i, (rel, rloc) in enumerate(self.names(rels, f"{what} retry")):
+                names.append(rel)
+                locs[f"retry.relationships.{i}"] = rloc
+        out["relationships"] = names
+        return out
 
     def connections(self, group: ProcessGroup, node: YNode | None) -> None:
         seq = self.sequence(node, "'connections'")

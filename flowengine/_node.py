@@ -24,6 +24,7 @@ import anyio.to_thread
 from ._connection import Connection
 from ._errors import ContentRepositoryFullError, ProcessException
 from ._processor import Processor, Relationship, Schedule
+from ._retry import RetryPolicy
 from ._session import ProcessSession
 from ._status import Bulletin, ProcessorStatus, freeze_counts
 
@@ -62,6 +63,7 @@ class Node:
         auto_terminated: set[str],
         runtime: FlowRuntime,
         kind: str = "processor",
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.id = id
         self.name = name
@@ -75,6 +77,7 @@ class Node:
         self.auto_terminated = auto_terminated
         self.runtime = runtime
         self.penalty_duration = schedule.penalty_duration
+        self.retry = retry
         self.incoming: list[Connection] = []
         self.outgoing: dict[str, list[Connection]] = {}
         self.context: ProcessContext | None = None

@@ -186,6 +186,7 @@ class FlowRuntime:
                 auto_terminated=set(pn.auto_terminated),
                 runtime=self,
                 kind=pn.kind,
+                retry=pn.retry,
             )
             self.nodes[nid] = node
             lookup = self._lookup_service(pn.group)

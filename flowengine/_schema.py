@@ -174,6 +174,46 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                         {"type": "string", "description": "one relationship"},
                     ]
                 },
+                "retry": {
+                    "description": "retry these relationships before routing to them "
+                    "(NiFi's Automatically Retry): a list, or a mapping",
+                    "anyOf": [
+                        {
+                            "type": "array",
+                            "items": {"type": "string", "examples": rel_names},
+                        },
+                        {"type": "string", "description": "one relationship"},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["relationships"],
+                            "properties": {
+                                "relationships": {
+                                    "anyOf": [
+                                        {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "string",
+                                                "examples": rel_names,
+                                            },
+                                        },
+                                        {"type": "string"},
+                                    ]
+                                },
+                                "count": {
+                                    "type": "integer",
+                                    "minimum": 1,
+                                    "default": 10,
+                                },
+                                "backoff": {
+                                    "enum": ["penalize", "yield"],
+                                    "default": "penalize",
+                                },
+                                "max_backoff": _DURATION,
+                            },
+                        },
+                    ],
+                },
                 "comment": {"type": "string"},
             },
             "allOf": prules,

@@ -29,6 +29,7 @@ from ._flowfile import PROTECTED_FROM_REMOVAL, FlowFile, new_uuid
 from ._processor import Relationship
 from ._provenance import ProvenanceEvent, ProvenanceEventType
 from ._repository import CommitDelta
+from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
     from ._connection import Connection
@@ -614,6 +615,8 @@ class ProcessSession:
         if not records and self._state is None:
             return
         node = self._node
+        if node.retry is not None:
+            self._apply_retry(node.retry)
         runtime = node.runtime
         repo = self._repo
         now_ms = self._clock.time_ms()
@@ -759,6 +762,69 @@ class ProcessSession:
             len(dropped),
         )
         self._reset()
+
+    def _apply_retry(self, policy: RetryPolicy) -> None:
+        """Relationship retry before commit (see :mod:`flowengine._retry`): FlowFiles
+        routed to a retried relationship go back to their queue as they were taken,
+        with the attempt counted and a back-off; the counter leaves with the rest."""
+        records = self._records
+        if any(r.rel is None and not r.removed for r in records.values()):
+            return  # the commit refuses this session anyway
+        node = self._node
+        key = policy.attribute(node.id)
+        retried: set[str] = set()
+        longest_yield = 0.0
+        for rec in records.values():
+            rel = rec.rel
+            if rel is None or rel is _SELF:
+                continue
+            orig = rec.original
+            cur = rec.current
+            if rel in policy.relationships and orig is not None:
+                try:
+                    attempt = int(orig._attrs.get(key, "0"))
+                except ValueError:
+                    attempt = 0
+                if attempt < policy.count:
+                    attrs = dict(orig._attrs)
+                    attrs[key] = str(attempt + 1)
+                    until = orig.penalty_until
+                    if policy.backoff == "penalize":
+                        wait = policy.delay(node.penalty_duration, attempt)
+                        until = self._clock.monotonic() + wait
+                    else:
+                        wait = policy.delay(node.schedule.yield_duration, attempt)
+                        longest_yield = max(longest_yield, wait)
+                    new_claim = self._owned.pop(cur.id, None)
+                    if new_claim is not None:
+                        self._repo.decref(new_claim)
+                    rec.current = orig._evolve(attrs=attrs, penalty_until=until)
+                    rec.rel = _SELF
+                    rec.event_reported = True  # back as it came: nothing to report
+                    retried.add(orig._attrs["uuid"])
+                    continue
+            if key in cur._attrs:  # leaving: the counter stays behind
+                attrs = dict(cur._attrs)
+                del attrs[key]
+                rec.current = cur._evolve(attrs=attrs)
+        if not retried:
+            return
+        # Children made from a retried FlowFile are discarded, as are the events the
+        # trigger reported for it and for them.
+        gone: set[int] = set()
+        for fid, rec in list(records.items()):
+            if rec.original is None and retried.intersection(rec.parents):
+                claim = self._owned.pop(rec.current.id, None)
+                if claim is not None:
+                    self._repo.decref(claim)
+                del records[fid]
+                gone.add(fid)
+        for rec in records.values():
+            if rec.rel is _SELF and rec.current._attrs.get("uuid") in retried:
+                gone.add(rec.current.id)
+        self._reported = [r for r in self._reported if r[1] not in gone]
+        if longest_yield:
+            node.yield_for(longest_yield)
 
     def _build_events(
         self,

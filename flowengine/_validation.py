@@ -23,6 +23,7 @@ from ._prioritizers import PRIORITIZERS, resolve_prioritizer
 from ._processor import InputRequirement, Processor, Relationship, Schedule
 from ._properties import ExpressionLanguageScope, PropertyDescriptor, to_text
 from ._registry import Registry
+from ._retry import BACKOFFS, RetryPolicy
 from ._service import ControllerService
 from ._units import parse_data_size, parse_duration
 
@@ -59,6 +60,7 @@ class PlannedNode(PlannedComponent):
     relationships: tuple[Relationship, ...] = ()
     auto_terminated: set[str] = field(default_factory=set)
     schedule: Schedule = field(default_factory=Schedule)
+    retry: RetryPolicy | None = None
 
 
 @dataclass
@@ -382,6 +384,54 @@ class _Planner:
         return sid
 
     # -- processors ----------------------------------------------------------------------
+    def plan_retry(
+        self, pdef: ProcessorDef, rel_names: list[str], what: str
+    ) -> RetryPolicy | None:
+        """The processor's relationship retry, checked (see :mod:`flowengine._retry`)."""
+        raw = pdef.retry
+        if raw is None:
+            return None
+        locs = pdef.locations
+        kwargs: dict[str, Any] = {}
+        for key, value in raw.items():
+            loc = _loc(locs, f"retry.{key}", "retry")
+            try:
+                if key == "relationships":
+                    names = [value] if isinstance(value, str) else list(value)
+                    for i, r in enumerate(names):
+                        if r not in rel_names:
+                            self.problem(
+                                _loc(locs, f"retry.relationships.{i}", f"retry.{key}"),
+                                f"{what}: cannot retry unknown relationship {r!r}{did_you_mean(str(r), rel_names)}",
+                            )
+                    kwargs[key] = frozenset(str(r) for r in names)
+                elif key == "count":
+                    if isinstance(value, bool) or int(value) < 1:
+                        raise ValueError(f"{value!r} is not a positive integer")
+                    kwargs[key] = int(value)
+                elif key == "backoff":
+                    if value not in BACKOFFS:
+                        raise ValueError(
+                            f"{value!r} is not one of {', '.join(BACKOFFS)}"
+                        )
+                    kwargs[key] = value
+                elif key == "max_backoff":
+                    kwargs[key] = parse_duration(value)
+                else:
+                    opts = ["relationships", "count", "backoff", "max_backoff"]
+                    self.problem(
+                        loc,
+                        f"{what}: unknown retry setting {key!r}{did_you_mean(key, opts)}",
+                    )
+            except (TypeError, ValueError) as exc:
+                self.problem(loc, f"{what}: retry {key}: {exc}")
+        if not kwargs.get("relationships"):
+            self.problem(
+                _loc(locs, "retry"), f"{what}: retry needs the relationships to retry"
+            )
+            return None
+        return RetryPolicy(**kwargs)
+
     def plan_schedule(
         self, cls: type[Processor], pdef: ProcessorDef, what: str
     ) -> Schedule:
@@ -488,6 +538,7 @@ class _Planner:
                     )
                 auto.add(r)
             schedule = self.plan_schedule(cls, pdef, what)
+            retry = self.plan_retry(pdef, rel_names, what)
             self.nodes[nid] = PlannedNode(
                 nid,
                 name,
@@ -499,6 +550,7 @@ class _Planner:
                 relationships=rels,
                 auto_terminated=auto,
                 schedule=schedule,
+                retry=retry,
             )
             self._locs[nid] = pdef.locations
         for kind, names in (
