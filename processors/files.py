@@ -236,6 +236,7 @@ class ListFile(Processor):
 
     tags = ("file", "get", "list", "ingest", "source", "filesystem")
     input_requirement = InputRequirement.FORBIDDEN
+    run_inline = False  # file and directory I/O of any size: worker threads
     trigger_serially = True
     stateful = True
     default_schedule = {"period": 60.0}
@@ -341,6 +342,7 @@ class FetchFile(Processor):
 
     tags = ("local", "files", "filesystem", "ingest", "fetch", "source", "input")
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # file and directory I/O of any size: worker threads
     default_schedule = {"batch_size": 50}
     FILE_TO_FETCH = PropertyDescriptor(
         "file_to_fetch",
@@ -483,6 +485,7 @@ class GetFile(Processor):
 
     tags = ("local", "files", "filesystem", "ingest", "source", "input", "get")
     input_requirement = InputRequirement.FORBIDDEN
+    run_inline = False  # file and directory I/O of any size: worker threads
     trigger_when_empty = True
     INPUT_DIRECTORY = INPUT_DIRECTORY
     RECURSE = RECURSE
@@ -568,6 +571,7 @@ class PutFile(Processor):
 
     tags = ("put", "local", "copy", "archive", "files", "filesystem")
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # file and directory I/O of any size: worker threads
     default_schedule = {"batch_size": 100}
     DIRECTORY = PropertyDescriptor(
         "directory",

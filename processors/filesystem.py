@@ -119,6 +119,7 @@ class ListFileSystem(Processor):
     """
 
     input_requirement = InputRequirement.FORBIDDEN
+    run_inline = False  # file and directory I/O of any size: worker threads
     trigger_serially = True
     stateful = True
     tags = ("fsspec", "list", "files", "s3", "gcs", "azure", "sftp")
@@ -228,6 +229,7 @@ class FetchFileSystem(Processor):
     """Replaces a FlowFile's content with a file from any fsspec filesystem (streamed)."""
 
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # file and directory I/O of any size: worker threads
     tags = ("fsspec", "fetch", "files", "s3", "gcs", "azure", "sftp")
     dynamic_properties = _STORAGE_OPTIONS
     default_schedule = {"batch_size": 10}
@@ -284,6 +286,7 @@ class PutFileSystem(Processor):
     """
 
     input_requirement = InputRequirement.REQUIRED
+    run_inline = False  # file and directory I/O of any size: worker threads
     tags = ("fsspec", "put", "files", "s3", "gcs", "azure", "sftp")
     dynamic_properties = _STORAGE_OPTIONS
     default_schedule = {"batch_size": 10}
