@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import pyarrow as pa
 
@@ -50,7 +50,25 @@ class RecordError(ValueError):
         self.row = row
 
 
-class RecordReader(ABC):
+class _Closeable:
+    """``close()`` (a no-op unless overridden) and the context manager that calls it."""
+
+    def close(self) -> None:
+        """Release what the object holds; idempotent."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class RecordReader(_Closeable, ABC):
     """A stream of record batches read from one content stream.
 
     Iterate it for batches; :attr:`schema` is known once the reader is open (inferred
@@ -70,19 +88,8 @@ class RecordReader(ABC):
         """Every remaining batch as one table (for inputs known to be small)."""
         return pa.Table.from_batches(list(self), schema=self.schema)
 
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release resources held by the reader."""
-
-    def __enter__(self) -> RecordReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def close(self) -> None:
+        """Release resources held by the reader (read-ahead threads, files)."""
 
 
 class RecordReaderFactory(ABC):
@@ -90,13 +97,20 @@ class RecordReaderFactory(ABC):
 
     @abstractmethod
     def create_reader(
-        self, source: BinaryIO, attributes: Attributes | None = None
+        self,
+        source: BinaryIO,
+        attributes: Attributes | None = None,
+        *,
+        on_invalid: str = "error",
     ) -> RecordReader:
         """Open a reader over ``source`` (a readable, seekable binary stream).
 
         ``attributes`` are the FlowFile's, for properties evaluated per FlowFile (a schema
         text of ``${avro.schema}``). Raises :class:`RecordError` when the input cannot be
-        opened as this format.
+        opened as this format. ``on_invalid="skip"`` (ValidateRecord) asks a reader that
+        can to set aside rows it cannot read — each an ``InvalidRow`` in its
+        ``invalid_rows`` list, with line, text and reason — and go on; readers that
+        cannot (a Parquet file is whole or unreadable) raise as with ``"error"``.
         """
 
 
@@ -117,7 +131,7 @@ class WriteResult:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
-class RecordSetWriter(ABC):
+class RecordSetWriter(_Closeable, ABC):
     """Writes record batches to one output stream."""
 
     record_count: int = 0
@@ -130,23 +144,12 @@ class RecordSetWriter(ABC):
     def finish(self) -> WriteResult:
         """Flush and write any trailer; the stream stays open (the caller owns it)."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Stop any background work on the stream; idempotent, a no-op after
         :meth:`finish`. A writer may encode in the background while the caller reads
         more records (the Parquet writer writes a full row group that way), so a caller
         that abandons a writer after an error must close it (or use the writer as a
         context manager) before it closes or discards the stream."""
-
-    def __enter__(self) -> RecordSetWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class RecordSetWriterFactory(ABC):
