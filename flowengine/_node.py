@@ -304,10 +304,12 @@ class Node:
         else:
             self._short_streak = 0
 
-    def _observe_inline_trigger(self, wall_ns: int) -> None:
+    def _observe_inline_trigger(self, wall_ns: int, failed: bool) -> None:
         """Adaptive placement: a long inline trigger held up the whole loop; never
-        again — back to worker threads for the rest of the run."""
-        if wall_ns > _LONG_NS:
+        again — back to worker threads for the rest of the run. A failed one goes back
+        too: code that only works off the loop thread (``asyncio.run``,
+        ``anyio.from_thread``) must not keep failing because of where we put it."""
+        if wall_ns > _LONG_NS or failed:
             self.run_inline = False
             self.adaptive = False
             self.runtime.logger.info(
@@ -345,7 +347,9 @@ class Node:
             elif self.run_inline:
                 error = self._trigger_sync(session)
                 if self.adaptive:
-                    self._observe_inline_trigger(time.perf_counter_ns() - start)
+                    self._observe_inline_trigger(
+                        time.perf_counter_ns() - start, error is not None
+                    )
             else:
                 error, woken, wall, cpu = await anyio.to_thread.run_sync(
                     self._trigger_in_worker, session, limiter=rt.thread_limiter

@@ -51,7 +51,10 @@ class WorkerOnly(Recorder):
     run_inline = False
 
 
-def _run(kind: type[Processor], n: int = 60, **props: Any) -> list[bool]:
+def _run(
+    kind: type[Processor], n: int = 60, errors: int = 0, **props: Any
+) -> list[bool]:
+    """Run ``n`` FlowFiles through ``kind``; check it ended with ``errors`` errors."""
     Recorder.on_loop = []
     schedule = props.pop("schedule", {})
     f = flowengine.Flow("placement")
@@ -64,8 +67,9 @@ def _run(kind: type[Processor], n: int = 60, **props: Any) -> list[bool]:
         schedule={"batch_size": 1, **schedule},
     )
     f.connect("src", "rec")
-    with f.run(timeout=30) as res:
-        assert res.ok and res.drained
+    with f.run(timeout=30, administrative_yield=0.01) as res:
+        assert res.drained
+        assert res.status.processor("rec").errors == errors
     assert len(Recorder.on_loop) == n
     return Recorder.on_loop
 
@@ -95,3 +99,18 @@ def test_declared_or_parallel_processors_are_not_moved() -> None:
     """run_inline = False, or more than one concurrent task, keeps worker threads."""
     assert not any(_run(WorkerOnly))
     assert not any(_run(Recorder, schedule={"concurrent_tasks": 2}))
+
+
+class NeedsAWorker(Recorder):
+    """Works only off the event loop thread (like code calling ``asyncio.run``)."""
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError("cannot be called from a running event loop")
+        super().on_trigger(context, session)
+
+
+def test_a_failing_inline_trigger_sends_the_processor_back() -> None:
+    """Code that fails on the loop thread fails once, then runs in workers again."""
+    on_loop = _run(NeedsAWorker, n=40, errors=1)
+    assert not any(on_loop)  # every recorded (successful) trigger ran in a worker
