@@ -114,3 +114,76 @@ def test_a_failing_inline_trigger_sends_the_processor_back() -> None:
     """Code that fails on the loop thread fails once, then runs in workers again."""
     on_loop = _run(NeedsAWorker, n=40, errors=1)
     assert not any(on_loop)  # every recorded (successful) trigger ran in a worker
+
+
+class DepthProbe(Processor):
+    """Loop-thread consumer recording how deep its input queue is at each trigger
+    (it yields on its first, as a consumer that is slow to start)."""
+
+    input_requirement = InputRequirement.REQUIRED
+    run_inline = True
+    SUCCESS = Relationship("success")
+    depths: ClassVar[list[int]] = []
+    runtime: ClassVar[Any] = None
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        (conn,) = [
+            c for c in DepthProbe.runtime.connections if c.destination.id == "probe"
+        ]
+        DepthProbe.depths.append(conn.queued_count)
+        if len(DepthProbe.depths) == 1:
+            context.yield_(0.1)  # a slow start: an eager source would fill the queue
+            return
+        ffs = session.get(context.batch_size)
+        if ffs:
+            session.transfer(ffs, self.SUCCESS)
+
+
+def test_loop_thread_source_does_not_run_ahead_of_a_loop_thread_consumer() -> None:
+    """Both on the loop thread: the source waits while a batch is queued (short queues
+    keep FlowFiles in the caches), instead of filling the queue to back pressure."""
+    DepthProbe.depths = []
+    f = flowengine.Flow("ahead")
+    f.add_processor(
+        "gen",
+        "GenerateFlowFile",
+        {"batch_size": "100"},
+        schedule={"period": "0 sec", "max_triggers": 200, "batch_size": 100},
+    )
+    f.add_processor(
+        "probe", DepthProbe, auto_terminate=["success"], schedule={"batch_size": 100}
+    )
+    f.connect("gen", "probe")
+    with f.run(
+        timeout=30, on_start=lambda rt: setattr(DepthProbe, "runtime", rt)
+    ) as res:
+        assert res.ok and res.drained
+        assert res.status.processor("probe").flowfiles_in == 20_000
+    assert max(DepthProbe.depths) <= 200  # at most a batch plus the one being made
+
+
+def test_loop_thread_cycle_still_drains() -> None:
+    """Connections on a cycle are never held back: a retry loop through two loop-thread
+    processors runs to the end."""
+    f = flowengine.Flow("cycle")
+    f.add_processor(
+        "gen",
+        "GenerateFlowFile",
+        {"batch_size": "500", "count": "0"},
+        schedule={"period": "0 sec", "max_triggers": 4},
+    )
+    small = {"batch_size": 10}  # a batch ahead is reached at once on every edge
+    f.add_processor(
+        "inc", "UpdateAttribute", {"count": "${count:plus(1)}"}, schedule=small
+    )
+    f.add_processor(
+        "route", "RouteOnAttribute", {"done": "${count:ge(5)}"}, schedule=small
+    )
+    f.add_output_port("out")
+    f.connect("gen", "inc")
+    f.connect("inc", "route")
+    f.connect("route", "inc", ["unmatched"])
+    f.connect("route", "out", ["done"])
+    with f.run(timeout=30, collect_outputs=True) as res:
+        assert res.ok and res.drained
+        assert [ff["count"] for ff in res.outputs["out"]] == ["5"] * 2000
