@@ -196,7 +196,8 @@ class Node:
 
     def _ahead_of_consumers(self, now: float) -> bool:
         """True while this loop-thread processor is a batch ahead of a running consumer
-        that runs on the loop thread too.
+        that runs on the loop thread too (a batch: the larger of the two processors'
+        batch sizes, so the consumer still takes full batches).
 
         Nothing runs in parallel on one thread, so filling such a queue up to back
         pressure gains nothing, and deep queues cost cache misses: a small-FlowFile flow
@@ -213,11 +214,11 @@ class Node:
                 for c in conns
                 if c.back_pressure_objects and not _reaches(c.destination, self)
             ]
-        limit = self.schedule.batch_size
+        own = self.schedule.batch_size
         for c in gated:
             d = c.destination
             if (
-                c.queued_count >= limit
+                c.queued_count >= max(own, d.schedule.batch_size)  # a full batch waits
                 and (d.run_inline or d.is_async)
                 and d.running
                 and d.yielded_until <= now
