@@ -205,20 +205,14 @@ class _ArrayAsLines(io.RawIOBase):
                 break
             if c == "":
                 raise RecordError(f"line {self._line()}: the JSON array is not closed")
-            try:  # the fast path: a whole element in the buffer
-                value, end = self._json.raw_decode(self._buf, self._pos)
-                if end == len(self._buf) and not self._eof:
-                    raise json.JSONDecodeError("maybe truncated", self._buf, end)
-                self._pos = end
-            except json.JSONDecodeError:
-                line = self._line()
-                value, reason = self._decode()
-                if reason is not None:
-                    raise RecordError(
-                        f"invalid JSON at line {line} (record {self.records + 1}): {reason}",
-                        line=line,
-                        row=self.records + 1,
-                    ) from None
+            value, reason = self._decode()
+            if reason is not None:
+                line = self._line()  # (a failed decode leaves it at the element)
+                raise RecordError(
+                    f"invalid JSON at line {line} (record {self.records + 1}): {reason}",
+                    line=line,
+                    row=self.records + 1,
+                )
             if not isinstance(value, dict):
                 line = self._line()  # (where the element ends)
                 raise RecordError(

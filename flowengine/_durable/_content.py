@@ -501,10 +501,7 @@ class FileContentRepository(ContentRepository):
             return super().export(claim, destination)
         destination.flush()
         start = destination.tell()
-        try:
-            fd = os.open(self._path(claim), os.O_RDONLY)
-        except FileNotFoundError:
-            raise ContentError(f"content {claim.resource} is missing") from None
+        fd = self._open_fd(claim)
         try:
             done = 0
             while done < claim.length:
@@ -522,20 +519,21 @@ class FileContentRepository(ContentRepository):
     def _path(self, claim: ContentClaim) -> Path:
         return self.directory / claim.resource
 
-    def open(self, claim: ContentClaim) -> BinaryIO:
+    def _open_fd(self, claim: ContentClaim) -> int:
+        """A read-only descriptor of the claim's resource file (the caller closes it)."""
         try:
-            fd = os.open(self._path(claim), os.O_RDONLY)
+            return os.open(self._path(claim), os.O_RDONLY)
         except FileNotFoundError:
             raise ContentError(f"content {claim.resource} is missing") from None
+
+    def open(self, claim: ContentClaim) -> BinaryIO:
+        fd = self._open_fd(claim)
         raw = _ClaimReader(fd, claim.offset, claim.length)
         size = max(4096, min(claim.length, 1 << 20))
         return io.BufferedReader(raw, buffer_size=size)
 
     def read(self, claim: ContentClaim) -> bytes:
-        try:
-            fd = os.open(self._path(claim), os.O_RDONLY)
-        except FileNotFoundError:
-            raise ContentError(f"content {claim.resource} is missing") from None
+        fd = self._open_fd(claim)
         try:
             data = os.pread(fd, claim.length, claim.offset)
         finally:
