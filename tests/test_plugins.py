@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import site
 import subprocess
 import sys
 import textwrap
@@ -45,11 +46,28 @@ def _broken_package(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtual environment (sharing this one's packages) with the example plugin and a
-    broken plugin installed from their source folders."""
+    broken plugin installed from their source folders.
+
+    It shares the *running* interpreter's site-packages through a ``.pth`` file rather than
+    ``system_site_packages=True``: inside a virtual environment (how users run the suite) the
+    latter inherits the base interpreter's packages, not this environment's, so neither
+    flowengine nor its dependencies would be importable. ``site.addsitedir`` (not a bare
+    path line) so the shared directories' own ``.pth`` files, such as the editable install
+    of flowengine, are processed too."""
     tmp = tmp_path_factory.mktemp("plugins")
     env_dir = tmp / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    shared = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(own_site) / "_share_running_env.pth").write_text(
+        "import site; " + "; ".join(f"site.addsitedir({p!r})" for p in shared) + "\n"
+    )
     for src in (ROOT / "examples" / "plugin", _broken_package(tmp)):
         subprocess.run(
             [
