@@ -8,6 +8,7 @@ fails to import is reported with its package name and does not affect the others
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from ._component import did_you_mean
 from ._errors import PluginError
+from ._nifi_types import NIFI_TYPES, nifi_kind
 
 __all__ = ["Registry", "default_registry"]
 
@@ -80,11 +82,38 @@ class Registry:
             entry = _Entry(type_ref, type_ref, None)
             entries[type_ref] = entry
         if entry is None:
-            what = "processor" if kind == "processor" else "controller service"
-            raise PluginError(
-                f"unknown {what} type {type_ref!r}{did_you_mean(type_ref, entries)}"
-            )
+            raise PluginError(self._unknown(kind, type_ref))
         return self._load(entry)
+
+    def _unknown(self, kind: str, type_ref: str) -> str:
+        """Why ``type_ref`` does not resolve, with a suggestion only when it is true.
+
+        A NiFi type flowengine lacks is named as such rather than "corrected" to an
+        unrelated flowengine type; a type of the other kind says which kind it is.
+        """
+        what = {"processor": "processor", "service": "controller service"}
+        msg = f"unknown {what[kind]} type {type_ref!r}"
+        other = "service" if kind == "processor" else "processor"
+        if type_ref in self._entries[other]:
+            return f"{msg}: {type_ref!r} is a {what[other]}, not a {what[kind]}"
+        nifi = nifi_kind(type_ref)
+        if nifi is not None:
+            name, nkind = nifi
+            if name in self._entries[kind]:
+                return f"{msg} (did you mean {name!r}?)"
+            if nkind != kind:
+                return f"{msg}: NiFi's {name} is a {what[nkind]}, not a {what[kind]}"
+            return f"{msg}: NiFi's {name} is not available in flowengine yet"
+        # The closest name over flowengine's and NiFi's types: a near miss of a NiFi
+        # type flowengine lacks must not become a suggestion of an unrelated one.
+        options = [
+            *self._entries[kind],
+            *(n for n, k in NIFI_TYPES.items() if k == kind),
+        ]
+        close = difflib.get_close_matches(type_ref, options, n=1, cutoff=0.6)
+        if close and close[0] not in self._entries[kind]:
+            return f"{msg}: the closest is NiFi's {close[0]}, which is not available in flowengine yet"
+        return f"{msg}{did_you_mean(type_ref, self._entries[kind])}"
 
     def _load(self, entry: _Entry) -> type[Any]:
         if entry.loaded is not None:

@@ -118,6 +118,10 @@ class _Planner:
         #: components whose own configuration failed, or that lost a connection to a
         #: problem: graph checks on them would only repeat the same mistake
         self.tainted: set[str] = set()
+        #: connections touching a processor whose type did not resolve: what they connect
+        #: on the other, good side (relationships out of a node, an input into a node)
+        self.unresolved_out: dict[str, set[str]] = {}
+        self.unresolved_in: set[str] = set()
 
     def problem(self, loc: Location | None, msg: str) -> None:
         self.problems.append(FlowProblem(loc, msg))
@@ -643,16 +647,11 @@ class _Planner:
     ) -> None:
         before = len(self.problems)
         self._plan_connection(path, group, c)
-        if len(self.problems) != before or any(
-            _join(
-                path,
-                ref.partition(".")[0]
-                if "." in ref and ref.partition(".")[0] in group.groups
-                else ref,
-            )
-            in self.tainted
-            for ref in (c.source, c.destination)
-        ):
+        # Only a connection that is itself wrong taints its endpoints (their graph checks
+        # would repeat its mistake). A good connection to a component that failed its own
+        # checks still connects the other end: tainting that too hid the other
+        # processors' problems until the first was fixed (issue 23 item 8).
+        if len(self.problems) != before:
             for ref in (c.source, c.destination):
                 self.tainted.add(_join(path, ref))
 
@@ -669,8 +668,10 @@ class _Planner:
         if src is None or dst is None:
             return
         snode = self.nodes.get(src)
-        if snode is None or dst not in self.nodes:
-            return  # the component itself was invalid; already reported
+        if snode is None:
+            # The source's type did not resolve (already reported): it still feeds dst.
+            self.unresolved_in.add(dst)
+            return
         rel_names = [r.name for r in snode.relationships]
         rels = (
             c.relationships
@@ -689,6 +690,11 @@ class _Planner:
             else:
                 good.append(r)
         if not good:
+            return
+        if dst not in self.nodes:
+            # The destination's type did not resolve (already reported): these
+            # relationships are still connected as far as the source is concerned.
+            self.unresolved_out.setdefault(src, set()).update(good)
             return
         try:
             bpo = (
@@ -759,6 +765,7 @@ class _Planner:
             locs = self._locs.get(nid, {})
             what = f"processor {nid!r}"
             connected = {r for c in outgoing[nid] for r in c.relationships}
+            connected |= self.unresolved_out.get(nid, set())
             for r in node.relationships:
                 if r.name not in connected and r.name not in node.auto_terminated:
                     self.problem(
@@ -768,18 +775,19 @@ class _Planner:
             # Connecting a relationship clears its auto-termination (NiFi).
             node.auto_terminated -= connected
             non_loop = [c for c in incoming[nid] if c.source != nid]
+            fed = bool(non_loop) or nid in self.unresolved_in
             req = node.cls.input_requirement
-            if req is InputRequirement.REQUIRED and not non_loop:
+            if req is InputRequirement.REQUIRED and not fed:
                 self.problem(
                     _loc(locs, ""),
                     f"{what}: {node.cls.__name__} requires an incoming connection",
                 )
-            if req is InputRequirement.FORBIDDEN and non_loop:
+            if req is InputRequirement.FORBIDDEN and fed:
                 self.problem(
                     _loc(locs, ""),
                     f"{what}: {node.cls.__name__} does not accept incoming connections",
                 )
-            if node.schedule.strategy == "event" and not non_loop:
+            if node.schedule.strategy == "event" and not fed:
                 self.problem(
                     _loc(locs, "schedule.strategy", "schedule"),
                     f"{what}: the event strategy needs an incoming connection (a source has nothing to wake it)",
