@@ -54,6 +54,9 @@ __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
 _CHUNK = 1 << 20
 #: a decode error this close to the end of the buffer may be a value cut by the buffer
 _TRUNCATION_MARGIN = 64
+_TOO_DEEP = "the value is nested too deeply to be read"
+#: records per chunk when types are widened in Python
+_WIDEN_ROWS = 10_000
 
 
 def _first_char(source: BinaryIO) -> bytes:
@@ -138,6 +141,8 @@ class _ArrayAsLines(io.RawIOBase):
                 value, end = self._json.raw_decode(self._buf, self._pos)
                 if end == len(self._buf) and not self._eof:
                     raise json.JSONDecodeError("maybe truncated", self._buf, end)
+            except RecursionError:
+                return None, _TOO_DEEP
             except json.JSONDecodeError as exc:
                 maybe_truncated = exc.pos >= len(
                     self._buf
@@ -288,6 +293,50 @@ class _Empty(RecordError):
         super().__init__("no records")
 
 
+class _Conflict(RecordError):
+    """Inference met a field whose type changes between records."""
+
+    def __init__(self) -> None:
+        super().__init__("field types differ between records")
+
+
+def _wider(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    """The type both ``a`` and ``b`` values fit: Arrow's permissive promotion (null to
+    anything, int to double, struct fields merged), else string (the JSON text)."""
+    if a == b:
+        return a
+    try:
+        merged = pa.unify_schemas(
+            [pa.schema([("v", a)]), pa.schema([("v", b)])],
+            promote_options="permissive",
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.string()
+    t = merged.field("v").type
+    # (permissive promotion may turn numbers into strings or decimals: only numbers to
+    # double, null to anything and merged structs/lists are kept)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return pa.string()
+    return t
+
+
+def _as_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _column(values: list[Any], type_: pa.DataType | None) -> pa.Array:
+    """``values`` as an Arrow array of ``type_`` (inferred when None); a column whose
+    values have no common type becomes the JSON text of each value."""
+    if type_ is not None and pa.types.is_string(type_):
+        return pa.array([_as_text(v) for v in values], pa.string())
+    try:
+        return pa.array(values, type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_as_text(v) for v in values], pa.string())
+
+
 class _JsonRecordReader(RecordReader):
     def __init__(
         self,
@@ -306,6 +355,7 @@ class _JsonRecordReader(RecordReader):
         self._lenient_batches: Iterator[pa.RecordBatch] | None = None
         self._first: pa.RecordBatch | None = None
         self._reported: pa.Schema | None = None
+        self._schema = schema if schema is not None else pa.schema([])
         if self._first_char_empty(source):
             self._reader = None
             self._schema = schema or pa.schema([])
@@ -315,6 +365,15 @@ class _JsonRecordReader(RecordReader):
         except _Empty:  # an empty array: no records
             self._reader = None
             self._schema = schema or pa.schema([])
+            return
+        except _Conflict:
+            # NiFi infers over all records and widens a field whose type changes
+            # (a CHOICE type): here Arrow's widening where there is one (int and
+            # double, null and anything, struct fields merged), else the field is
+            # read as text (each value's JSON text). Read in Python, two passes.
+            self._reader = None
+            self._schema = self._widened_schema()
+            self._lenient_batches = self._widened_batches()
             return
         except RecordError:
             if on_invalid != "skip":
@@ -359,7 +418,82 @@ class _JsonRecordReader(RecordReader):
         except (pa.ArrowInvalid, OSError) as exc:
             if self._array and "Empty JSON stream" in str(exc):
                 raise _Empty from None
-            raise self._locate(exc) from None
+            located = self._locate(exc)
+            if self._declared is None and "does not fit the schema" in str(located):
+                # (every record is JSON: it is a type that changes between records)
+                self._stop_stream(stream)
+                raise _Conflict from None
+            raise located from None
+
+    @staticmethod
+    def _stop_stream(stream: Any) -> None:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+    def _objects(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """``(line, record, object)`` per record, from the start, decoded in Python;
+        a record that is not a JSON object is skipped into ``invalid_rows`` when
+        skipping, else raises :class:`RecordError` naming its line."""
+        record = 0
+        for number, raw, reason in self._records():
+            text = raw.strip()
+            if reason is None and not text:
+                continue
+            record += 1
+            value: Any = None
+            if reason is None:
+                try:
+                    value = json.loads(text)
+                except RecursionError:
+                    reason = _TOO_DEEP
+                except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+                    reason = f"invalid JSON: {exc}"
+                else:
+                    if not isinstance(value, dict):
+                        reason = "not a JSON object"
+            if reason is not None:
+                if self._on_invalid == "skip":
+                    record -= 1
+                    self._skip_line(number, raw, reason)
+                    continue
+                where = (
+                    f"line {number}"
+                    if reason == "not a JSON object"
+                    else f"line {number} (record {record})"
+                )
+                raise RecordError(f"{where}: {reason}", line=number, row=record)
+            yield number, record, value
+
+    def _chunks(self) -> Iterator[list[dict[str, Any]]]:
+        chunk: list[dict[str, Any]] = []
+        for _number, _record, value in self._objects():
+            chunk.append(value)
+            if len(chunk) >= _WIDEN_ROWS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _widened_schema(self) -> pa.Schema:
+        """The first pass: every field's type over all records, widened."""
+        types: dict[str, pa.DataType] = {}
+        for chunk in self._chunks():
+            names = dict.fromkeys(k for row in chunk for k in row)
+            for name in names:
+                t = _column([row.get(name) for row in chunk], None).type
+                types[name] = _wider(types[name], t) if name in types else t
+        self.invalid_rows.clear()  # (the second pass finds them again)
+        return pa.schema(list(types.items()))
+
+    def _widened_batches(self) -> Iterator[pa.RecordBatch]:
+        schema = self._schema
+        for chunk in self._chunks():
+            arrays = [
+                _column([row.get(f.name) for row in chunk], f.type) for f in schema
+            ]
+            self._rows += len(chunk)
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     @property
     def schema(self) -> pa.Schema:
@@ -417,6 +551,9 @@ class _JsonRecordReader(RecordReader):
                 value = json.loads(text)
                 if not isinstance(value, dict):
                     raise ValueError("not a JSON object")
+            except RecursionError:
+                self._skip_line(number, raw, _TOO_DEEP)
+                continue
             except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError too
                 self._skip_line(number, raw, f"invalid JSON: {exc}")
                 continue
@@ -493,6 +630,12 @@ class _JsonRecordReader(RecordReader):
             record += 1
             try:
                 value = json.loads(text)
+            except RecursionError:
+                return RecordError(
+                    f"line {number} (record {record}): {_TOO_DEEP}",
+                    line=number,
+                    row=record,
+                )
             except json.JSONDecodeError as jexc:
                 return RecordError(
                     f"invalid JSON at line {number} (record {record}): {jexc.msg}",
