@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from flowengine import (
@@ -249,21 +250,33 @@ class _CSVRecordReader(RecordReader):
             yield batch
 
     def _check_quotes(self, batch: pa.RecordBatch) -> None:
-        """An unterminated quote swallows the rest of its block into the block's last
-        value, which then ends with the block's final line break: catch that."""
-        if not batch.num_rows:
+        """Without newlines in values, a line break inside a value can only come from
+        an unterminated quote that merged the following lines into it (or swallowed the
+        rest of its block): fail at the first such record rather than pass it as data."""
+        if not batch.num_rows or self._factory.newlines_in_values:
             return
+        first = self._rows - batch.num_rows + 1
+        found: tuple[int, str, str] | None = None
         for i, col in enumerate(batch.columns):
-            if pa.types.is_string(col.type):
-                last = col[batch.num_rows - 1].as_py()
-                if last is not None and last.endswith(("\n", "\r")):
-                    line = self._line_of(self._rows)
-                    name = batch.schema.names[i]
-                    raise RecordError(
-                        f"line {line} (record {self._rows}): unterminated quote in field {name!r}: {last[:60]!r}",
-                        line=line,
-                        row=self._rows,
-                    )
+            if not pa.types.is_string(col.type):
+                continue
+            hits = pc.match_substring_regex(col, "[\r\n]")
+            if not pc.any(hits).as_py():
+                continue
+            index = pc.index(hits, True).as_py()
+            if found is None or index < found[0]:
+                found = (index, batch.schema.names[i], col[index].as_py())
+        if found is None:
+            return
+        index, name, value = found
+        record = first + index
+        line = self._line_of(record)
+        raise RecordError(
+            f"line {line} (record {record}): unterminated quote in field {name!r}: "
+            f"{value[:60]!r} (line breaks in values need Allow Newlines in Values)",
+            line=line,
+            row=record,
+        )
 
     def _line_of(self, record: int) -> int:
         f = self._factory

@@ -103,3 +103,30 @@ def test_deep_nesting_fails_with_a_reason(
     assert "nested too deeply" in bad["record.error.message"]
     assert "line 1" in bad["record.error.message"]
     assert [f["filename"] for f in r.flowfiles_for(rel) if f.content] == ["good"]
+
+
+@pytest.mark.parametrize(("processor", "props", "rel"), PROCESSORS)
+def test_csv_unterminated_quote_merging_lines_fails_at_its_line(
+    processor: str, props: dict[str, str], rel: str
+) -> None:
+    """With newlines in values not allowed (the default) a quote left open merges the
+    next lines into one value of the right column count: that is failure, not data."""
+    data = b'id,name,score\n0,ok,1\n1,"unterminated,1.5\n2,b,2.5\n3,x"y"z",3.5\n4,d,3\n'
+    r = make(processor, props, ("CSVReader", {}))
+    r.enqueue(data, {"filename": "bad"})
+    r.enqueue(b"id,name,score\n7,g,1\n", {"filename": "good"})
+    r.run()
+    (bad,) = r.flowfiles_for("failure")
+    assert bad["filename"] == "bad"
+    msg = bad["record.error.message"]
+    assert "line 3 (record 2): unterminated quote in field 'name'" in msg, msg
+    assert "Allow Newlines in Values" in msg
+    assert [f["filename"] for f in r.flowfiles_for(rel) if f.content] == ["good"]
+
+
+def test_csv_line_breaks_in_values_pass_when_allowed() -> None:
+    r = make("ConvertRecord", {}, ("CSVReader", {"allow_newlines_in_values": "true"}))
+    r.enqueue(b'id,name\n1,"two\nlines"\n2,b\n')
+    r.run()
+    (f,) = r.flowfiles_for("success")
+    assert f.content == b'{"id":1,"name":"two\\nlines"}\n{"id":2,"name":"b"}\n'
