@@ -293,6 +293,25 @@ class _Empty(RecordError):
         super().__init__("no records")
 
 
+def _has_timestamp(schema: pa.Schema) -> bool:
+    return any(_untimed_type(t) != t for t in schema.types)
+
+
+def _untimed_type(t: pa.DataType) -> pa.DataType:
+    """``t`` with every timestamp (at any depth) made a string."""
+    if pa.types.is_timestamp(t):
+        return pa.string()
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_untimed_type(f.type)) for f in t])
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_untimed_type(t.value_type)))
+    return t
+
+
+def _untimed(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f.with_type(_untimed_type(f.type)) for f in schema])
+
+
 class _Conflict(RecordError):
     """Inference met a field whose type changes between records."""
 
@@ -412,7 +431,25 @@ class _JsonRecordReader(RecordReader):
         )
         read = pj.ReadOptions(block_size=self._factory.block_size, use_threads=True)
         try:
-            return pj.open_json(stream, read_options=read, parse_options=parse)
+            reader = pj.open_json(stream, read_options=read, parse_options=parse)
+            if self._declared is None and _has_timestamp(reader.schema):
+                # pyarrow infers ISO-looking strings as timestamps, which rewrites
+                # their text on output; NiFi infers timestamps only with a Timestamp
+                # Format configured: read them again as the strings they are.
+                self._stop_stream(reader)
+                self._source.seek(0)
+                stream = (
+                    pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+                    if self._array
+                    else arrow_input(self._source)
+                )
+                parse = pj.ParseOptions(
+                    explicit_schema=_untimed(reader.schema),
+                    unexpected_field_behavior="infer",
+                    newlines_in_values=False,
+                )
+                reader = pj.open_json(stream, read_options=read, parse_options=parse)
+            return reader
         except RecordError:
             raise
         except (pa.ArrowInvalid, OSError) as exc:
@@ -577,9 +614,14 @@ class _JsonRecordReader(RecordReader):
             unexpected_field_behavior="ignore" if schema is not None else "infer",
         )
         try:
-            table = pj.read_json(
-                io.BytesIO(b"\n".join(t for _, t in lines) + b"\n"), parse_options=parse
-            )
+            data = b"\n".join(t for _, t in lines) + b"\n"
+            table = pj.read_json(io.BytesIO(data), parse_options=parse)
+            if schema is None and _has_timestamp(table.schema):  # (see _open)
+                untimed = pj.ParseOptions(
+                    explicit_schema=_untimed(table.schema),
+                    unexpected_field_behavior="infer",
+                )
+                table = pj.read_json(io.BytesIO(data), parse_options=untimed)
         except pa.ArrowInvalid:
             if len(lines) == 1:
                 self._skip_line(lines[0][0], lines[0][1], "does not fit the schema")
@@ -796,10 +838,7 @@ class _JsonWriter(RecordSetWriter):
                 pa.string(),
             )
         # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
-        cols = [
-            c.cast(pa.string()) if pa.types.is_timestamp(c.type) else c
-            for c in batch.columns
-        ]
+        cols = [_iso(c) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
         prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
         if self._cursor is None:
             self._cursor = _duck.cursor()
@@ -840,6 +879,12 @@ class _JsonWriter(RecordSetWriter):
         return WriteResult(
             self.record_count, {"mime.type": JsonRecordSetWriter.mime_type}
         )
+
+
+def _iso(column: pa.Array) -> pa.Array:
+    """Timestamps as ISO 8601 text, with the offset when zoned (``2024-01-01T00:00:00Z``)."""
+    text = column.cast(pa.string())
+    return pc.replace_substring(text, " ", "T", max_replacements=1)
 
 
 def _joined(texts: pa.Array, sep: str) -> memoryview:
