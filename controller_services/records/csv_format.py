@@ -128,6 +128,13 @@ class InvalidRow:
         return f"{where}: {self.reason}: {self.text[:200]!r}"
 
 
+def _size_text(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
+
+
 class _CSVRecordReader(RecordReader):
     def __init__(
         self,
@@ -319,6 +326,11 @@ class _CSVRecordReader(RecordReader):
                     bad.line = found[0].number
             return RecordError(f"malformed CSV {bad}", line=bad.line)
         text = str(exc)
+        if (
+            "straddles two block boundaries" in text
+            or "Empty CSV file or block" in text
+        ):
+            return self._too_long()
         typed = (
             self._declared
             if self._declared is not None
@@ -329,6 +341,24 @@ class _CSVRecordReader(RecordReader):
             if loc is not None:
                 return loc
         return RecordError(f"invalid CSV: {text}")
+
+    def _too_long(self) -> RecordError:
+        """pyarrow's reason when a line does not fit in one block ("Empty CSV file or
+        block", "straddling object"): name the first line longer than the block, read
+        in pieces of at most a block (memory stays bounded), and the property."""
+        size = self._factory.block_size
+        hint = (
+            f"is longer than the Block Size ({_size_text(size)}): raise the CSVReader's "
+            "Block Size property above the longest line"
+        )
+        self._source.seek(0)
+        line = 1
+        while piece := self._source.readline(size + 1):
+            if len(piece) > size and not piece.endswith(b"\n"):
+                return RecordError(f"line {line}: the line {hint}", line=line)
+            if piece.endswith(b"\n"):
+                line += 1
+        return RecordError(f"a record (its quoted line breaks included) {hint}")
 
     def _locate_conversion(self, typed: pa.Schema) -> RecordError | None:
         row = 0

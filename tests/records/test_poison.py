@@ -130,3 +130,36 @@ def test_csv_line_breaks_in_values_pass_when_allowed() -> None:
     r.run()
     (f,) = r.flowfiles_for("success")
     assert f.content == b'{"id":1,"name":"two\\nlines"}\n{"id":2,"name":"b"}\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"a,b\n" + b"x" * 5000 + b",1\n", 2),
+        (b"a,b\n1,2\n3,4\n" + b"x" * 5000 + b",1\n5,6\n", 4),
+        (b"a" * 5000 + b",b\n1,2\n", 1),
+    ],
+    ids=["first-record", "later-record", "header"],
+)
+@pytest.mark.parametrize(("processor", "props", "rel"), PROCESSORS)
+def test_csv_line_longer_than_the_block_names_the_property(
+    processor: str, props: dict[str, str], rel: str, data: bytes, line: int
+) -> None:
+    """Not "Empty CSV file": the line does not fit in a block, and Block Size raises it."""
+    r = make(processor, props, ("CSVReader", {"block_size": "1 KB"}))
+    r.enqueue(data, {"filename": "long"})
+    r.run()
+    (bad,) = r.flowfiles_for("failure")
+    msg = bad["record.error.message"]
+    assert f"line {line}: the line is longer than the Block Size (1 KB)" in msg, msg
+    assert "Block Size property" in msg
+
+
+@pytest.mark.slow
+def test_csv_500_mb_single_line_names_the_block_size(tmp_path: Any) -> None:
+    r = make("ConvertRecord", {}, ("CSVReader", {}))
+    r.enqueue(b"a,b\n" + b"x" * (500 << 20) + b",1\n")
+    r.run()
+    (bad,) = r.flowfiles_for("failure")
+    msg = bad["record.error.message"]
+    assert "line 2: the line is longer than the Block Size (1 MB)" in msg, msg
