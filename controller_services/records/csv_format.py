@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from flowengine import (
@@ -125,6 +126,13 @@ class InvalidRow:
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line else "a row"
         return f"{where}: {self.reason}: {self.text[:200]!r}"
+
+
+def _size_text(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
 
 
 class _CSVRecordReader(RecordReader):
@@ -249,21 +257,33 @@ class _CSVRecordReader(RecordReader):
             yield batch
 
     def _check_quotes(self, batch: pa.RecordBatch) -> None:
-        """An unterminated quote swallows the rest of its block into the block's last
-        value, which then ends with the block's final line break: catch that."""
-        if not batch.num_rows:
+        """Without newlines in values, a line break inside a value can only come from
+        an unterminated quote that merged the following lines into it (or swallowed the
+        rest of its block): fail at the first such record rather than pass it as data."""
+        if not batch.num_rows or self._factory.newlines_in_values:
             return
+        first = self._rows - batch.num_rows + 1
+        found: tuple[int, str, str] | None = None
         for i, col in enumerate(batch.columns):
-            if pa.types.is_string(col.type):
-                last = col[batch.num_rows - 1].as_py()
-                if last is not None and last.endswith(("\n", "\r")):
-                    line = self._line_of(self._rows)
-                    name = batch.schema.names[i]
-                    raise RecordError(
-                        f"line {line} (record {self._rows}): unterminated quote in field {name!r}: {last[:60]!r}",
-                        line=line,
-                        row=self._rows,
-                    )
+            if not pa.types.is_string(col.type):
+                continue
+            hits = pc.match_substring_regex(col, "[\r\n]")
+            if not pc.any(hits).as_py():
+                continue
+            index = pc.index(hits, True).as_py()
+            if found is None or index < found[0]:
+                found = (index, batch.schema.names[i], col[index].as_py())
+        if found is None:
+            return
+        index, name, value = found
+        record = first + index
+        line = self._line_of(record)
+        raise RecordError(
+            f"line {line} (record {record}): unterminated quote in field {name!r}: "
+            f"{value[:60]!r} (line breaks in values need Allow Newlines in Values)",
+            line=line,
+            row=record,
+        )
 
     def _line_of(self, record: int) -> int:
         f = self._factory
@@ -306,6 +326,11 @@ class _CSVRecordReader(RecordReader):
                     bad.line = found[0].number
             return RecordError(f"malformed CSV {bad}", line=bad.line)
         text = str(exc)
+        if (
+            "straddles two block boundaries" in text
+            or "Empty CSV file or block" in text
+        ):
+            return self._too_long()
         typed = (
             self._declared
             if self._declared is not None
@@ -316,6 +341,24 @@ class _CSVRecordReader(RecordReader):
             if loc is not None:
                 return loc
         return RecordError(f"invalid CSV: {text}")
+
+    def _too_long(self) -> RecordError:
+        """pyarrow's reason when a line does not fit in one block ("Empty CSV file or
+        block", "straddling object"): name the first line longer than the block, read
+        in pieces of at most a block (memory stays bounded), and the property."""
+        size = self._factory.block_size
+        hint = (
+            f"is longer than the Block Size ({_size_text(size)}): raise the CSVReader's "
+            "Block Size property above the longest line"
+        )
+        self._source.seek(0)
+        line = 1
+        while piece := self._source.readline(size + 1):
+            if len(piece) > size and not piece.endswith(b"\n"):
+                return RecordError(f"line {line}: the line {hint}", line=line)
+            if piece.endswith(b"\n"):
+                line += 1
+        return RecordError(f"a record (its quoted line breaks included) {hint}")
 
     def _locate_conversion(self, typed: pa.Schema) -> RecordError | None:
         row = 0

@@ -54,6 +54,9 @@ __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
 _CHUNK = 1 << 20
 #: a decode error this close to the end of the buffer may be a value cut by the buffer
 _TRUNCATION_MARGIN = 64
+_TOO_DEEP = "the value is nested too deeply to be read"
+#: records per chunk when types are widened in Python
+_WIDEN_ROWS = 10_000
 
 
 def _first_char(source: BinaryIO) -> bytes:
@@ -138,6 +141,8 @@ class _ArrayAsLines(io.RawIOBase):
                 value, end = self._json.raw_decode(self._buf, self._pos)
                 if end == len(self._buf) and not self._eof:
                     raise json.JSONDecodeError("maybe truncated", self._buf, end)
+            except RecursionError:
+                return None, _TOO_DEEP
             except json.JSONDecodeError as exc:
                 maybe_truncated = exc.pos >= len(
                     self._buf
@@ -288,6 +293,69 @@ class _Empty(RecordError):
         super().__init__("no records")
 
 
+def _has_timestamp(schema: pa.Schema) -> bool:
+    return any(_untimed_type(t) != t for t in schema.types)
+
+
+def _untimed_type(t: pa.DataType) -> pa.DataType:
+    """``t`` with every timestamp (at any depth) made a string."""
+    if pa.types.is_timestamp(t):
+        return pa.string()
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_untimed_type(f.type)) for f in t])
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_untimed_type(t.value_type)))
+    return t
+
+
+def _untimed(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([f.with_type(_untimed_type(f.type)) for f in schema])
+
+
+class _Conflict(RecordError):
+    """Inference met a field whose type changes between records."""
+
+    def __init__(self) -> None:
+        super().__init__("field types differ between records")
+
+
+def _wider(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    """The type both ``a`` and ``b`` values fit: Arrow's permissive promotion (null to
+    anything, int to double, struct fields merged), else string (the JSON text)."""
+    if a == b:
+        return a
+    try:
+        merged = pa.unify_schemas(
+            [pa.schema([("v", a)]), pa.schema([("v", b)])],
+            promote_options="permissive",
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.string()
+    t = merged.field("v").type
+    # (permissive promotion may turn numbers into strings or decimals: only numbers to
+    # double, null to anything and merged structs/lists are kept)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return pa.string()
+    return t
+
+
+def _as_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _column(values: list[Any], type_: pa.DataType | None) -> pa.Array:
+    """``values`` as an Arrow array of ``type_`` (inferred when None); a column whose
+    values have no common type becomes the JSON text of each value."""
+    if type_ is not None and pa.types.is_string(type_):
+        return pa.array([_as_text(v) for v in values], pa.string())
+    try:
+        return pa.array(values, type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_as_text(v) for v in values], pa.string())
+
+
 class _JsonRecordReader(RecordReader):
     def __init__(
         self,
@@ -306,6 +374,7 @@ class _JsonRecordReader(RecordReader):
         self._lenient_batches: Iterator[pa.RecordBatch] | None = None
         self._first: pa.RecordBatch | None = None
         self._reported: pa.Schema | None = None
+        self._schema = schema if schema is not None else pa.schema([])
         if self._first_char_empty(source):
             self._reader = None
             self._schema = schema or pa.schema([])
@@ -315,6 +384,15 @@ class _JsonRecordReader(RecordReader):
         except _Empty:  # an empty array: no records
             self._reader = None
             self._schema = schema or pa.schema([])
+            return
+        except _Conflict:
+            # NiFi infers over all records and widens a field whose type changes
+            # (a CHOICE type): here Arrow's widening where there is one (int and
+            # double, null and anything, struct fields merged), else the field is
+            # read as text (each value's JSON text). Read in Python, two passes.
+            self._reader = None
+            self._schema = self._widened_schema()
+            self._lenient_batches = self._widened_batches()
             return
         except RecordError:
             if on_invalid != "skip":
@@ -353,13 +431,106 @@ class _JsonRecordReader(RecordReader):
         )
         read = pj.ReadOptions(block_size=self._factory.block_size, use_threads=True)
         try:
-            return pj.open_json(stream, read_options=read, parse_options=parse)
+            reader = pj.open_json(stream, read_options=read, parse_options=parse)
+            if self._declared is None and _has_timestamp(reader.schema):
+                # pyarrow infers ISO-looking strings as timestamps, which rewrites
+                # their text on output; NiFi infers timestamps only with a Timestamp
+                # Format configured: read them again as the strings they are.
+                self._stop_stream(reader)
+                self._source.seek(0)
+                stream = (
+                    pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+                    if self._array
+                    else arrow_input(self._source)
+                )
+                parse = pj.ParseOptions(
+                    explicit_schema=_untimed(reader.schema),
+                    unexpected_field_behavior="infer",
+                    newlines_in_values=False,
+                )
+                reader = pj.open_json(stream, read_options=read, parse_options=parse)
+            return reader
         except RecordError:
             raise
         except (pa.ArrowInvalid, OSError) as exc:
             if self._array and "Empty JSON stream" in str(exc):
                 raise _Empty from None
-            raise self._locate(exc) from None
+            located = self._locate(exc)
+            if self._declared is None and "does not fit the schema" in str(located):
+                # (every record is JSON: it is a type that changes between records)
+                self._stop_stream(stream)
+                raise _Conflict from None
+            raise located from None
+
+    @staticmethod
+    def _stop_stream(stream: Any) -> None:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+    def _objects(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """``(line, record, object)`` per record, from the start, decoded in Python;
+        a record that is not a JSON object is skipped into ``invalid_rows`` when
+        skipping, else raises :class:`RecordError` naming its line."""
+        record = 0
+        for number, raw, reason in self._records():
+            text = raw.strip()
+            if reason is None and not text:
+                continue
+            record += 1
+            value: Any = None
+            if reason is None:
+                try:
+                    value = json.loads(text)
+                except RecursionError:
+                    reason = _TOO_DEEP
+                except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+                    reason = f"invalid JSON: {exc}"
+                else:
+                    if not isinstance(value, dict):
+                        reason = "not a JSON object"
+            if reason is not None:
+                if self._on_invalid == "skip":
+                    record -= 1
+                    self._skip_line(number, raw, reason)
+                    continue
+                where = (
+                    f"line {number}"
+                    if reason == "not a JSON object"
+                    else f"line {number} (record {record})"
+                )
+                raise RecordError(f"{where}: {reason}", line=number, row=record)
+            yield number, record, value
+
+    def _chunks(self) -> Iterator[list[dict[str, Any]]]:
+        chunk: list[dict[str, Any]] = []
+        for _number, _record, value in self._objects():
+            chunk.append(value)
+            if len(chunk) >= _WIDEN_ROWS:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _widened_schema(self) -> pa.Schema:
+        """The first pass: every field's type over all records, widened."""
+        types: dict[str, pa.DataType] = {}
+        for chunk in self._chunks():
+            names = dict.fromkeys(k for row in chunk for k in row)
+            for name in names:
+                t = _column([row.get(name) for row in chunk], None).type
+                types[name] = _wider(types[name], t) if name in types else t
+        self.invalid_rows.clear()  # (the second pass finds them again)
+        return pa.schema(list(types.items()))
+
+    def _widened_batches(self) -> Iterator[pa.RecordBatch]:
+        schema = self._schema
+        for chunk in self._chunks():
+            arrays = [
+                _column([row.get(f.name) for row in chunk], f.type) for f in schema
+            ]
+            self._rows += len(chunk)
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     @property
     def schema(self) -> pa.Schema:
@@ -417,6 +588,9 @@ class _JsonRecordReader(RecordReader):
                 value = json.loads(text)
                 if not isinstance(value, dict):
                     raise ValueError("not a JSON object")
+            except RecursionError:
+                self._skip_line(number, raw, _TOO_DEEP)
+                continue
             except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError too
                 self._skip_line(number, raw, f"invalid JSON: {exc}")
                 continue
@@ -440,9 +614,14 @@ class _JsonRecordReader(RecordReader):
             unexpected_field_behavior="ignore" if schema is not None else "infer",
         )
         try:
-            table = pj.read_json(
-                io.BytesIO(b"\n".join(t for _, t in lines) + b"\n"), parse_options=parse
-            )
+            data = b"\n".join(t for _, t in lines) + b"\n"
+            table = pj.read_json(io.BytesIO(data), parse_options=parse)
+            if schema is None and _has_timestamp(table.schema):  # (see _open)
+                untimed = pj.ParseOptions(
+                    explicit_schema=_untimed(table.schema),
+                    unexpected_field_behavior="infer",
+                )
+                table = pj.read_json(io.BytesIO(data), parse_options=untimed)
         except pa.ArrowInvalid:
             if len(lines) == 1:
                 self._skip_line(lines[0][0], lines[0][1], "does not fit the schema")
@@ -493,6 +672,12 @@ class _JsonRecordReader(RecordReader):
             record += 1
             try:
                 value = json.loads(text)
+            except RecursionError:
+                return RecordError(
+                    f"line {number} (record {record}): {_TOO_DEEP}",
+                    line=number,
+                    row=record,
+                )
             except json.JSONDecodeError as jexc:
                 return RecordError(
                     f"invalid JSON at line {number} (record {record}): {jexc.msg}",
@@ -653,10 +838,7 @@ class _JsonWriter(RecordSetWriter):
                 pa.string(),
             )
         # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
-        cols = [
-            c.cast(pa.string()) if pa.types.is_timestamp(c.type) else c
-            for c in batch.columns
-        ]
+        cols = [_iso(c) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
         prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
         if self._cursor is None:
             self._cursor = _duck.cursor()
@@ -697,6 +879,12 @@ class _JsonWriter(RecordSetWriter):
         return WriteResult(
             self.record_count, {"mime.type": JsonRecordSetWriter.mime_type}
         )
+
+
+def _iso(column: pa.Array) -> pa.Array:
+    """Timestamps as ISO 8601 text, with the offset when zoned (``2024-01-01T00:00:00Z``)."""
+    text = column.cast(pa.string())
+    return pc.replace_substring(text, " ", "T", max_replacements=1)
 
 
 def _joined(texts: pa.Array, sep: str) -> memoryview:
