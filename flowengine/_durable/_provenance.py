@@ -10,6 +10,11 @@ Retention deletes the oldest segments beyond ``max_age`` seconds or ``max_size``
 
 A crash loses at most the events still buffered (one flush interval); FlowFiles and
 content are not affected. Attributes are the values as of commit (a Parquet map column).
+
+A damaged segment (garbled: ZSTD/Thrift errors; truncated: no Parquet magic) never breaks a
+query nor the flow: queries read segment by segment, skip one that cannot be read with a
+``provenance_segment_unreadable`` warning naming it (once per segment and process), and
+answer from the others. The writer thread logs write errors and retries with back-off.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._logging import engine_logger
 from .._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
 
 __all__ = ["ParquetProvenanceRepository"]
@@ -162,6 +168,10 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self._thread: threading.Thread | None = None
         self._retained_at = -1e9
         self._total = 0
+        self._bad: set[Path] = set()  # unreadable segments already warned about
+        self._log = engine_logger(component="provenance")
+        #: the last error of the writer thread (None once a write succeeds again)
+        self.last_error: str | None = None
         if not read_only:
             self.apply_retention()
             self._thread = threading.Thread(
@@ -186,10 +196,26 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         return int(segs[-1].stem.split("-")[2])
 
     def _loop(self, interval: float) -> None:
+        # The writer must outlive errors (a full disk, a vanished directory): a dead
+        # writer would silently stop provenance for the rest of the run. Log, back off
+        # (up to a minute) and retry; events stay buffered/pending meanwhile.
+        backoff = 0.0
         while not self._closed:
-            self._wake.wait(interval)
+            self._wake.wait(backoff or interval)
             self._wake.clear()
-            self.flush()
+            try:
+                self.flush()
+            except Exception as exc:  # the thread must survive
+                backoff = min(60.0, max(1.0, backoff * 2))
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                self._log.warning(
+                    "provenance_write_failed", error=self.last_error, retry_in=backoff
+                )
+            else:
+                if backoff:
+                    self._log.info("provenance_write_recovered")
+                backoff = 0.0
+                self.last_error = None
 
     def _convert(self) -> None:
         """Turn the buffered events into a pending Arrow table (GIL-bound work)."""
@@ -210,7 +236,11 @@ class ParquetProvenanceRepository(ProvenanceRepository):
                     first, last, table = self._pending[0]
                 path = self.directory / f"seg-{first:015d}-{last:015d}.parquet"
                 tmp = path.with_suffix(".tmp")
-                pq.write_table(table, tmp, compression="zstd")
+                try:
+                    pq.write_table(table, tmp, compression="zstd")
+                except BaseException:
+                    tmp.unlink(missing_ok=True)  # no partial segment left behind
+                    raise
                 os.replace(tmp, path)  # readers never see a half-written segment
                 with self._lock:
                     self._pending.pop(0)
@@ -268,13 +298,43 @@ class ParquetProvenanceRepository(ProvenanceRepository):
             else:
                 self._wake.set()
 
-    def _dataset(self) -> Any:
+    def _read(
+        self, expr: Any = None, columns: list[str] | None = None
+    ) -> pa.Table | None:
+        """Matching rows of every readable segment (None when there is no segment).
+
+        Segment by segment, so one damaged file is skipped (warned about once) instead of
+        failing the whole query.
+        """
         import pyarrow.dataset as ds  # only queries need it: keep run start-up light
 
-        segs = self.segments()
-        if not segs:
+        parts = []
+        for p in self.segments():
+            try:
+                parts.append(
+                    ds.dataset(str(p), schema=SCHEMA, format="parquet").to_table(
+                        filter=expr, columns=columns
+                    )
+                )
+            except FileNotFoundError:
+                continue  # removed by retention while we were reading
+            except (OSError, pa.ArrowException) as exc:
+                if p not in self._bad:
+                    self._bad.add(p)
+                    self._log.warning(
+                        "provenance_segment_unreadable",
+                        segment=str(p),
+                        error=f"{type(exc).__name__}: {exc}",
+                        hint="its events are skipped; delete or restore the file",
+                    )
+        if not parts:
             return None
-        return ds.dataset([str(p) for p in segs], schema=SCHEMA, format="parquet")
+        return pa.concat_tables(parts)
+
+    @property
+    def unreadable_segments(self) -> list[Path]:
+        """Segments a query found damaged and skipped."""
+        return sorted(self._bad)
 
     def _select(self, expr: Any) -> list[ProvenanceEvent]:
         import pyarrow.compute as pc
@@ -282,8 +342,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         with self._lock:  # pending before segments: a table is dropped once written
             buffered = list(self._buffer)
             queued = [t for _, _, t in self._pending]
-        dataset = self._dataset()
-        tables = [dataset.to_table(filter=expr)] if dataset is not None else []
+        stored = self._read(expr)
+        tables = [stored] if stored is not None else []
         if buffered:
             queued.append(_table(buffered))
         pending = pa.concat_tables(queued) if queued else None
@@ -292,11 +352,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
 
         def shared(ids: list[int]) -> pa.Table:
             cond = pc.field("event_id").isin(ids)
-            parts = (
-                [dataset.to_table(filter=cond, columns=["event_id", "attributes"])]
-                if dataset is not None
-                else []
-            )
+            got = self._read(cond, ["event_id", "attributes"])
+            parts = [got] if got is not None else []
             if pending is not None:
                 parts.append(pending.filter(cond).select(["event_id", "attributes"]))
             return pa.concat_tables(parts)
@@ -378,10 +435,8 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         with self._lock:
             buffered = list(self._buffer)
             queued = [t.select(cols) for _, _, t in self._pending]
-        dataset = self._dataset()
-        tables = (
-            [dataset.to_table(columns=cols), *queued] if dataset is not None else queued
-        )
+        stored = self._read(None, cols)
+        tables = [stored, *queued] if stored is not None else queued
         if buffered:
             tables.append(_table(buffered).select(cols))
         for t in tables:
@@ -404,4 +459,11 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
-        self.flush()
+        try:
+            self.flush()
+        except Exception as exc:  # provenance never fails the run
+            self._log.warning(
+                "provenance_events_lost_at_close",
+                events=len(self._buffer) + sum(len(t) for _, _, t in self._pending),
+                error=f"{type(exc).__name__}: {exc}",
+            )
