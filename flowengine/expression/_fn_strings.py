@@ -16,7 +16,7 @@ import random as _random
 from flowengine.expression._errors import ExpressionEvaluationError
 from flowengine.expression._regex import java_regex, replace_all, replace_first
 from flowengine.expression._registry import register
-from flowengine.expression._values import JAVA_WS, category, to_str
+from flowengine.expression._values import JAVA_WS, category, to_str, to_whole
 
 __all__: list[str] = []
 
@@ -483,9 +483,15 @@ def _to_string(s: object) -> str | None:
     return to_str(s)
 
 
-@register("toNumber", subject=W, result=W)
-def _to_number(s: int | None) -> int | None:
-    return s
+@register("toNumber", subject="ANY", result=W)
+def _to_number(s: object) -> int | None:
+    """NiFi parses the (trimmed) subject as a number and fails the evaluation when it
+    is not one (its ``NumberFormatException``): a non-numeric value is an error, not
+    an empty result. A null or blank subject stays null."""
+    num = to_whole(s)
+    if num is None and isinstance(s, str) and s.strip(JAVA_WS):
+        raise ExpressionEvaluationError(f"toNumber(): cannot convert {s!r} to a number")
+    return num
 
 
 @register("toDecimal", subject="DECIMAL", result="DECIMAL")

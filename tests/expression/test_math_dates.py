@@ -56,6 +56,9 @@ CASES = [
     ("${literal(.5):plus(1)}", "1.5"),
     ("${literal(1.5E2):plus(0)}", "150.0"),
     ("${literal(1E3):toNumber()}", "1000"),
+    ("${literal(' 12 '):toNumber()}", "12"),
+    ("${literal(''):toNumber():isNull()}", "true"),
+    ("${missing:toNumber():isNull()}", "true"),
     # radix
     ("${kb:toRadix(10)}", "1024"),
     ("${kb:toRadix(10, 1)}", "1024"),
@@ -235,6 +238,10 @@ EVAL_ERRORS = [
     "${text:format('yyyy')}",
     "${literal('2024'):toDate('yyyy', ${text})}",
     "${literal('x'):toDate(${text:prepend('yyyy')})}",
+    # NiFi's toNumber() parses the subject and fails on a non-number (issue 25.6)
+    "${text:toNumber()}",
+    "${literal('abc'):toNumber()}",
+    "${literal('12abc'):toNumber():plus(1)}",
 ]
 
 

@@ -193,7 +193,7 @@ CASES = [
     ("${neg:toNumber()}", "-7"),
     ("${literal('-3.9'):toNumber()}", "-3"),
     ("${fileSize:toDecimal()}", "100.0"),
-    ("${filename:toNumber():isNull()}", "true"),
+    ("${literal(''):toNumber():isNull()}", "true"),
     ("${literal('0xF'):toNumber()}", "15"),
     ("${literal('0xF.Fp10'):toDecimal()}", "16320.0"),
     ("${literal(2):gt(1)}", "true"),
