@@ -43,10 +43,14 @@ def test_unknown_type_does_not_hide_other_processors_problems(tmp_path: Path) ->
         """,
     )
     got = problems(path)
-    assert any("4:19: processor 'mystery': unknown processor type" in p for p in got), got
+    assert any("4:19: processor 'mystery': unknown processor type" in p for p in got), (
+        got
+    )
     # log's success is unconnected; other has no input and an unconnected success.
     assert sum("relationship 'success' is not connected" in p for p in got) == 2, got
-    assert any("'other': LogAttribute requires an incoming connection" in p for p in got)
+    assert any(
+        "'other': LogAttribute requires an incoming connection" in p for p in got
+    )
     # gen -> mystery connects gen's success; mystery -> upd feeds upd.
     assert not any("'gen'" in p or "'upd'" in p for p in got), got
 
