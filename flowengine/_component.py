@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ._properties import ExpressionLanguageScope, PropertyDescriptor
+from ._properties import ExpressionLanguageScope, PropertyDescriptor, Validator
 
 __all__ = ["ConfigurableComponent", "DynamicProperties", "Problem"]
 
@@ -30,6 +30,9 @@ class DynamicProperties:
         value: what the value means (e.g. "The value to set it to").
         expression_language: scope in which values are evaluated.
         sensitive: dynamic properties may be marked sensitive.
+        value_validators: checks of each literal value (no Expression Language) at
+            validation, located at the value: e.g. QueryRecord parses its SQL, so a
+            typo is reported before start instead of failing every FlowFile.
     """
 
     description: str
@@ -37,6 +40,7 @@ class DynamicProperties:
     value: str = "A value"
     expression_language: ExpressionLanguageScope = ExpressionLanguageScope.NONE
     sensitive: bool = False
+    value_validators: tuple[Validator, ...] = ()
 
     def descriptor(self, name: str) -> PropertyDescriptor:
         return PropertyDescriptor(

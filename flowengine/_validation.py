@@ -233,9 +233,13 @@ class _Planner:
             self.problem(
                 _loc(locs, f"properties.{p.key}", "properties"), f"{what}: {p.message}"
             )
+        suspect: set[str] = (
+            set()
+        )  # likely typos: their values are not judged as dynamic
         for key in dynamic_raw:
             near = _near_declared(cls, key)
             if near is not None:
+                suspect.add(key)
                 self.problem(
                     _loc(locs, f"properties.{key}", "properties"),
                     f"{what}: unknown property {key!r} (did you mean {near!r}?); if it is meant as a dynamic property, put it under dynamic_properties",
@@ -339,6 +343,8 @@ class _Planner:
             # properties (RouteOnAttribute) must exist, or every connection from them
             # would repeat the mistake. (With a problem the plan is never used.)
             dyn[key] = to_text(raw_value)
+            if key in suspect:
+                continue
             value = self.substitute(to_text(raw_value), params, vloc, pwhat, False)
             if value is None:
                 continue
@@ -351,6 +357,12 @@ class _Planner:
                 except expression.ExpressionError as exc:
                     self.problem(_shift(vloc, exc.position), f"{pwhat}: {exc}")
                     continue
+            if spec is not None and "${" not in value:
+                for v in spec.value_validators:
+                    err = v(value)
+                    if err:
+                        self.problem(vloc, f"{pwhat}: {err}")
+                        break
             dyn[key] = value
         return values, dyn
 

@@ -185,3 +185,47 @@ def test_dynamic_properties_section_says_yes_i_mean_it(tmp_path: Path) -> None:
         f"{bad}:5:26: processor 'gen': 'batch_size' is the declared property 'batch_size': put it under properties",
         f"{bad}:10:26: processor 'put': PutFile does not take dynamic properties ('extra')",
     ], got
+
+
+def test_query_record_sql_is_parsed_at_validation(tmp_path: Path) -> None:
+    """QueryRecord's queries are parsed by `validate`, located at the value; a query
+    with Expression Language is left to run time (its text is known only then)."""
+    path = write(
+        tmp_path,
+        """\
+        flow: q
+        services:
+          r: {type: JsonTreeReader}
+          w: {type: JsonRecordSetWriter}
+        processors:
+          gen: {type: GenerateFlowFile, schedule: {max_triggers: 1}}
+          q:
+            type: QueryRecord
+            properties:
+              record_reader: r
+              record_writer: w
+              bad: SELEC * FROM FLOWFILE
+              two: "SELECT 1; SELECT 2"
+              del: DELETE FROM FLOWFILE
+              ok: SELECT * FROM FLOWFILE WHERE x = '${x}'
+              cte: WITH a AS (SELECT * FROM FLOWFILE) SELECT * FROM a
+            auto_terminate: [failure, original, bad, two, del, ok, cte]
+        connections:
+          - gen -> q
+        """,
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flowengine", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2, run
+    lines = run.stderr.strip().splitlines()
+    assert lines == [
+        f"{path}:12:12: processor 'q': dynamic property 'bad': SQL does not parse: syntax error at or near \"SELEC\"",
+        f"{path}:13:13: processor 'q': dynamic property 'two': expected one SQL statement, found 2",
+        f"{path}:14:12: processor 'q': dynamic property 'del': expected a SELECT statement, found DELETE",
+        f"{path}: 3 problem(s)",
+    ], run.stderr
