@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ._properties import ExpressionLanguageScope, PropertyDescriptor, Validator
+from ._properties import ExpressionLanguageScope, PropertyDescriptor
 
 __all__ = ["ConfigurableComponent", "DynamicProperties", "Problem"]
 
@@ -31,7 +31,7 @@ class DynamicProperties:
         expression_language: scope in which values are evaluated.
         sensitive: dynamic properties may be marked sensitive.
         value_validators: checks of each literal value (no Expression Language) at
-            validation, located at the value: e.g. QueryRecord parses its SQL, so a
+            validation, each returning an error message or None; reported at the value: e.g. QueryRecord parses its SQL, so a
             typo is reported before start instead of failing every FlowFile.
     """
 
@@ -40,7 +40,7 @@ class DynamicProperties:
     value: str = "A value"
     expression_language: ExpressionLanguageScope = ExpressionLanguageScope.NONE
     sensitive: bool = False
-    value_validators: tuple[Validator, ...] = ()
+    value_validators: tuple[Callable[[str], str | None], ...] = ()
 
     def descriptor(self, name: str) -> PropertyDescriptor:
         return PropertyDescriptor(

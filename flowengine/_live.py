@@ -13,7 +13,13 @@ import anyio
 from ._status import FlowStatus
 from ._units import format_size
 
-__all__ = ["live_status", "print_summary", "status_tables"]
+__all__ = [
+    "live_status",
+    "print_summary",
+    "status_fields",
+    "status_lines",
+    "status_tables",
+]
 
 
 def status_tables(status: FlowStatus, failures: list[Any] | None = None) -> Any:
@@ -98,6 +104,41 @@ async def live_status(holder: dict[str, Any], refresh: float = 0.5) -> None:
         while True:
             await anyio.sleep(refresh)
             live.update(status_tables(runtime.status()))
+
+
+def status_fields(status: FlowStatus) -> dict[str, Any]:
+    """One status line's fields: each processor's in/out, queued totals, errors.
+
+    For runs nobody watches on a terminal (services, CI): a log line every N seconds
+    says the flow is alive and moving, with no per-FlowFile logging.
+    """
+    procs = [
+        p
+        for p in status.processors
+        if not (p.type.startswith("_") or p.name.startswith("_"))
+        and p.type not in ("input_port", "output_port", "funnel")
+    ]
+    return {
+        "flow": status.flow,
+        "processors": " ".join(
+            f"{p.id}={p.flowfiles_in}/{p.flowfiles_out}" for p in procs
+        ),
+        "queued": sum(c.queued_count for c in status.connections),
+        "queued_bytes": sum(c.queued_bytes for c in status.connections),
+        "in_flight": sum(c.in_flight_count for c in status.connections),
+        "errors": sum(p.errors for p in procs),
+    }
+
+
+async def status_lines(holder: dict[str, Any], log: Any, interval: float) -> None:
+    """Log ``flow_status`` (see :func:`status_fields`) every ``interval`` seconds
+    for the runtime in ``holder['runtime']`` until cancelled."""
+    while "runtime" not in holder:  # noqa: ASYNC110 - waits for the runtime to be built; runs once
+        await anyio.sleep(0.05)
+    runtime = holder["runtime"]
+    while True:
+        await anyio.sleep(interval)
+        log.info("flow_status", **status_fields(runtime.status()))
 
 
 def print_summary(status: FlowStatus, failures: list[Any], file: IO[str]) -> None:

@@ -358,8 +358,8 @@ class _Planner:
                     self.problem(_shift(vloc, exc.position), f"{pwhat}: {exc}")
                     continue
             if spec is not None and "${" not in value:
-                for v in spec.value_validators:
-                    err = v(value)
+                for check in spec.value_validators:
+                    err = check(value)
                     if err:
                         self.problem(vloc, f"{pwhat}: {err}")
                         break

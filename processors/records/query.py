@@ -23,7 +23,6 @@ from flowengine import (
     ProcessSession,
     Relationship,
 )
-from flowengine._properties import Validator
 
 from ._common import (
     DATA_ERRORS,
@@ -168,7 +167,7 @@ class QueryRecord(Processor):
         name="A relationship name",
         value="A SQL SELECT statement",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
-        value_validators=(Validator("a SQL SELECT statement", _check_select),),
+        value_validators=(_check_select,),
     )
     writes_attributes = {
         "mime.type": "the writer's MIME type",
