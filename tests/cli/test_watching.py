@@ -121,3 +121,49 @@ def test_embedding_on_status_sees_the_run_move(tmp_path: Path) -> None:
     with flow.run(on_status=broken, status_interval=0.1) as result:
         assert result.ok
     assert len(calls) == 1
+
+
+def test_provenance_accepts_a_unique_uuid_prefix(tmp_path: Path) -> None:
+    """`provenance --uuid/--lineage` take a unique prefix; an ambiguous one is a clear
+    error (exit 2) listing the candidates."""
+    (tmp_path / "gen.yaml").write_text(
+        textwrap.dedent(
+            """\
+            flow: gen
+            processors:
+              gen:
+                type: GenerateFlowFile
+                properties: {custom_text: hi, batch_size: 20}
+                schedule: {max_triggers: 1}
+                auto_terminate: [success]
+            """
+        )
+    )
+    state = tmp_path / "state"
+    run = run_cli(
+        tmp_path, "run", "gen.yaml", "--until-drained", "--state-dir", str(state)
+    )
+    assert run.returncode == 0, run.stderr
+    listed = run_cli(tmp_path, "provenance", str(state), "--component", "gen", "--json")
+    uuids = sorted({e["flowfile_uuid"] for e in json.loads(listed.stdout)})
+    assert len(uuids) == 20
+    # 20 uuids over 16 hex digits: two share a first character (pigeonhole).
+    shared = next(c for c in "0123456789abcdef" if sum(u[0] == c for u in uuids) > 1)
+    target = uuids[0]
+    k = next(
+        k for k in range(1, 37) if sum(u.startswith(target[:k]) for u in uuids) == 1
+    )
+    for flag in ("--uuid", "--lineage"):
+        one = run_cli(
+            tmp_path, "provenance", str(state), flag, target[:k].upper(), "--json"
+        )
+        assert one.returncode == 0, one.stderr
+        assert {e["flowfile_uuid"] for e in json.loads(one.stdout)} == {target}
+    amb = run_cli(tmp_path, "provenance", str(state), "--uuid", shared)
+    assert amb.returncode == 2 and amb.stdout == ""
+    candidates = [u for u in uuids if u.startswith(shared)]
+    assert (
+        f"uuid prefix {shared!r} is ambiguous: {len(candidates)} FlowFiles match"
+        in amb.stderr
+    )
+    assert all(u in amb.stderr for u in candidates[:10]), amb.stderr
