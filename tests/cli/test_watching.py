@@ -167,3 +167,39 @@ def test_provenance_accepts_a_unique_uuid_prefix(tmp_path: Path) -> None:
         in amb.stderr
     )
     assert all(u in amb.stderr for u in candidates[:10]), amb.stderr
+
+
+def test_live_table_fits_the_terminal_width_without_truncating_names(
+    tmp_path: Path,
+) -> None:
+    """At 80 columns the live table drops byte/task columns before it shortens
+    processor names (it used to print `proce…`, `Gener…`); wide terminals show all."""
+    import io
+
+    from rich.console import Console
+
+    from flowengine._live import status_tables
+
+    (tmp_path / "long.yaml").write_text(
+        SLOW.replace("gen", "generate_greetings_for_everyone")
+        .replace("log:", "log_every_single_greeting:")
+        .replace("-> log", "-> log_every_single_greeting")
+    )
+    seen: list[FlowStatus] = []
+    flowengine.load(tmp_path / "long.yaml").run(on_status=seen.append).close()
+
+    def render(width: int) -> str:
+        buf = io.StringIO()
+        Console(file=buf, width=width).print(status_tables(seen[-1], width=width))
+        return buf.getvalue()
+
+    narrow = render(80)
+    assert "generate_greetings_for_everyone" in narrow, narrow
+    assert "log_every_single_greeting" in narrow, narrow
+    assert "bytes in" not in narrow and "errors" in narrow and " out " in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    wide = render(200)
+    assert "bytes in" in wide and "GenerateFlowFile" in wide
+    assert (
+        "generate_greetings_for_everyone -(success)-> log_every_single_greeting" in wide
+    )
