@@ -108,6 +108,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-live", action="store_true", help="no live status table on a TTY"
     )
+    run.add_argument(
+        "--status-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="without the live table (not a TTY, or --no-live), log a flow_status line "
+        "(processors' in/out, queued totals, errors) this often; 0 turns it off "
+        "(default: 30)",
+    )
 
     val = sub.add_parser(
         "validate", help="check flow files; errors as file:line:col: message"

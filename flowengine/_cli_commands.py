@@ -211,6 +211,10 @@ async def _run(
             from ._live import live_status
 
             tg.start_soon(live_status, holder)
+        elif args.status_interval > 0:
+            from ._live import status_lines
+
+            tg.start_soon(status_lines, holder, log, args.status_interval)
         failed: FlowEngineError | None = None
         try:
             result = await flow.run_async(

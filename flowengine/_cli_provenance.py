@@ -26,14 +26,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("state_dir", metavar="STATE_DIR", help="the run's --state-dir")
     which = ap.add_mutually_exclusive_group(required=True)
-    which.add_argument("--uuid", help="events of one FlowFile")
+    which.add_argument(
+        "--uuid", help="events of one FlowFile (a unique prefix of its uuid will do)"
+    )
     which.add_argument(
         "--component", help="events reported by one processor/connection id"
     )
     which.add_argument(
         "--lineage",
         metavar="UUID",
-        help="events of the FlowFile, its ancestors and descendants",
+        help="events of the FlowFile, its ancestors and descendants (a unique prefix "
+        "of its uuid will do)",
     )
     ap.add_argument(
         "--type", dest="event_type", help="only this event type (e.g. DROP)"
@@ -104,6 +107,35 @@ def _table(events: list[ProvenanceEvent]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+_UUID_LENGTH = 36
+_SHOWN_CANDIDATES = 10
+
+
+def _resolve_uuid(repo: Any, given: str) -> tuple[str, str | None]:
+    """The full uuid a prefix stands for, or an error naming the candidates.
+
+    Users see uuid prefixes (filenames carry the first 8 characters, the table shows
+    them whole but long): any prefix that only one FlowFile's uuid starts with will do.
+    A prefix no uuid starts with is returned as is (the query then finds no events).
+    """
+    prefix = given.strip().lower()
+    if len(prefix) >= _UUID_LENGTH:
+        return prefix, None
+    found: set[str] = set()
+    for e in repo.events():
+        for u in (e.flowfile_uuid, *e.parent_uuids, *e.child_uuids):
+            if u.startswith(prefix):
+                found.add(u)
+    if len(found) <= 1:
+        return (found.pop() if found else prefix), None
+    shown = sorted(found)[:_SHOWN_CANDIDATES]
+    more = f" and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
+    return prefix, (
+        f"uuid prefix {given!r} is ambiguous: {len(found)} FlowFiles match "
+        f"({', '.join(shown)}{more}); give more characters"
+    )
+
+
 def main(argv: list[str]) -> int:
     """Run the subcommand; exit 0 found, 1 no events matched, 2 usage/no repository."""
     try:
@@ -120,6 +152,14 @@ def main(argv: list[str]) -> int:
     from ._durable._provenance import ParquetProvenanceRepository
 
     repo = ParquetProvenanceRepository(directory, read_only=True)
+    for attr in ("uuid", "lineage"):
+        given = getattr(args, attr)
+        if given:
+            full, error = _resolve_uuid(repo, given)
+            if error:
+                print(f"flowengine provenance: {error}", file=sys.stderr)
+                return 2
+            setattr(args, attr, full)
     if args.lineage:
         events = repo.lineage(args.lineage)
         if args.event_type:

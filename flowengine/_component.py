@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,6 +30,9 @@ class DynamicProperties:
         value: what the value means (e.g. "The value to set it to").
         expression_language: scope in which values are evaluated.
         sensitive: dynamic properties may be marked sensitive.
+        value_validators: checks of each literal value (no Expression Language) at
+            validation, each returning an error message or None; reported at the value: e.g. QueryRecord parses its SQL, so a
+            typo is reported before start instead of failing every FlowFile.
     """
 
     description: str
@@ -37,6 +40,7 @@ class DynamicProperties:
     value: str = "A value"
     expression_language: ExpressionLanguageScope = ExpressionLanguageScope.NONE
     sensitive: bool = False
+    value_validators: tuple[Callable[[str], str | None], ...] = ()
 
     def descriptor(self, name: str) -> PropertyDescriptor:
         return PropertyDescriptor(

@@ -59,6 +59,9 @@ class ProcessorDef:
     #: relationship retry (see :mod:`flowengine._retry`): ``relationships``, ``count``,
     #: ``backoff``, ``max_backoff``; None when nothing is retried
     retry: dict[str, Any] | None = None
+    #: user-named properties given explicitly as such (``dynamic_properties:``): never
+    #: taken for a misspelling of a declared property
+    dynamic_properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +72,9 @@ class ServiceDef:
     type: str | type
     properties: dict[str, Any] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
+    #: user-named properties given explicitly as such (``dynamic_properties:``): never
+    #: taken for a misspelling of a declared property
+    dynamic_properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,8 +143,13 @@ class ProcessGroup:
         schedule: Mapping[str, Any] | None = None,
         auto_terminate: Sequence[str] = (),
         retry: Mapping[str, Any] | Sequence[str] | None = None,
+        dynamic_properties: Mapping[str, Any] | None = None,
     ) -> ProcessorDef:
         """Add a processor by type name, ``module:Class`` or class.
+
+        ``dynamic_properties`` are user-named properties said to be such: a name in
+        ``properties`` that is close to a declared property's is rejected as a likely
+        misspelling, one here never is.
 
         ``retry`` retries relationships instead of routing to them at once (NiFi's
         "Automatically Retry"): a list of relationship names, or a mapping with
@@ -154,14 +165,26 @@ class ProcessGroup:
             dict(schedule or {}),
             list(auto_terminate),
             retry=dict(retry) if retry is not None else None,
+            dynamic_properties=dict(dynamic_properties or {}),
         )
         self.processors[name] = p
         return p
 
     def add_service(
-        self, name: str, type: str | type, properties: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        type: str | type,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        dynamic_properties: Mapping[str, Any] | None = None,
     ) -> ServiceDef:
-        s = ServiceDef(name, type, dict(properties or {}))
+        """Add a controller service; ``dynamic_properties`` as for :meth:`add_processor`."""
+        s = ServiceDef(
+            name,
+            type,
+            dict(properties or {}),
+            dynamic_properties=dict(dynamic_properties or {}),
+        )
         self.services[name] = s
         return s
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -39,6 +39,54 @@ class Failure:
     def __str__(self) -> str:
         err = f" (last error: {self.last_error})" if self.last_error else ""
         return f"{self.count} FlowFile(s) from {self.processor!r} to {self.relationship!r}{err}"
+
+
+class _StatusWatcher:
+    """Calls ``on_status`` (see :meth:`Flow.run_async`) beside a running runtime."""
+
+    def __init__(self, callback: Callable[[FlowStatus], object]) -> None:
+        self.callback: Callable[[FlowStatus], object] | None = callback
+
+    def call(self, status: FlowStatus) -> None:
+        if self.callback is None:
+            return
+        try:
+            self.callback(status)
+        except Exception as exc:
+            import structlog
+
+            structlog.get_logger("flowengine").error(
+                "on_status_failed", error=repr(exc), hint="not called again this run"
+            )
+            self.callback = None
+
+    async def run(
+        self,
+        runtime: Any,
+        timeout: float | None,  # noqa: ASYNC109 - handed to runtime.run as is
+        interval: float,
+    ) -> Any:
+        """``runtime.run(timeout)`` with the callback every ``interval`` seconds."""
+        outcome: Any = None
+        failed: Exception | None = None
+        async with anyio.create_task_group() as tg:
+
+            async def tick() -> None:
+                while True:
+                    await anyio.sleep(interval)
+                    self.call(runtime.status())
+
+            tg.start_soon(tick)
+            try:
+                outcome = await runtime.run(timeout)
+            except Exception as exc:
+                # Re-raised outside the task group, which would wrap it in an
+                # ExceptionGroup callers do not expect.
+                failed = exc
+            tg.cancel_scope.cancel()
+        if failed is not None:
+            raise failed
+        return outcome
 
 
 class RunResult:
@@ -243,6 +291,8 @@ class Flow(ProcessGroup):
         collect_outputs: bool = True,
         administrative_yield: float | None = None,
         on_start: Any = None,
+        on_status: Callable[[FlowStatus], object] | None = None,
+        status_interval: float = 1.0,
     ) -> RunResult:
         """Run inside an existing event loop.
 
@@ -259,7 +309,13 @@ class Flow(ProcessGroup):
             provenance: record provenance events (off for raw speed).
             clock: an injectable clock (tests use :class:`~flowengine.testing.VirtualClock`).
             collect_outputs: keep FlowFiles reaching root output ports in the result.
-            on_start: called with the runtime once it is built (CLI status display, stop).
+            on_start: internal hook, called with the runtime once it is built (the
+                CLI's signal handling); not a stable API.
+            on_status: watch a run: called with a :class:`FlowStatus` snapshot every
+                ``status_interval`` seconds while the flow runs (in the event loop's
+                thread: keep it quick), and once more with the final status. If it
+                raises, the error is logged and it is not called again; the run goes on.
+            status_interval: seconds between ``on_status`` calls (default 1).
         """
         from ._repositories import open_repositories
         from ._runtime import FlowRuntime
@@ -302,18 +358,26 @@ class Flow(ProcessGroup):
         if on_start is not None:
             on_start(runtime)
         start = time.monotonic()
+        watcher = _StatusWatcher(on_status) if on_status is not None else None
         try:
-            outcome = await runtime.run(timeout)
+            if watcher is None:
+                outcome = await runtime.run(timeout)
+            else:
+                outcome = await watcher.run(runtime, timeout, status_interval)
         finally:
             repos.flowfiles.close()
             repos.provenance.close()
         status = runtime.status()
+        if watcher is not None:
+            watcher.call(status)
         failures = []
         for node in runtime.nodes.values():
             for rel in node.relationships:
                 n = node.terminated.get(rel.name, 0)
                 if n and rel.is_failure:
-                    last = node.bulletins[-1].message if node.bulletins else None
+                    last = node.last_reasons.get(rel.name) or (
+                        node.bulletins[-1].message if node.bulletins else None
+                    )
                     failures.append(Failure(node.id, rel.name, n, last))
         return RunResult(
             status=status,

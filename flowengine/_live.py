@@ -13,57 +13,139 @@ import anyio
 from ._status import FlowStatus
 from ._units import format_size
 
-__all__ = ["live_status", "print_summary", "status_tables"]
+__all__ = [
+    "live_status",
+    "print_summary",
+    "status_fields",
+    "status_lines",
+    "status_tables",
+]
 
 
-def status_tables(status: FlowStatus, failures: list[Any] | None = None) -> Any:
-    """Processor and connection tables (a rich renderable)."""
+#: processor-table columns a narrow terminal drops first (the names and counts stay)
+_DROP_ORDER = ("bytes in", "bytes out", "tasks", "type", "state")
+_PROC_COLUMNS = (
+    "processor",
+    "type",
+    "state",
+    "in",
+    "out",
+    "bytes in",
+    "bytes out",
+    "tasks",
+    "errors",
+)
+_CONN_COLUMNS = ("connection", "queued", "size", "in flight", "fill")
+
+
+def _fit(
+    columns: tuple[str, ...],
+    rows: list[list[str]],
+    width: int | None,
+    drop: tuple[str, ...],
+) -> tuple[str, ...]:
+    """The columns to show within ``width``: drop the least useful ones first rather
+    than truncating names to ``proce…`` (rich's default when a table is too wide)."""
+    keep = list(columns)
+
+    def needed() -> int:
+        idx = [columns.index(c) for c in keep]
+        widths = [max([len(columns[i])] + [len(r[i]) for r in rows]) for i in idx]
+        return sum(widths) + 3 * len(widths) + 1  # padding and borders
+
+    for c in drop:
+        if width is None or needed() <= width:
+            break
+        keep.remove(c)
+    return tuple(keep)
+
+
+def _middle(text: str, room: int) -> str:
+    """``text`` shortened in the middle, keeping both ends (a connection's source and
+    destination) readable."""
+    if room < 5 or len(text) <= room:
+        return text
+    head = (room - 1) // 2
+    return text[:head] + "…" + text[len(text) - (room - 1 - head) :]
+
+
+def status_tables(
+    status: FlowStatus, failures: list[Any] | None = None, width: int | None = None
+) -> Any:
+    """Processor and connection tables (a rich renderable), fitted to ``width``
+    columns when given (the terminal's): less useful columns go before names shrink."""
     from rich.console import Group
     from rich.table import Table
 
-    procs = Table(title=f"flow {status.flow}", title_justify="left", expand=False)
-    for col in (
-        "processor",
-        "type",
-        "state",
-        "in",
-        "out",
-        "bytes in",
-        "bytes out",
-        "tasks",
-        "errors",
-    ):
-        procs.add_column(
-            col,
-            justify="right" if col not in ("processor", "type", "state") else "left",
-        )
+    rows: list[list[str]] = []
+    errors: list[int] = []
     for p in status.processors:
         if p.type.startswith("_") or p.name.startswith("_"):
             continue
-        procs.add_row(
-            p.id,
-            p.type,
-            p.state,
-            f"{p.flowfiles_in:,}",
-            f"{p.flowfiles_out:,}",
-            format_size(p.bytes_in),
-            format_size(p.bytes_out),
-            f"{p.triggers:,}",
-            f"[red]{p.errors}[/red]" if p.errors else "0",
+        rows.append(
+            [
+                p.id,
+                p.type,
+                p.state,
+                f"{p.flowfiles_in:,}",
+                f"{p.flowfiles_out:,}",
+                format_size(p.bytes_in),
+                format_size(p.bytes_out),
+                f"{p.triggers:,}",
+                str(p.errors),
+            ]
         )
-    conns = Table(title="connections", title_justify="left")
-    for col in ("connection", "queued", "size", "in flight", "fill"):
-        conns.add_column(col, justify="left" if col == "connection" else "right")
+        errors.append(p.errors)
+    shown = _fit(_PROC_COLUMNS, rows, width, _DROP_ORDER)
+    procs = Table(title=f"flow {status.flow}", title_justify="left", expand=False)
+    for col in shown:
+        left = col in ("processor", "type", "state")
+        procs.add_column(
+            col,
+            justify="left" if left else "right",
+            no_wrap=True,
+            overflow="fold" if col == "processor" else "ellipsis",
+        )
+    idx = [_PROC_COLUMNS.index(c) for c in shown]
+    for row, err in zip(rows, errors, strict=True):
+        cells = [row[i] for i in idx]
+        if err:
+            cells[-1] = f"[red]{err}[/red]"
+        procs.add_row(*cells)
+    conn_rows = []
     for c in status.connections:
         fill = c.fill_ratio
         color = "green" if fill <= 0.6 else "yellow" if fill <= 0.85 else "red"
-        conns.add_row(
-            f"{c.source} -({','.join(c.relationships)})-> {c.destination}",
-            f"{c.queued_count:,}",
-            format_size(c.queued_bytes),
-            f"{c.in_flight_count:,}",
-            f"[{color}]{fill:.0%}[/{color}]",
+        conn_rows.append(
+            [
+                f"{c.source} -({','.join(c.relationships)})-> {c.destination}",
+                f"{c.queued_count:,}",
+                format_size(c.queued_bytes),
+                f"{c.in_flight_count:,}",
+                f"[{color}]{fill:.0%}[/{color}]",
+            ]
         )
+    if width is not None and conn_rows:
+        from rich.text import Text
+
+        others = sum(
+            max(
+                len(_CONN_COLUMNS[i]),
+                *(Text.from_markup(r[i]).cell_len for r in conn_rows),
+            )
+            + 3
+            for i in range(1, len(_CONN_COLUMNS))
+        )
+        room = width - others - 4
+        for r in conn_rows:
+            r[0] = _middle(r[0], room)
+    conns = Table(title="connections", title_justify="left")
+    for col in _CONN_COLUMNS:
+        conns.add_column(
+            col, justify="left" if col == "connection" else "right", no_wrap=True
+        )
+    for r in conn_rows:
+        conns.add_row(*r)
     parts: list[Any] = [procs, conns]
     if failures:
         fails = Table(title="failures", title_justify="left")
@@ -88,8 +170,12 @@ async def live_status(holder: dict[str, Any], refresh: float = 0.5) -> None:
     while "runtime" not in holder:  # noqa: ASYNC110 - waits for the runtime to be built; runs once
         await anyio.sleep(0.05)
     runtime = holder["runtime"]
+
+    def tables() -> Any:
+        return status_tables(runtime.status(), width=console.width)  # resizes follow
+
     with Live(
-        status_tables(runtime.status()),
+        tables(),
         console=console,
         refresh_per_second=4,
         redirect_stderr=True,
@@ -97,13 +183,47 @@ async def live_status(holder: dict[str, Any], refresh: float = 0.5) -> None:
     ) as live:
         while True:
             await anyio.sleep(refresh)
-            live.update(status_tables(runtime.status()))
+            live.update(tables())
+
+
+def status_fields(status: FlowStatus) -> dict[str, Any]:
+    """One status line's fields: each processor's in/out, queued totals, errors.
+
+    For runs nobody watches on a terminal (services, CI): a log line every N seconds
+    says the flow is alive and moving, with no per-FlowFile logging.
+    """
+    procs = [
+        p
+        for p in status.processors
+        if not (p.type.startswith("_") or p.name.startswith("_"))
+        and p.type not in ("input_port", "output_port", "funnel")
+    ]
+    return {
+        "flow": status.flow,
+        "processors": " ".join(
+            f"{p.id}={p.flowfiles_in}/{p.flowfiles_out}" for p in procs
+        ),
+        "queued": sum(c.queued_count for c in status.connections),
+        "queued_bytes": sum(c.queued_bytes for c in status.connections),
+        "in_flight": sum(c.in_flight_count for c in status.connections),
+        "errors": sum(p.errors for p in procs),
+    }
+
+
+async def status_lines(holder: dict[str, Any], log: Any, interval: float) -> None:
+    """Log ``flow_status`` (see :func:`status_fields`) every ``interval`` seconds
+    for the runtime in ``holder['runtime']`` until cancelled."""
+    while "runtime" not in holder:  # noqa: ASYNC110 - waits for the runtime to be built; runs once
+        await anyio.sleep(0.05)
+    runtime = holder["runtime"]
+    while True:
+        await anyio.sleep(interval)
+        log.info("flow_status", **status_fields(runtime.status()))
 
 
 def print_summary(status: FlowStatus, failures: list[Any], file: IO[str]) -> None:
     """The final summary table of a run."""
     from rich.console import Console
 
-    Console(file=file, width=120 if not file.isatty() else None).print(
-        status_tables(status, failures)
-    )
+    console = Console(file=file, width=120 if not file.isatty() else None)
+    console.print(status_tables(status, failures, width=console.width))

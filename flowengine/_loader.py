@@ -43,13 +43,14 @@ GROUP_KEYS = tuple(k for k in ROOT_KEYS if k not in ("flow", "version", "setting
 PROCESSOR_KEYS = (
     "type",
     "properties",
+    "dynamic_properties",
     "schedule",
     "auto_terminate",
     "retry",
     "comment",
 )
 RETRY_KEYS = ("relationships", "count", "backoff", "max_backoff")
-SERVICE_KEYS = ("type", "properties", "comment")
+SERVICE_KEYS = ("type", "properties", "dynamic_properties", "comment")
 CONNECTION_KEYS = (
     "from",
     "to",
@@ -335,17 +336,26 @@ class _Reader:
                 )
 
     def component_properties(
-        self, m: YMap, locs: dict[str, Location], what: str
+        self, m: YMap, locs: dict[str, Location], what: str, section: str = "properties"
     ) -> dict[str, Any]:
-        props = self.mapping(m.get("properties"), f"{what} properties")
+        """The scalar values of ``section`` (``properties`` or ``dynamic_properties``).
+
+        Locations are recorded under ``properties.<key>`` for both sections: the
+        validator locates a property by its name, wherever it was written.
+        """
+        props = self.mapping(m.get(section), f"{what} {section}")
         out: dict[str, Any] = {}
         if props is None:
             return out
-        locs["properties"] = props.loc
+        locs[section] = props.loc
         for key, (kloc, v) in props.items.items():
-            locs[f"properties.{key}"] = kloc
+            # In both sections (the validator says so): keep the first locations.
+            first = f"properties.{key}" not in locs
+            if first:
+                locs[f"properties.{key}"] = kloc
             if isinstance(v, YScalar):
-                locs[f"properties.{key}="] = v.value_loc
+                if first:
+                    locs[f"properties.{key}="] = v.value_loc
                 if v.value is None:
                     self.problem(
                         v.loc,
@@ -377,8 +387,9 @@ class _Reader:
             if sm.get("type") is not None:
                 locs["type"] = sm.get("type").loc  # type: ignore[union-attr]
             props = self.component_properties(sm, locs, what)
+            dyn = self.component_properties(sm, locs, what, "dynamic_properties")
             if type_name is not None:
-                sdef = group.add_service(name, type_name, props)
+                sdef = group.add_service(name, type_name, props, dynamic_properties=dyn)
                 sdef.locations = locs
 
     def processors(self, group: ProcessGroup, node: YNode | None) -> None:
@@ -399,6 +410,7 @@ class _Reader:
             if pm.get("type") is not None:
                 locs["type"] = pm.get("type").loc  # type: ignore[union-attr]
             props = self.component_properties(pm, locs, what)
+            dyn = self.component_properties(pm, locs, what, "dynamic_properties")
             schedule: dict[str, Any] = {}
             sm = self.mapping(pm.get("schedule"), f"{what} schedule")
             if sm is not None:
@@ -431,6 +443,7 @@ class _Reader:
                     schedule=schedule,
                     auto_terminate=auto,
                     retry=retry,
+                    dynamic_properties=dyn,
                 )
                 pdef.locations = locs
                 pdef.comment = self.text(pm.get("comment"), f"{what} comment") or ""

@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
@@ -112,6 +112,10 @@ class Node:
         self.errors = 0
         self.rel_counts: dict[str, int] = {}
         self.terminated: dict[str, int] = {}
+        #: per auto-terminated relationship, why its last FlowFile went there (from its
+        #: attributes, see :func:`~flowengine._status.failure_reason`): the summary's
+        #: "last error" for processors that route to failure without a bulletin
+        self.last_reasons: dict[str, str] = {}
         self.commits = 0
         self.bulletins: deque[Bulletin] = deque(maxlen=MAX_BULLETINS)
 
@@ -238,6 +242,7 @@ class Node:
         rel_counts: dict[str, int],
         terminated: dict[str, int],
         dropped: int,
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
         with self._lock:
             self.commits += 1
@@ -254,6 +259,8 @@ class Node:
             tc = self.terminated
             for k, v in terminated.items():
                 tc[k] = tc.get(k, 0) + v
+            if reasons:
+                self.last_reasons.update(reasons)
 
     def add_bulletin(
         self, level: str, message: str, flowfile_uuid: str | None = None

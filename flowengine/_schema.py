@@ -164,6 +164,11 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
             "properties": {
                 "type": type_ref,
                 "properties": {"type": "object"},
+                "dynamic_properties": {
+                    "type": "object",
+                    "additionalProperties": _SCALAR,
+                    "description": "user-named (dynamic) properties, said explicitly: never taken for a misspelt declared property",
+                },
                 "schedule": {"$ref": "#/$defs/schedule"},
                 "auto_terminate": {
                     "anyOf": [
@@ -225,6 +230,11 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
             "properties": {
                 "type": service_type,
                 "properties": {"type": "object"},
+                "dynamic_properties": {
+                    "type": "object",
+                    "additionalProperties": _SCALAR,
+                    "description": "user-named (dynamic) properties, said explicitly: never taken for a misspelt declared property",
+                },
                 "comment": {"type": "string"},
             },
             "allOf": srules,

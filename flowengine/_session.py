@@ -30,6 +30,7 @@ from ._processor import Relationship
 from ._provenance import ProvenanceEvent, ProvenanceEventType
 from ._repository import CommitDelta
 from ._retry import RetryPolicy
+from ._status import failure_reason
 
 if TYPE_CHECKING:
     from ._connection import Connection
@@ -661,6 +662,7 @@ class ProcessSession:
         fanout: list[tuple[FlowFile, FlowFile]] = []
         rel_counts: dict[str, int] = {}
         terminated: dict[str, int] = {}
+        reasons: dict[str, str] = {}
         out_count = out_bytes = 0
         for rec in removed:
             cur = rec.current
@@ -687,6 +689,9 @@ class ProcessSession:
                         release.append(cur.claim)
                     dropped.append((cur, reason))
                 terminated[rel] = len(ffs)
+                why = failure_reason(ffs[-1]._attrs) if ffs else None
+                if why:
+                    reasons[rel] = why
                 continue
             size = 0
             for cur in ffs:
@@ -760,6 +765,7 @@ class ProcessSession:
             rel_counts,
             terminated,
             len(dropped),
+            reasons,
         )
         self._reset()
 

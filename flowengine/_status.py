@@ -75,5 +75,26 @@ class FlowStatus:
         raise KeyError(id)
 
 
+#: attributes that say why a FlowFile went to a failure relationship, most specific first
+_REASON_KEYS = ("error.message", "record.error.message")
+
+
+def failure_reason(attrs: Mapping[str, str]) -> str | None:
+    """Why a FlowFile was routed to failure, whichever attribute holds it.
+
+    Processors write the reason under different names (``error.message``, the record
+    processors' ``record.error.message``, S3's ``s3.exception`` with
+    ``s3.errorMessage``…); the run summary's "last error" shows whichever is there.
+    """
+    for k in _REASON_KEYS:
+        if attrs.get(k):
+            return attrs[k]
+    for suffix in (".error.message", "errorMessage", ".exception", ".error"):
+        for k, v in attrs.items():
+            if k.endswith(suffix) and v:
+                return v
+    return None
+
+
 def freeze_counts(counts: dict[str, int]) -> Mapping[str, int]:
     return MappingProxyType(dict(counts))

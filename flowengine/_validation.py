@@ -224,6 +224,7 @@ class _Planner:
         what: str,
         group: str,
         service_refs: list[tuple[str, PropertyDescriptor, Location | None]],
+        explicit_dynamic: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, str | None], dict[str, str]]:
         from . import expression
 
@@ -232,6 +233,37 @@ class _Planner:
             self.problem(
                 _loc(locs, f"properties.{p.key}", "properties"), f"{what}: {p.message}"
             )
+        suspect: set[str] = (
+            set()
+        )  # likely typos: their values are not judged as dynamic
+        for key in dynamic_raw:
+            near = _near_declared(cls, key)
+            if near is not None:
+                suspect.add(key)
+                self.problem(
+                    _loc(locs, f"properties.{key}", "properties"),
+                    f"{what}: unknown property {key!r} (did you mean {near!r}?); if it is meant as a dynamic property, put it under dynamic_properties",
+                )
+        for key, given_value in (explicit_dynamic or {}).items():
+            kloc = _loc(locs, f"properties.{key}", "dynamic_properties")
+            d = cls.descriptor(key)
+            if cls.dynamic_properties is None:
+                self.problem(
+                    kloc,
+                    f"{what}: {cls.type_name()} does not take dynamic properties ({key!r})",
+                )
+            elif d is not None:
+                self.problem(
+                    kloc,
+                    f"{what}: {key!r} is the declared property {d.name!r}: put it under properties",
+                )
+            elif key in raw:
+                self.problem(
+                    kloc,
+                    f"{what}: {key!r} is given both in properties and in dynamic_properties",
+                )
+            else:
+                dynamic_raw[key] = given_value
         values: dict[str, str | None] = {}
         keys_by_name = {}
         for key in raw:
@@ -311,6 +343,8 @@ class _Planner:
             # properties (RouteOnAttribute) must exist, or every connection from them
             # would repeat the mistake. (With a problem the plan is never used.)
             dyn[key] = to_text(raw_value)
+            if key in suspect:
+                continue
             value = self.substitute(to_text(raw_value), params, vloc, pwhat, False)
             if value is None:
                 continue
@@ -323,6 +357,12 @@ class _Planner:
                 except expression.ExpressionError as exc:
                     self.problem(_shift(vloc, exc.position), f"{pwhat}: {exc}")
                     continue
+            if spec is not None and "${" not in value:
+                for check in spec.value_validators:
+                    err = check(value)
+                    if err:
+                        self.problem(vloc, f"{pwhat}: {err}")
+                        break
             dyn[key] = value
         return values, dyn
 
@@ -340,7 +380,14 @@ class _Planner:
                 continue
             refs: list[tuple[str, PropertyDescriptor, Location | None]] = []
             declared, dynamic = self.resolve_properties(
-                cls, sdef.properties, sdef.locations, params, what, path, refs
+                cls,
+                sdef.properties,
+                sdef.locations,
+                params,
+                what,
+                path,
+                refs,
+                sdef.dynamic_properties,
             )
             self.services[sid] = PlannedComponent(
                 sid, name, path, cls, declared, dynamic
@@ -525,7 +572,14 @@ class _Planner:
             refs: list[tuple[str, PropertyDescriptor, Location | None]] = []
             before = len(self.problems)
             declared, dynamic = self.resolve_properties(
-                cls, pdef.properties, pdef.locations, params, what, path, refs
+                cls,
+                pdef.properties,
+                pdef.locations,
+                params,
+                what,
+                path,
+                refs,
+                pdef.dynamic_properties,
             )
             for value, d, loc in refs:
                 self.check_service_ref(path, value, d, loc, what)
@@ -914,6 +968,43 @@ def _shift(loc: Location | None, position: int | None) -> Location | None:
     if loc is None or not position:
         return loc
     return Location(loc.file, loc.line, loc.col + position)
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _near_declared(cls: type[ConfigurableComponent], key: str) -> str | None:
+    """The declared property ``key`` is most likely a misspelling of, or None.
+
+    A dynamic property named within a small edit distance of a declared property (its
+    snake_case name or its NiFi display name, case and ``_``/space insensitive) is far
+    more often a typo than a wanted attribute or query: ``custom_txt`` on
+    GenerateFlowFile, ``include_zero_record_flowfile`` on QueryRecord. One edit is
+    allowed for short names, two from eight characters on.
+    """
+    norm = key.lower().replace(" ", "_")
+    limit = 1 if len(norm) < 8 else 2
+    best: tuple[int, str] | None = None
+    for d in cls.property_descriptors:
+        for n in (d.name, d.display_name):
+            if not n:
+                continue
+            dist = _edit_distance(norm, n.lower().replace(" ", "_"), limit)
+            if dist <= limit and (best is None or dist < best[0]):
+                best = (dist, d.name)
+    return best[1] if best else None
 
 
 def _hint(d: PropertyDescriptor) -> str:

@@ -112,6 +112,25 @@ def run_query(
             cur.close()
 
 
+def _check_select(sql: str) -> str | None:
+    """Parse ``sql`` (DuckDB's parser, nothing executed): one SELECT, or why not.
+
+    Only syntax: the FLOWFILE table's columns are known only once a FlowFile is read.
+    """
+    import duckdb  # lazily, as the query itself: loading a flow stays cheap
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0].removeprefix("Parser Error: ")
+        return f"SQL does not parse: {first}"
+    if len(statements) != 1:
+        return f"expected one SQL statement, found {len(statements)}"
+    if statements[0].type != duckdb.StatementType.SELECT:
+        return f"expected a SELECT statement, found {statements[0].type.name}"
+    return None
+
+
 class QueryRecord(Processor):
     """Evaluates SQL over each FlowFile's records; one output relationship per query.
 
@@ -148,6 +167,7 @@ class QueryRecord(Processor):
         name="A relationship name",
         value="A SQL SELECT statement",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        value_validators=(_check_select,),
     )
     writes_attributes = {
         "mime.type": "the writer's MIME type",
