@@ -293,6 +293,20 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         self._seq = max_seq
         reserve_ids(max_ffid)
 
+    def generation(self) -> int:
+        """The run generation recorded in the database (see ``_manifest``)."""
+        from ._manifest import read_generation
+
+        return read_generation(self._con)
+
+    def set_generation(self, generation: int) -> None:
+        """Checkpoint, then record ``generation`` as the first frame of the new WAL."""
+        from ._manifest import write_generation
+
+        with contextlib.suppress(sqlite3.OperationalError):  # busy: not essential
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        write_generation(self._con, generation)
+
     # -- FlowFileRepository --------------------------------------------------------------
     def swap_store(self, queue_id: str) -> _SwapStore:
         store = self._stores.get(queue_id)
