@@ -113,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-live", action="store_true", help="no live status table on a TTY"
     )
+    run.add_argument(
+        "--migrate",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="move FlowFiles queued for connection OLD (no longer in the flow) to NEW",
+    )
+    run.add_argument(
+        "--drop-orphans",
+        action="store_true",
+        help="drop FlowFiles queued for connections no longer in the flow (DROP events)",
+    )
 
     val = sub.add_parser(
         "validate", help="check flow files; errors as file:line:col: message"

@@ -230,6 +230,12 @@ async def _run(
             tg.start_soon(live_status, holder)
         failed: FlowEngineError | None = None
         try:
+            migrate = {}
+            for m in args.migrate:
+                old, sep, new = m.partition("=")
+                if not sep or not old or not new:
+                    raise ValidationError(f"--migrate {m!r}: expected OLD=NEW")
+                migrate[old] = new
             result = await flow.run_async(
                 until_drained=args.until_drained,
                 timeout=args.timeout,
@@ -239,6 +245,8 @@ async def _run(
                 provenance=False if args.no_provenance else None,
                 collect_outputs=False,
                 on_start=on_start,
+                migrate=migrate,
+                drop_orphans=args.drop_orphans,
             )
         except FlowEngineError as exc:
             # Raised below, outside the task group, which would wrap it in an

@@ -335,6 +335,71 @@ class SQLiteFlowFileRepository(FlowFileRepository):
             return {q: s.count for q, s in self._scan.items()}
         return dict(self._orphans)
 
+    def rename_queue(self, old: str, new: str) -> int:
+        """Move the FlowFiles queued in ``old`` to ``new`` (``--migrate old=new``).
+
+        Only before the runtime claims queues, and only into a queue that holds nothing
+        (merging two restored queues would interleave their orders). Returns the count.
+        """
+        from .._errors import StateDirectoryError
+
+        scan = self._scan.get(old)
+        if scan is None:
+            have = ", ".join(sorted(self._scan)) or "none"
+            raise StateDirectoryError(
+                f"--migrate {old}={new}: the state directory holds no FlowFiles for "
+                f"{old!r} (queues with FlowFiles: {have})"
+            )
+        if new in self._scan:
+            raise StateDirectoryError(
+                f"--migrate {old}={new}: {new!r} already holds "
+                f"{self._scan[new].count} FlowFiles; migrate only into an empty queue"
+            )
+        oid = self._qids.pop(old)
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            nid = self._qids.get(new)
+            if nid is None:
+                con.execute("UPDATE queues SET name=? WHERE id=?", (new, oid))
+                self._qids[new] = oid
+            else:
+                con.execute("UPDATE flowfiles SET queue=? WHERE queue=?", (nid, oid))
+                con.execute("DELETE FROM queues WHERE id=?", (oid,))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            self._qids[old] = oid
+            raise
+        self._scan[new] = self._scan.pop(old)
+        return scan.count
+
+    def drop_queue(self, queue: str) -> list[FlowFile]:
+        """Delete every FlowFile of an unclaimed ``queue``; returns them (for DROP events).
+
+        Their content is reclaimed as orphaned content at the next start.
+        """
+        scan = self._scan.pop(queue, None)
+        if scan is None:
+            return []
+        dropped = [
+            ff for token, _, _ in scan.batches for ff in self._swap_in(queue, token)
+        ]
+        qid = self._qids.pop(queue)
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("DELETE FROM flowfiles WHERE queue=?", (qid,))
+            con.execute("DELETE FROM queues WHERE id=?", (qid,))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        with self._live_lock:
+            for ff in dropped:
+                self._live.pop(ff.id, None)
+        return dropped
+
     def load_state(self, component_id: str) -> dict[str, str]:
         with self._state_lock:
             return dict(self._state.get(component_id, {}))
