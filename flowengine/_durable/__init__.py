@@ -29,6 +29,7 @@ Settings (``Flow.settings`` / the flow file's ``settings:``), all optional:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sqlite3
@@ -103,6 +104,13 @@ def _lock(state_dir: Path) -> int:
     return fd
 
 
+def _no_space(root: Path, exc: BaseException) -> StateDirectoryError:
+    return StateDirectoryError(
+        f"no space left on the device of {root} ({exc}): free some space (or use "
+        "another --state-dir) and rerun; nothing was changed"
+    )
+
+
 def open_durable_repositories(
     state_dir: str | os.PathLike[str],
     *,
@@ -134,10 +142,7 @@ def open_durable_repositories(
             )
         except sqlite3.OperationalError as exc:
             if "full" in str(exc).lower():
-                raise StateDirectoryError(
-                    f"no space left on the device of {root} ({exc}): free some space "
-                    "(or use another --state-dir) and rerun; nothing was changed"
-                ) from None
+                raise _no_space(root, exc) from None
             raise database_error(root, db, exc) from None
         except sqlite3.DatabaseError as exc:
             raise database_error(root, db, exc) from None
@@ -151,8 +156,15 @@ def open_durable_repositories(
         # The bump is the first write of the run, after a checkpoint: the first frame of
         # the new write-ahead log. Database first, manifest second (a kill in between
         # leaves the database ahead, which is accepted).
-        flowfiles.set_generation(generation + 1)
-        write_manifest(root, generation + 1)
+        try:
+            flowfiles.set_generation(generation + 1)
+            write_manifest(root, generation + 1)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno != errno.ENOSPC:
+                raise
+            if isinstance(exc, sqlite3.OperationalError) and "full" not in str(exc):
+                raise
+            raise _no_space(root, exc) from None
     except BaseException:
         with contextlib.suppress(Exception):
             flowfiles.close()

@@ -8,6 +8,7 @@ queued (so the write-ahead log still holds the commits), then each damage is app
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -188,8 +189,16 @@ def test_damaged_repository_refuses_to_start_and_repair_quarantines(
         assert salvaged < QUEUED
     else:
         assert salvaged <= QUEUED
-    after = _cli("run", str(flow), "--state-dir", str(state), "--timeout", "3",
-                 "--no-provenance")  # fmt: skip
+    args = ["run", str(flow), "--state-dir", str(state), "--timeout", "3",
+            "--no-provenance"]  # fmt: skip
+    after = _cli(*args)
+    lost_names = re.findall(r"(salvaged-queue-\d+) \(\d+ FlowFiles\)", after.stderr)
+    if after.returncode == 6 and lost_names:
+        # The queues table was damaged: the rows survive under a placeholder queue name,
+        # which the user moves back into the flow with --migrate.
+        for name in sorted(set(lost_names)):
+            args += ["--migrate", f"{name}=gen:success->put"]
+        after = _cli(*args)
     assert after.returncode in (0, 4), after.stderr
     assert "Traceback" not in after.stderr
 
