@@ -118,6 +118,25 @@ def open_durable_repositories(
     provenance: bool,
     settings: Mapping[str, Any],
 ) -> Repositories:
+    """Open (creating if needed) the repositories of ``state_dir`` (see :func:`_open`).
+
+    No space left while opening is a :class:`StateDirectoryError`, not a traceback.
+    """
+    try:
+        return _open(state_dir, flow=flow, provenance=provenance, settings=settings)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _no_space(Path(state_dir), exc) from None
+        raise
+
+
+def _open(
+    state_dir: str | os.PathLike[str],
+    *,
+    flow: str,
+    provenance: bool,
+    settings: Mapping[str, Any],
+) -> Repositories:
     """Open (creating if needed) the repositories of ``state_dir``.
 
     Restart recovery happens here: the FlowFile repository is scanned (queues, claimant

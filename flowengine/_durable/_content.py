@@ -119,10 +119,26 @@ class _Writer(ContentWriter):
                     return n
                 self._file = self._repo._new_file()
                 pending, self._buf = self._buf, bytearray()
-                self._repo._write_file(self._file, pending)
-            self._repo._write_file(self._file, b)
+                try:
+                    self._repo._write_file(self._file, pending)
+                except BaseException:
+                    self._fail()
+                    raise
+            try:
+                self._repo._write_file(self._file, b)
+            except BaseException:
+                self._fail()  # a failed write (disk full) leaves no partial file
+                raise
             self._n += n
             return n
+
+    def _fail(self) -> None:
+        """Discard the partial file and close: the writer cannot produce a claim now."""
+        if self._file is not None:
+            self._repo._discard_file(self._file)
+            self._file = None
+        self._buf = bytearray()
+        super().close()
 
     @property
     def bytes_written(self) -> int:
