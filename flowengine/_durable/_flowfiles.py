@@ -242,6 +242,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
     # -- setup ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA auto_vacuum=INCREMENTAL")  # effective on new databases only
         con.execute("PRAGMA journal_mode=WAL")
         con.execute(
             f"PRAGMA synchronous={'FULL' if self.sync == 'always' else 'NORMAL'}"
@@ -430,6 +431,31 @@ class SQLiteFlowFileRepository(FlowFileRepository):
             )
             return {r[0] for r in rows}
 
+    def reclaim_space(self, min_bytes: int = 8 * 1024**2) -> bool:
+        """Give the pages of deleted rows back to the filesystem once the database is
+        mostly free space (more than half its pages, and at least ``min_bytes``).
+
+        SQLite never shrinks a file by itself: a drained run with large attributes
+        would keep its peak size forever. New databases use ``auto_vacuum=INCREMENTAL``
+        (``PRAGMA incremental_vacuum`` releases the free pages, cheaply); older ones are
+        ``VACUUM``-ed once, converting them, which costs only the live rows left (few,
+        when mostly free). Called at close; returns whether space was reclaimed.
+        """
+        con = self._con
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+        if free * 2 <= pages or free * size < min_bytes:
+            return False
+        if con.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+            # execute() steps once (one page); executescript runs it to completion
+            con.executescript("PRAGMA incremental_vacuum;")
+        else:
+            con.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            con.execute("VACUUM")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+
     def durability_barrier(self) -> None:
         """Make every commit so far survive power loss (before content is deleted)."""
         if self._closed or self.sync == "always":
@@ -444,6 +470,14 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         # A busy reader can make this fail: the WAL is replayed at next open anyway.
         with contextlib.suppress(sqlite3.Error):
             self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            self.reclaim_space()
+        except sqlite3.Error as exc:  # not essential: the next close tries again
+            from .._logging import engine_logger
+
+            engine_logger(component="flowfile-repository").warning(
+                "flowfile_repository_vacuum_failed", error=str(exc)
+            )
         with self._rlock:
             self._rcon.close()
         self._con.close()
