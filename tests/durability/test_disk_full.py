@@ -14,6 +14,8 @@ import flowengine
 
 from .conftest import Collect, Gate, Source, content_of, run_flow
 
+pytestmark = pytest.mark.faults
+
 
 def _flow(total: int, size: int, settings: dict[str, Any]) -> flowengine.Flow:
     f = flowengine.Flow("full")
@@ -169,7 +171,6 @@ connections:
 """
 
 
-@pytest.mark.faults
 def test_full_content_disk_does_not_count_failed_triggers(
     tmp_path: Path, mounts: list[Path]
 ) -> None:
@@ -193,7 +194,6 @@ def test_full_content_disk_does_not_count_failed_triggers(
     assert left == [], [(p.name, p.stat().st_size) for p in left]
 
 
-@pytest.mark.faults
 def test_no_space_at_start_is_a_clear_error(tmp_path: Path, mounts: list[Path]) -> None:
     mnt = tmp_path / "full"
     _mount(mnt, "1m")
@@ -218,7 +218,6 @@ def test_no_space_at_start_is_a_clear_error(tmp_path: Path, mounts: list[Path]) 
     assert "no space left" in run.stderr
 
 
-@pytest.mark.faults
 def test_putfile_target_full_logs_a_warning_with_the_reason(
     tmp_path: Path, mounts: list[Path]
 ) -> None:
