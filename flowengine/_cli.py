@@ -6,7 +6,10 @@ go to stderr (console renderer on a TTY, JSON lines otherwise); stdout carries o
 
 Exit codes: 0 ok; 1 unexpected error; 2 invalid flow or usage; 3 drained, but FlowFiles
 reached an auto-terminated failure relationship; 4 ``--timeout`` expired (or the run was
-interrupted) before the flow drained — state is kept, a rerun continues.
+interrupted) before the flow drained — state is kept, a rerun continues; 6 the state
+directory cannot be used as it is (damaged FlowFile repository, FlowFiles queued for
+connections the flow no longer has, no space left): nothing was changed, the message
+says what to do (docs/durability.md, "What happens when…").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 from typing import Any
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_FAILURES, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+EXIT_STATE = 6  # the state directory needs the user's decision (see the docstring)
 
 __all__ = ["main"]
 
@@ -46,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="flowengine",
         description="Run NiFi-style data flows written in YAML.",
-        epilog="exit codes: 0 ok, 1 error, 2 invalid flow/usage, 3 failures, 4 timed out",
+        epilog="exit codes: 0 ok, 1 error, 2 invalid flow/usage, 3 failures, "
+        "4 timed out, 6 state directory needs attention",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     _logging_options(p, argparse.SUPPRESS)
@@ -117,6 +122,18 @@ def _parser() -> argparse.ArgumentParser:
         "(processors' in/out, queued totals, errors) this often; 0 turns it off "
         "(default: 30)",
     )
+    run.add_argument(
+        "--migrate",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="move FlowFiles queued for connection OLD (no longer in the flow) to NEW",
+    )
+    run.add_argument(
+        "--drop-orphans",
+        action="store_true",
+        help="drop FlowFiles queued for connections no longer in the flow (DROP events)",
+    )
 
     val = sub.add_parser(
         "validate", help="check flow files; errors as file:line:col: message"
@@ -150,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
         "provenance", help="query the provenance of a durable run", add_help=False
     )
     prov.add_argument("rest", nargs=argparse.REMAINDER)
+
+    rep = sub.add_parser(
+        "repair",
+        help="salvage a damaged state directory (damaged files are moved aside)",
+    )
+    rep.add_argument("state_dir", metavar="STATE_DIR", help="the run's --state-dir")
 
     docs = sub.add_parser(
         "docs", help="write the generated processor reference (docs/processors.md)"

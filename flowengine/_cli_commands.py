@@ -12,14 +12,27 @@ from typing import Any
 import anyio
 import structlog
 
-from ._cli import EXIT_ERROR, EXIT_FAILURES, EXIT_INVALID, EXIT_OK, EXIT_TIMEOUT
-from ._errors import FlowEngineError, ServiceError, ValidationError
+from ._cli import (
+    EXIT_ERROR,
+    EXIT_FAILURES,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_STATE,
+    EXIT_TIMEOUT,
+)
+from ._errors import (
+    FlowEngineError,
+    ServiceError,
+    StateDirectoryError,
+    ValidationError,
+)
 from ._registry import default_registry
 
 __all__ = [
     "cmd_describe",
     "cmd_docs",
     "cmd_processors",
+    "cmd_repair",
     "cmd_run",
     "cmd_schema",
     "cmd_validate",
@@ -155,6 +168,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ServiceError as exc:
         log.error("flow_failed", error=str(exc))
         return EXIT_ERROR
+    except StateDirectoryError as exc:
+        log.error("state_directory_unusable", state_dir=state_dir, error=str(exc))
+        print(f"flowengine run: {exc}", file=sys.stderr)
+        return EXIT_STATE
     except FlowEngineError as exc:
         log.error("flow_failed", error=str(exc))
         return EXIT_ERROR
@@ -217,6 +234,12 @@ async def _run(
             tg.start_soon(status_lines, holder, log, args.status_interval)
         failed: FlowEngineError | None = None
         try:
+            migrate = {}
+            for m in args.migrate:
+                old, sep, new = m.partition("=")
+                if not sep or not old or not new:
+                    raise ValidationError(f"--migrate {m!r}: expected OLD=NEW")
+                migrate[old] = new
             result = await flow.run_async(
                 until_drained=args.until_drained,
                 timeout=args.timeout,
@@ -226,6 +249,8 @@ async def _run(
                 provenance=False if args.no_provenance else None,
                 collect_outputs=False,
                 on_start=on_start,
+                migrate=migrate,
+                drop_orphans=args.drop_orphans,
             )
         except FlowEngineError as exc:
             # Raised below, outside the task group, which would wrap it in an
@@ -366,4 +391,37 @@ def cmd_docs(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """Salvage a damaged state directory; exit 0 repaired, 6 in use or not a state dir."""
+    from ._durable import _lock
+    from ._durable._manifest import repair
+
+    root = Path(args.state_dir)
+    if not root.is_dir():
+        print(f"flowengine repair: {root} is not a directory", file=sys.stderr)
+        return EXIT_STATE
+    try:
+        fd = _lock(root)
+    except FlowEngineError as exc:
+        print(f"flowengine repair: {exc}", file=sys.stderr)
+        return EXIT_STATE
+    try:
+        done = repair(root)
+    finally:
+        import os
+
+        os.close(fd)
+    log.info("state_directory_repaired", state_dir=str(root), **done)
+    print(
+        f"repaired {root}: {done['flowfiles']} FlowFiles in {done['queues']} queues "
+        f"and {done['state']} component states salvaged "
+        f"({done['unreadable_ranges']} unreadable ranges skipped); "
+        f"{len(done['quarantined_database_files'])} database files and "
+        f"{done['quarantined_content_files']} unreferenced content files moved to "
+        f"{done['quarantine']}",
+        file=sys.stderr,
+    )
     return EXIT_OK

@@ -24,6 +24,7 @@ __all__ = [
     "PluginError",
     "ProcessException",
     "ServiceError",
+    "StateDirectoryError",
     "ValidationError",
 ]
 
@@ -64,3 +65,11 @@ class ServiceError(FlowEngineError):
 
 class PluginError(FlowEngineError):
     """A plugin (processor or service type) could not be found or loaded."""
+
+
+class StateDirectoryError(FlowEngineError):
+    """A durable state directory cannot be used as it is (damaged, orphaned queues, full).
+
+    The run refuses to start rather than lose data; the message names the file and what
+    the user can do. The CLI exits with ``EXIT_STATE`` (6).
+    """

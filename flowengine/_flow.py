@@ -293,6 +293,8 @@ class Flow(ProcessGroup):
         on_start: Any = None,
         on_status: Callable[[FlowStatus], object] | None = None,
         status_interval: float = 1.0,
+        migrate: Mapping[str, str] | None = None,
+        drop_orphans: bool = False,
     ) -> RunResult:
         """Run inside an existing event loop.
 
@@ -316,6 +318,10 @@ class Flow(ProcessGroup):
                 thread: keep it quick), and once more with the final status. If it
                 raises, the error is logged and it is not called again; the run goes on.
             status_interval: seconds between ``on_status`` calls (default 1).
+            migrate: durable runs: old connection id → new one, for FlowFiles queued in
+                the state directory for a connection the flow no longer has.
+            drop_orphans: durable runs: drop such FlowFiles (DROP provenance events)
+                instead of refusing to start (``StateDirectoryError``).
         """
         from ._repositories import open_repositories
         from ._runtime import FlowRuntime
@@ -341,6 +347,15 @@ class Flow(ProcessGroup):
             flow=self.name,
             settings=self.settings,
         )
+        try:
+            for old, new in (migrate or {}).items():
+                rename = getattr(repos.flowfiles, "rename_queue", None)
+                if rename is not None:
+                    rename(old, new)
+        except BaseException:
+            repos.flowfiles.close()
+            repos.provenance.close()
+            raise
         runtime = FlowRuntime(
             plan,
             content=repos.content,
@@ -355,6 +370,12 @@ class Flow(ProcessGroup):
             else administrative_yield,
             max_threads=int(self.settings.get("max_threads", 10)),
         )
+        try:
+            _settle_orphans(runtime, repos, drop_orphans)
+        except BaseException:
+            repos.flowfiles.close()
+            repos.provenance.close()
+            raise
         if on_start is not None:
             on_start(runtime)
         start = time.monotonic()
@@ -389,4 +410,55 @@ class Flow(ProcessGroup):
             content=repos.content,
             provenance=repos.provenance,
             orphans=outcome.orphans,
+        )
+
+
+def _settle_orphans(runtime: Any, repos: Any, drop: bool) -> None:
+    """Refuse to start over FlowFiles queued for connections the flow no longer has.
+
+    NiFi refuses to remove a connection that holds FlowFiles; a renamed processor would
+    otherwise strand them silently. With ``drop`` they are deleted and each gets a DROP
+    provenance event.
+    """
+    from ._errors import StateDirectoryError
+    from ._flowfile import now_ms
+    from ._provenance import ProvenanceEvent, ProvenanceEventType
+
+    orphans_of = getattr(repos.flowfiles, "orphans", None)
+    orphans: dict[str, int] = orphans_of() if orphans_of is not None else {}
+    if not orphans:
+        return
+    if not drop:
+        ids = sorted(c.id for c in runtime.connections)
+        listed = "; ".join(f"{q} ({n} FlowFiles)" for q, n in sorted(orphans.items()))
+        unclaimed = [c for c in ids if c not in orphans]
+        raise StateDirectoryError(
+            f"the state directory holds FlowFiles for connections this flow no longer "
+            f"has: {listed}. Choose: rename the processors back; or move them with "
+            f"--migrate OLD=NEW (connections of this flow: {', '.join(unclaimed)}); "
+            "or drop them with --drop-orphans (recorded as DROP provenance events)"
+        )
+    now = now_ms()
+    for queue in sorted(orphans):
+        dropped = repos.flowfiles.drop_queue(queue)
+        if repos.provenance.enabled and dropped:
+            repos.provenance.register(
+                [
+                    ProvenanceEvent(
+                        event_type=ProvenanceEventType.DROP,
+                        flowfile_uuid=ff.uuid,
+                        component_id=queue,
+                        component_type="Connection",
+                        timestamp_ms=now,
+                        attributes=ff.attributes,
+                        size=ff.size,
+                        lineage_start_date=ff.lineage_start_date,
+                        entry_date=ff.entry_date,
+                        details="dropped by --drop-orphans: connection no longer in flow",
+                    )
+                    for ff in dropped
+                ]
+            )
+        runtime.logger.warning(
+            "orphaned_flowfiles_dropped", connection=queue, count=len(dropped)
         )

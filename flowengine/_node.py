@@ -16,7 +16,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -110,6 +110,9 @@ class Node:
         self.trigger_ns = 0
         self.active = 0
         self.errors = 0
+        self.failed_triggers = 0  # rolled back: not counted toward max_triggers
+        self._failures_unlogged = 0
+        self._failure_logged_at = -1e9
         self.rel_counts: dict[str, int] = {}
         self.terminated: dict[str, int] = {}
         #: per auto-terminated relationship, why its last FlowFile went there (from its
@@ -140,7 +143,9 @@ class Node:
     def finished(self) -> bool:
         """Will not be triggered again in this run."""
         mt = self.schedule.max_triggers
-        return self.exhausted or bool(mt and self.triggers >= mt)
+        # A trigger that failed (rolled back: produced nothing, e.g. disk full) does not
+        # count: max_triggers: 10 means ten triggers that did their work.
+        return self.exhausted or bool(mt and self.triggers - self.failed_triggers >= mt)
 
     # -- wake-ups ----------------------------------------------------------------------
     def notify(self) -> None:
@@ -261,6 +266,45 @@ class Node:
                 tc[k] = tc.get(k, 0) + v
             if reasons:
                 self.last_reasons.update(reasons)
+
+    def note_failure_routing(self, relationship: str, ff: Any, n: int) -> None:
+        """A commit routed ``n`` FlowFiles (``ff`` first) to a failure relationship: a
+        WARN log line and a bulletin.
+
+        Failures must never be silent (the reason otherwise lives only in provenance),
+        but logging must stay cheap: at most one line per processor per second, carrying
+        how many were routed since the last line, the first FlowFile and its reason.
+        """
+        self._failures_unlogged += n
+        now = time.monotonic()
+        if now - self._failure_logged_at < 1.0:
+            return
+        self._failure_logged_at = now
+        attrs = ff.attributes
+        reason = next(
+            (
+                v
+                for k, v in attrs.items()
+                if k.endswith(("failure.reason", "error.message")) and v
+            ),
+            None,
+        )
+        count, self._failures_unlogged = self._failures_unlogged, 0
+        uuid = attrs.get("uuid")
+        self.runtime.logger.warning(
+            "flowfiles_routed_to_failure",
+            processor=self.id,
+            group=self.group,
+            relationship=relationship,
+            count=count,
+            flowfile=uuid,
+            reason=reason,
+        )
+        self.add_bulletin(
+            "warning",
+            f"routed to {relationship}: {reason or 'no reason attribute'}",
+            uuid,
+        )
 
     def add_bulletin(
         self, level: str, message: str, flowfile_uuid: str | None = None
@@ -416,6 +460,7 @@ class Node:
 
     def _on_error(self, error: BaseException) -> None:
         self.errors += 1
+        self.failed_triggers += 1
         uuid = getattr(error, "flowfile_uuid", None)
         msg = f"{type(error).__name__}: {error}"
         log = self.runtime.logger.bind(processor=self.id, group=self.group)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ._content import ContentClaim
 from ._errors import FlowFileHandlingError
 from ._flowfile import PROTECTED_FROM_REMOVAL, FlowFile, new_uuid
-from ._processor import Relationship
+from ._processor import FAILURE_RELATIONSHIPS, Relationship
 from ._provenance import ProvenanceEvent, ProvenanceEventType
 from ._repository import CommitDelta
 from ._retry import RetryPolicy
@@ -675,8 +675,11 @@ class ProcessSession:
         for rec in to_self:
             owned.pop(rec.current.id, None)  # the queue holds its claim again
             placements.setdefault(rec.source, []).append(rec.current)  # type: ignore[arg-type]
+        failed: list[tuple[str, FlowFile, int]] = []
         for rel, ffs in routed.items():
             rel_counts[rel] = len(ffs)
+            if rel.endswith("failure") or rel in FAILURE_RELATIONSHIPS:
+                failed.append((rel, ffs[0], len(ffs)))  # logged once committed
             conns = node.connections_for(rel)
             if not conns:
                 # Leaving the flow: the current claim is released whoever holds it (the
@@ -767,6 +770,8 @@ class ProcessSession:
             len(dropped),
             reasons,
         )
+        for rel, first, n in failed:
+            node.note_failure_routing(rel, first, n)
         self._reset()
 
     def _apply_retry(self, policy: RetryPolicy) -> None:

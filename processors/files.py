@@ -563,10 +563,15 @@ class GetFile(Processor):
 class PutFile(Processor):
     """Writes FlowFile content to files in a directory.
 
-    The file is written under a hidden temporary name and renamed, so readers never see
-    half a file. The ``filename`` attribute may name a subdirectory, but a name that
-    would land outside the directory (absolute, ``..``, or through a symlink pointing
-    out) goes to ``failure`` with ``putfile.failure.reason``.
+    The file is written under a hidden temporary name (``.<filename>.<pid>.tmp``) and
+    renamed, so readers never see half a file. The ``filename`` attribute may name a
+    subdirectory, but a name that would land outside the directory (absolute, ``..``, or
+    through a symlink pointing out) goes to ``failure`` with ``putfile.failure.reason``.
+
+    A process killed mid-write (kill -9, power loss) leaves its temporary behind. Once
+    per scheduling, the first time PutFile writes into a directory it deletes the
+    temporaries there whose PID is no longer a running process (never its own, never a
+    live process's): a killed run's partials disappear when the processor runs again.
     """
 
     tags = ("put", "local", "copy", "archive", "files", "filesystem")
@@ -626,6 +631,9 @@ class PutFile(Processor):
     reads_attributes = {"filename": "the name of the file to write"}
     writes_attributes = {"putfile.failure.reason": "why the FlowFile went to failure"}
 
+    def on_scheduled(self, context: ProcessContext) -> None:
+        self._swept: set[Path] = set()  # directories whose stale temporaries are gone
+
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         for ff in session.get(context.batch_size):
             directory = context.property(self.DIRECTORY).evaluate(ff).value or ""
@@ -664,6 +672,18 @@ class PutFile(Processor):
             if not context.property(self.CREATE_DIRS).as_bool():
                 raise _Refused(f"directory {root} does not exist")
             root.mkdir(parents=True, exist_ok=True)
+        swept = getattr(self, "_swept", None)
+        if swept is None:
+            swept = self._swept = set()
+        if root not in swept:
+            swept.add(root)
+            removed = _remove_stale_temporaries(root)
+            if removed:
+                context.logger.info(
+                    "putfile_stale_temporaries_removed",
+                    directory=str(root),
+                    count=removed,
+                )
         limit = context.property(self.MAX_FILES).as_int()
         if limit is not None and sum(1 for _ in root.iterdir()) >= limit:
             return "wait"
@@ -692,6 +712,41 @@ class PutFile(Processor):
                 tmp.unlink()
             raise
         return "written"
+
+
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, another user's
+    return True
+
+
+def _remove_stale_temporaries(directory: Path) -> int:
+    """Delete PutFile temporaries in ``directory`` left by processes no longer running."""
+    removed = 0
+    me = os.getpid()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    for entry in entries:
+        m = _TEMPORARY.match(entry.name)
+        if m is None:
+            continue
+        pid = int(m.group(1))
+        if pid == me or _pid_alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
 
 
 class _Refused(Exception):

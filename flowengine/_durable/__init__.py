@@ -4,6 +4,7 @@ Layout of a state directory::
 
     STATE_DIR/
       lock                     held (flock) by the run using the directory
+      manifest.json            "this directory holds data" + generation (see _manifest)
       flowfiles.db (-wal,-shm) FlowFile repository + component state (SQLite, WAL mode)
       content/<xx>/<ms>-<n>    content repository: resource files in 256 sections
       provenance/seg-*.parquet provenance repository: rolling Parquet segments
@@ -28,18 +29,26 @@ Settings (``Flow.settings`` / the flow file's ``settings:``), all optional:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._errors import FlowEngineError
+from .._errors import FlowEngineError, StateDirectoryError
 from .._provenance import NoProvenance, ProvenanceRepository
 from .._repositories import Repositories
 from .._units import parse_data_size, parse_duration
 from ._content import FileContentRepository
 from ._flowfiles import SQLiteFlowFileRepository
+from ._manifest import (
+    check_generation,
+    check_state,
+    database_error,
+    write_manifest,
+)
 from ._provenance import ParquetProvenanceRepository
 
 __all__ = [
@@ -95,7 +104,33 @@ def _lock(state_dir: Path) -> int:
     return fd
 
 
+def _no_space(root: Path, exc: BaseException) -> StateDirectoryError:
+    return StateDirectoryError(
+        f"no space left on the device of {root} ({exc}): free some space (or use "
+        "another --state-dir) and rerun; nothing was changed"
+    )
+
+
 def open_durable_repositories(
+    state_dir: str | os.PathLike[str],
+    *,
+    flow: str,
+    provenance: bool,
+    settings: Mapping[str, Any],
+) -> Repositories:
+    """Open (creating if needed) the repositories of ``state_dir`` (see :func:`_open`).
+
+    No space left while opening is a :class:`StateDirectoryError`, not a traceback.
+    """
+    try:
+        return _open(state_dir, flow=flow, provenance=provenance, settings=settings)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _no_space(Path(state_dir), exc) from None
+        raise
+
+
+def _open(
     state_dir: str | os.PathLike[str],
     *,
     flow: str,
@@ -105,26 +140,57 @@ def open_durable_repositories(
     """Open (creating if needed) the repositories of ``state_dir``.
 
     Restart recovery happens here: the FlowFile repository is scanned (queues, claimant
-    counts), then content files no committed FlowFile references are deleted.
+    counts), then content files no committed FlowFile references are deleted — only once
+    the manifest's generation proves the repository is the one that wrote them (see
+    :mod:`._manifest`); otherwise :class:`StateDirectoryError` and nothing is touched.
     """
     root = Path(state_dir)
     root.mkdir(parents=True, exist_ok=True)
     sync = str(settings.get("sync", "normal"))
+    db = root / "flowfiles.db"
+    content_dir = Path(settings.get("content_directory") or root / "content")
     fd = _lock(root)
     try:
-        flowfiles = _LockedFlowFileRepository(
-            root / "flowfiles.db",
-            sync=sync,
-            swap_threshold=int(settings.get("swap_threshold", 20_000)),
-            swap_batch=int(settings.get("swap_batch_size", 10_000)),
-        )
+        manifest = check_state(root, db, content_dir)
+        try:
+            flowfiles = _LockedFlowFileRepository(
+                db,
+                sync=sync,
+                swap_threshold=int(settings.get("swap_threshold", 20_000)),
+                swap_batch=int(settings.get("swap_batch_size", 10_000)),
+            )
+        except sqlite3.OperationalError as exc:
+            if "full" in str(exc).lower():
+                raise _no_space(root, exc) from None
+            raise database_error(root, db, exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise database_error(root, db, exc) from None
     except BaseException:
         os.close(fd)
         raise
     flowfiles.lock_fd = fd
     try:
+        generation = flowfiles.generation()
+        check_generation(root, db, manifest, generation)
+        # The bump is the first write of the run, after a checkpoint: the first frame of
+        # the new write-ahead log. Database first, manifest second (a kill in between
+        # leaves the database ahead, which is accepted).
+        try:
+            flowfiles.set_generation(generation + 1)
+            write_manifest(root, generation + 1)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno != errno.ENOSPC:
+                raise
+            if isinstance(exc, sqlite3.OperationalError) and "full" not in str(exc):
+                raise
+            raise _no_space(root, exc) from None
+    except BaseException:
+        with contextlib.suppress(Exception):
+            flowfiles.close()
+        raise
+    try:
         content = FileContentRepository(
-            Path(settings.get("content_directory") or root / "content"),
+            content_dir,
             claim_counts=flowfiles.claim_counts,
             max_appendable=_size(settings.get("claim_max_appendable_size"), 50 * 1024),
             max_size=_size(settings.get("content_max_size"), 0),

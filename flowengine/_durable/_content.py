@@ -35,6 +35,7 @@ from typing import Any, BinaryIO
 from .._content import ContentClaim, ContentRepository, ContentWriter
 from .._errors import ContentError, ContentRepositoryFullError
 from .._flowfile import now_ms
+from .._logging import engine_logger
 
 __all__ = ["FileContentRepository"]
 
@@ -118,10 +119,26 @@ class _Writer(ContentWriter):
                     return n
                 self._file = self._repo._new_file()
                 pending, self._buf = self._buf, bytearray()
-                self._repo._write_file(self._file, pending)
-            self._repo._write_file(self._file, b)
+                try:
+                    self._repo._write_file(self._file, pending)
+                except BaseException:
+                    self._fail()
+                    raise
+            try:
+                self._repo._write_file(self._file, b)
+            except BaseException:
+                self._fail()  # a failed write (disk full) leaves no partial file
+                raise
             self._n += n
             return n
+
+    def _fail(self) -> None:
+        """Discard the partial file and close: the writer cannot produce a claim now."""
+        if self._file is not None:
+            self._repo._discard_file(self._file)
+            self._file = None
+        self._buf = bytearray()
+        super().close()
 
     @property
     def bytes_written(self) -> int:
@@ -246,6 +263,8 @@ class FileContentRepository(ContentRepository):
         self._prefix = str(now_ms())
         self._next = 0
         self.missing: list[str] = []
+        #: the cleanup thread's last error (None once a round succeeds again)
+        self.last_error: str | None = None
         self.reclaimed = self._reclaim_orphans()
         self.deleted = 0
         self._wake = threading.Event()
@@ -593,10 +612,30 @@ class FileContentRepository(ContentRepository):
     def _cleanup_loop(self, interval: float) -> None:
         # Woken by releases, but at most once per interval: each round pays a
         # durability barrier (a WAL checkpoint), shared by everything released meanwhile.
+        # The cleaner must outlive errors (the barrier's checkpoint fails on a full
+        # disk): a dead cleaner never deletes released content again and the disk
+        # refills. Log, keep the doomed resources, back off (up to 30 s), retry.
+        backoff = 0.0
         while not self._stopping:
-            self._wake.wait()
+            if not backoff:
+                self._wake.wait()
             self._wake.clear()
-            self.cleanup()
+            try:
+                self.cleanup()
+            except Exception as exc:
+                backoff = min(30.0, max(0.5, backoff * 2))
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                engine_logger(component="content-cleanup").warning(
+                    "content_cleanup_failed", error=self.last_error, retry_in=backoff
+                )
+                self._pause.wait(backoff)
+                continue
+            if backoff:
+                engine_logger(component="content-cleanup").info(
+                    "content_cleanup_recovered"
+                )
+            backoff = 0.0
+            self.last_error = None
             self._pause.wait(interval)
 
     def cleanup(self) -> int:
@@ -606,7 +645,12 @@ class FileContentRepository(ContentRepository):
         if not doomed:
             return 0
         if self.barrier is not None:
-            self.barrier()
+            try:
+                self.barrier()
+            except BaseException:
+                with self._lock:  # not deleted: retried next round
+                    self._destructable[:0] = doomed
+                raise
         freed = 0
         for res in doomed:
             with contextlib.suppress(FileNotFoundError):
@@ -630,4 +674,9 @@ class FileContentRepository(ContentRepository):
         self._pause.set()
         self._wake.set()
         self._cleaner.join()
-        self.cleanup()
+        try:
+            self.cleanup()
+        except Exception as exc:  # released content is reclaimed at the next start
+            engine_logger(component="content-cleanup").warning(
+                "content_cleanup_failed_at_close", error=f"{type(exc).__name__}: {exc}"
+            )

@@ -242,6 +242,7 @@ class SQLiteFlowFileRepository(FlowFileRepository):
     # -- setup ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA auto_vacuum=INCREMENTAL")  # effective on new databases only
         con.execute("PRAGMA journal_mode=WAL")
         con.execute(
             f"PRAGMA synchronous={'FULL' if self.sync == 'always' else 'NORMAL'}"
@@ -293,6 +294,20 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         self._seq = max_seq
         reserve_ids(max_ffid)
 
+    def generation(self) -> int:
+        """The run generation recorded in the database (see ``_manifest``)."""
+        from ._manifest import read_generation
+
+        return read_generation(self._con)
+
+    def set_generation(self, generation: int) -> None:
+        """Checkpoint, then record ``generation`` as the first frame of the new WAL."""
+        from ._manifest import write_generation
+
+        with contextlib.suppress(sqlite3.OperationalError):  # busy: not essential
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        write_generation(self._con, generation)
+
     # -- FlowFileRepository --------------------------------------------------------------
     def swap_store(self, queue_id: str) -> _SwapStore:
         store = self._stores.get(queue_id)
@@ -320,6 +335,71 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         if self._scan:
             return {q: s.count for q, s in self._scan.items()}
         return dict(self._orphans)
+
+    def rename_queue(self, old: str, new: str) -> int:
+        """Move the FlowFiles queued in ``old`` to ``new`` (``--migrate old=new``).
+
+        Only before the runtime claims queues, and only into a queue that holds nothing
+        (merging two restored queues would interleave their orders). Returns the count.
+        """
+        from .._errors import StateDirectoryError
+
+        scan = self._scan.get(old)
+        if scan is None:
+            have = ", ".join(sorted(self._scan)) or "none"
+            raise StateDirectoryError(
+                f"--migrate {old}={new}: the state directory holds no FlowFiles for "
+                f"{old!r} (queues with FlowFiles: {have})"
+            )
+        if new in self._scan:
+            raise StateDirectoryError(
+                f"--migrate {old}={new}: {new!r} already holds "
+                f"{self._scan[new].count} FlowFiles; migrate only into an empty queue"
+            )
+        oid = self._qids.pop(old)
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            nid = self._qids.get(new)
+            if nid is None:
+                con.execute("UPDATE queues SET name=? WHERE id=?", (new, oid))
+                self._qids[new] = oid
+            else:
+                con.execute("UPDATE flowfiles SET queue=? WHERE queue=?", (nid, oid))
+                con.execute("DELETE FROM queues WHERE id=?", (oid,))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            self._qids[old] = oid
+            raise
+        self._scan[new] = self._scan.pop(old)
+        return scan.count
+
+    def drop_queue(self, queue: str) -> list[FlowFile]:
+        """Delete every FlowFile of an unclaimed ``queue``; returns them (for DROP events).
+
+        Their content is reclaimed as orphaned content at the next start.
+        """
+        scan = self._scan.pop(queue, None)
+        if scan is None:
+            return []
+        dropped = [
+            ff for token, _, _ in scan.batches for ff in self._swap_in(queue, token)
+        ]
+        qid = self._qids.pop(queue)
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("DELETE FROM flowfiles WHERE queue=?", (qid,))
+            con.execute("DELETE FROM queues WHERE id=?", (qid,))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        with self._live_lock:
+            for ff in dropped:
+                self._live.pop(ff.id, None)
+        return dropped
 
     def load_state(self, component_id: str) -> dict[str, str]:
         with self._state_lock:
@@ -351,6 +431,31 @@ class SQLiteFlowFileRepository(FlowFileRepository):
             )
             return {r[0] for r in rows}
 
+    def reclaim_space(self, min_bytes: int = 8 * 1024**2) -> bool:
+        """Give the pages of deleted rows back to the filesystem once the database is
+        mostly free space (more than half its pages, and at least ``min_bytes``).
+
+        SQLite never shrinks a file by itself: a drained run with large attributes
+        would keep its peak size forever. New databases use ``auto_vacuum=INCREMENTAL``
+        (``PRAGMA incremental_vacuum`` releases the free pages, cheaply); older ones are
+        ``VACUUM``-ed once, converting them, which costs only the live rows left (few,
+        when mostly free). Called at close; returns whether space was reclaimed.
+        """
+        con = self._con
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+        if free * 2 <= pages or free * size < min_bytes:
+            return False
+        if con.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+            # execute() steps once (one page); executescript runs it to completion
+            con.executescript("PRAGMA incremental_vacuum;")
+        else:
+            con.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            con.execute("VACUUM")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+
     def durability_barrier(self) -> None:
         """Make every commit so far survive power loss (before content is deleted)."""
         if self._closed or self.sync == "always":
@@ -365,6 +470,14 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         # A busy reader can make this fail: the WAL is replayed at next open anyway.
         with contextlib.suppress(sqlite3.Error):
             self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            self.reclaim_space()
+        except sqlite3.Error as exc:  # not essential: the next close tries again
+            from .._logging import engine_logger
+
+            engine_logger(component="flowfile-repository").warning(
+                "flowfile_repository_vacuum_failed", error=str(exc)
+            )
         with self._rlock:
             self._rcon.close()
         self._con.close()

@@ -18,6 +18,8 @@ import pytest
 
 from .conftest import content_files, referenced
 
+pytestmark = pytest.mark.faults
+
 BATCH = 50
 FLOW = """\
 flow: kill-test
