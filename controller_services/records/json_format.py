@@ -46,7 +46,7 @@ from ._common import (
     arrow_input,
     schema_properties,
 )
-from .csv_format import InvalidRow
+from .csv_format import InvalidRow, _size_text
 from .schema import as_batches, conform
 
 __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
@@ -54,6 +54,7 @@ __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
 _CHUNK = 1 << 20
 #: a decode error this close to the end of the buffer may be a value cut by the buffer
 _TRUNCATION_MARGIN = 64
+_MAX_RECORD = 20 << 20
 _TOO_DEEP = "the value is nested too deeply to be read"
 #: records per chunk when types are widened in Python
 _WIDEN_ROWS = 10_000
@@ -75,9 +76,10 @@ def _first_char(source: BinaryIO) -> bytes:
 class _ArrayAsLines(io.RawIOBase):
     """A readable stream of JSON lines made from a stream holding one JSON array."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: BinaryIO, max_record: int = _MAX_RECORD) -> None:
         super().__init__()
         self._source = source
+        self._max = max_record
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._json = json.JSONDecoder()
         self._buf = ""
@@ -148,6 +150,14 @@ class _ArrayAsLines(io.RawIOBase):
                     self._buf
                 ) - _TRUNCATION_MARGIN or exc.msg.startswith("Unterminated string")
                 if maybe_truncated and not self._eof:
+                    if len(self._buf) - self._pos > self._max:
+                        line = self._line()
+                        raise RecordError(
+                            f"line {line} (record {self.records + 1}): the record is "
+                            f"longer than Max String Length ({_size_text(self._max)})",
+                            line=line,
+                            row=self.records + 1,
+                        ) from None
                     self._fill()  # (moves the buffer: decode again, also at the end)
                     continue
                 if exc.pos >= len(self._buf):
@@ -379,6 +389,8 @@ class _JsonRecordReader(RecordReader):
             self._reader = None
             self._schema = schema or pa.schema([])
             return
+        if not self._array:
+            self._check_line_lengths()
         try:
             self._reader = self._open()
         except _Empty:  # an empty array: no records
@@ -418,7 +430,9 @@ class _JsonRecordReader(RecordReader):
     def _open(self) -> Any:
         self._source.seek(0)
         stream: Any = (
-            pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+            pa.PythonFile(
+                _ArrayAsLines(self._source, self._factory.max_record), mode="r"
+            )
             if self._array
             else arrow_input(self._source)
         )
@@ -439,7 +453,9 @@ class _JsonRecordReader(RecordReader):
                 self._stop_stream(reader)
                 self._source.seek(0)
                 stream = (
-                    pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+                    pa.PythonFile(
+                        _ArrayAsLines(self._source, self._factory.max_record), mode="r"
+                    )
                     if self._array
                     else arrow_input(self._source)
                 )
@@ -461,6 +477,37 @@ class _JsonRecordReader(RecordReader):
                 self._stop_stream(stream)
                 raise _Conflict from None
             raise located from None
+
+    def _check_line_lengths(self) -> None:
+        """Fail on a JSON line longer than Max String Length before anything holds it
+        whole (pyarrow, or Python's parser on the error path). One pass in pieces of at
+        most the limit: within a piece holding a line break every line is shorter than
+        the piece, so only the run across pieces is tracked (C-speed find/rfind)."""
+        limit = self._factory.max_record
+        source = self._source
+        source.seek(0, io.SEEK_END)
+        if source.tell() <= limit:
+            source.seek(0)
+            return
+        source.seek(0)
+        run, line, piece_size = 0, 1, max(1, min(limit, _CHUNK))
+        while piece := source.read(piece_size):
+            first = piece.find(b"\n")
+            if first < 0:
+                run += len(piece)
+            else:
+                run += first
+            if run > limit:
+                source.seek(0)
+                raise RecordError(
+                    f"line {line}: the record is longer than Max String Length "
+                    f"({_size_text(limit)})",
+                    line=line,
+                )
+            if first >= 0:
+                line += piece.count(b"\n")
+                run = len(piece) - piece.rfind(b"\n") - 1
+        source.seek(0)
 
     @staticmethod
     def _stop_stream(stream: Any) -> None:
@@ -567,7 +614,7 @@ class _JsonRecordReader(RecordReader):
         lines, or the elements of an array (``reason`` says why one is not JSON)."""
         self._source.seek(0)
         if self._array:
-            return _ArrayAsLines(self._source).elements()
+            return _ArrayAsLines(self._source, self._factory.max_record).elements()
         return ((number, raw, None) for number, raw in enumerate(self._source, 1))
 
     def _lenient(self, skip: int) -> Iterator[pa.RecordBatch]:
@@ -790,10 +837,24 @@ class JsonTreeReader(RecordReaderFactory, ControllerService):
         validators=(validators.DATA_SIZE,),
     )
 
+    MAX_STRING_LENGTH = PropertyDescriptor(
+        "max_string_length",
+        "The longest record (one JSON line or array element) read; a longer one fails "
+        "its FlowFile rather than being held in memory whole (NiFi bounds string "
+        "values with the same name and default).",
+        display_name="Max String Length",
+        default="20 MB",
+        required=True,
+        validators=(validators.DATA_SIZE,),
+    )
+
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.access = SchemaAccess(context)
         self.block_size = int(
             context.property(self.BLOCK_SIZE).as_data_size() or _CHUNK
+        )
+        self.max_record = int(
+            context.property(self.MAX_STRING_LENGTH).as_data_size() or _MAX_RECORD
         )
 
     def create_reader(
