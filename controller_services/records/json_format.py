@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -55,6 +56,11 @@ _CHUNK = 1 << 20
 #: a decode error this close to the end of the buffer may be a value cut by the buffer
 _TRUNCATION_MARGIN = 64
 _MAX_RECORD = 20 << 20
+#: content up to this size is read in Python (per-FlowFile set-up dominates there)
+_SMALL = 64 << 10
+#: batches up to this many records are written by Python's json (DuckDB's set-up
+#: dominates there), when ``_plain`` says both would write the same text
+_SMALL_BATCH = 256
 _TOO_DEEP = "the value is nested too deeply to be read"
 #: records per chunk when types are widened in Python
 _WIDEN_ROWS = 10_000
@@ -391,6 +397,14 @@ class _JsonRecordReader(RecordReader):
             return
         if not self._array:
             self._check_line_lengths()
+        small = self._small() if schema is None else None
+        if small is not None:
+            # (a few records: Python's parser and Arrow's inference cost microseconds
+            # where pyarrow's streaming reader costs a millisecond to set up)
+            self._reader = None
+            self._schema = small.schema
+            self._lenient_batches = iter((small,))
+            return
         try:
             self._reader = self._open()
         except _Empty:  # an empty array: no records
@@ -477,6 +491,37 @@ class _JsonRecordReader(RecordReader):
                 self._stop_stream(stream)
                 raise _Conflict from None
             raise located from None
+
+    def _small(self) -> pa.RecordBatch | None:
+        """Content of at most ``_SMALL`` bytes read in Python, types inferred as the
+        streaming path infers them (``_column``: Arrow's inference, strings stay
+        strings, no common type is text); None when it is larger, not plain JSON
+        objects, or holds no fields: the streaming path then reads it (and words
+        any error)."""
+        source = self._source
+        size = source.seek(0, io.SEEK_END)
+        source.seek(0)
+        if size > _SMALL:
+            return None
+        data = source.read()
+        source.seek(0)
+        try:
+            if self._array:
+                rows = json.loads(data)
+                if not isinstance(rows, list):
+                    return None
+            else:
+                rows = [json.loads(line) for line in data.splitlines() if line.strip()]
+        except (ValueError, RecursionError):
+            return None
+        if not rows or not all(isinstance(r, dict) for r in rows):
+            return None
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        if not names:
+            return None
+        arrays = [_column([r.get(n) for r in rows], None) for n in names]
+        self._rows = len(rows)
+        return pa.RecordBatch.from_arrays(arrays, names=names)
 
     def _check_line_lengths(self) -> None:
         """Fail on a JSON line longer than Max String Length before anything holds it
@@ -900,7 +945,10 @@ class _JsonWriter(RecordSetWriter):
             )
         # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
         cols = [_iso(c) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
-        prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
+        prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)
+        return self._duck_texts(prepared)
+
+    def _duck_texts(self, prepared: pa.RecordBatch) -> pa.Array:
         if self._cursor is None:
             self._cursor = _duck.cursor()
         try:
@@ -914,7 +962,7 @@ class _JsonWriter(RecordSetWriter):
                 json.dumps(
                     r, ensure_ascii=False, separators=(",", ":"), default=_default
                 )
-                for r in batch.to_pylist()
+                for r in prepared.to_pylist()
             ]
             return pa.array(texts, pa.string())
         return table.column(0).combine_chunks()
@@ -922,6 +970,17 @@ class _JsonWriter(RecordSetWriter):
     def _write(self, batch: pa.RecordBatch) -> None:
         if self._declared is not None:
             batch = conform(batch, self._declared, self.record_count + 1)
+        small = _small_texts(batch) if not self._f.pretty else None
+        if small is not None:
+            sep = "," if self._f.grouping == ARRAY else "\n"
+            text = sep.join(small)
+            if self._f.grouping == ARRAY:
+                self._sink.write(b"[" if self.record_count == 0 else b",")
+                self._sink.write(text.encode("utf-8"))
+            else:
+                self._sink.write((text + "\n").encode("utf-8"))
+            self.record_count += batch.num_rows
+            return
         texts = self._texts(batch)
         if self._f.grouping == ARRAY:
             sep = ",\n" if self._f.pretty else ","
@@ -940,6 +999,38 @@ class _JsonWriter(RecordSetWriter):
         return WriteResult(
             self.record_count, {"mime.type": JsonRecordSetWriter.mime_type}
         )
+
+
+#: control characters Python's json escapes as ``\u00xx`` (DuckDB: upper-case hex)
+_HEX_ESCAPED = re.compile("[\x00-\x07\x0b\x0e-\x1f]")
+
+
+def _small_texts(batch: pa.RecordBatch) -> list[str] | None:
+    """One JSON text per record by Python's ``json`` for a small batch (DuckDB's
+    set-up costs a millisecond a call), when it writes exactly DuckDB's ``to_json``
+    text: top-level integers, booleans, nulls, strings without the control characters
+    the two escape differently, finite doubles both print without an exponent; else
+    None (DuckDB writes it)."""
+    if batch.num_rows > _SMALL_BATCH:
+        return None
+    for t in batch.schema.types:
+        if not (
+            pa.types.is_integer(t)
+            or pa.types.is_boolean(t)
+            or pa.types.is_null(t)
+            or pa.types.is_string(t)
+            or pa.types.is_float64(t)
+        ):
+            return None
+    rows = batch.to_pylist()
+    for row in rows:
+        for v in row.values():
+            if isinstance(v, str):
+                if _HEX_ESCAPED.search(v):
+                    return None
+            elif isinstance(v, float) and not (v == 0.0 or 1e-4 <= abs(v) < 1e15):
+                return None  # (NaN compares false too)
+    return [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows]
 
 
 def _iso(column: pa.Array) -> pa.Array:
