@@ -77,3 +77,31 @@ def _factory() -> jf.JsonTreeReader:
     import gc
 
     return next(o for o in gc.get_objects() if isinstance(o, jf.JsonTreeReader))
+
+
+def test_small_batches_group_as_acero_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PartitionRecord's Python grouping of a few records gives Acero's groups, in
+    order of first appearance, nulls as their own group."""
+    from flowengine.controller_services.records.record_path import compile_path
+    from flowengine.processors.records import partition
+
+    batch = pa.RecordBatch.from_pylist(
+        [
+            {"k": "b", "n": 1, "i": 0},
+            {"k": None, "n": 1, "i": 1},
+            {"k": "a", "n": 2, "i": 2},
+            {"k": "b", "n": 1, "i": 3},
+            {"k": "a", "n": 2, "i": 4},
+            {"k": None, "n": None, "i": 5},
+        ]
+    )
+    paths = [compile_path("/k"), compile_path("/n")]
+    small = partition.group_rows(batch, paths)
+    monkeypatch.setattr(partition, "_SMALL_BATCH", 0)
+    large = partition.group_rows(batch, paths)
+    assert [(k, b.to_pylist()) for k, b in small] == [
+        (k, b.to_pylist()) for k, b in large
+    ]
+    assert [k for k, _ in small] == [("b", "1"), (None, "1"), ("a", "2"), (None, None)]
+    one = batch.slice(0, 1)
+    assert partition.group_rows(one, paths) == [(("b", "1"), one)]
