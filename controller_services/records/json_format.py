@@ -516,11 +516,15 @@ class _JsonRecordReader(RecordReader):
             return None
         if not rows or not all(isinstance(r, dict) for r in rows):
             return None
-        names = list(dict.fromkeys(k for r in rows for k in r))
-        if not names:
+        if not any(rows):
             return None
-        arrays = [_column([r.get(n) for r in rows], None) for n in names]
         self._rows = len(rows)
+        try:  # (one call infers every field, as _column does field by field)
+            return pa.RecordBatch.from_struct_array(pa.array(rows))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        arrays = [_column([r.get(n) for r in rows], None) for n in names]
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
     def _check_line_lengths(self) -> None:
@@ -1005,6 +1009,10 @@ class _JsonWriter(RecordSetWriter):
 _HEX_ESCAPED = re.compile("[\x00-\x07\x0b\x0e-\x1f]")
 
 
+#: whether a schema's top-level types are all ones ``_small_texts`` writes
+_PLAIN_SCHEMAS: dict[pa.Schema, bool] = {}
+
+
 def _small_texts(batch: pa.RecordBatch) -> list[str] | None:
     """One JSON text per record by Python's ``json`` for a small batch (DuckDB's
     set-up costs a millisecond a call), when it writes exactly DuckDB's ``to_json``
@@ -1013,15 +1021,22 @@ def _small_texts(batch: pa.RecordBatch) -> list[str] | None:
     None (DuckDB writes it)."""
     if batch.num_rows > _SMALL_BATCH:
         return None
-    for t in batch.schema.types:
-        if not (
+    schema = batch.schema
+    plain = _PLAIN_SCHEMAS.get(schema)
+    if plain is None:
+        plain = all(
             pa.types.is_integer(t)
             or pa.types.is_boolean(t)
             or pa.types.is_null(t)
             or pa.types.is_string(t)
             or pa.types.is_float64(t)
-        ):
-            return None
+            for t in schema.types
+        )
+        if len(_PLAIN_SCHEMAS) >= 256:  # (bounded: a flow sees a few schemas)
+            _PLAIN_SCHEMAS.clear()
+        _PLAIN_SCHEMAS[schema] = plain
+    if not plain:
+        return None
     rows = batch.to_pylist()
     for row in rows:
         for v in row.values():
