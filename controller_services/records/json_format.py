@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -46,7 +47,7 @@ from ._common import (
     arrow_input,
     schema_properties,
 )
-from .csv_format import InvalidRow
+from .csv_format import InvalidRow, _size_text
 from .schema import as_batches, conform
 
 __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
@@ -54,6 +55,12 @@ __all__ = ["JsonRecordSetWriter", "JsonTreeReader"]
 _CHUNK = 1 << 20
 #: a decode error this close to the end of the buffer may be a value cut by the buffer
 _TRUNCATION_MARGIN = 64
+_MAX_RECORD = 20 << 20
+#: content up to this size is read in Python (per-FlowFile set-up dominates there)
+_SMALL = 64 << 10
+#: batches up to this many records are written by Python's json (DuckDB's set-up
+#: dominates there), when ``_plain`` says both would write the same text
+_SMALL_BATCH = 256
 _TOO_DEEP = "the value is nested too deeply to be read"
 #: records per chunk when types are widened in Python
 _WIDEN_ROWS = 10_000
@@ -75,9 +82,10 @@ def _first_char(source: BinaryIO) -> bytes:
 class _ArrayAsLines(io.RawIOBase):
     """A readable stream of JSON lines made from a stream holding one JSON array."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: BinaryIO, max_record: int = _MAX_RECORD) -> None:
         super().__init__()
         self._source = source
+        self._max = max_record
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._json = json.JSONDecoder()
         self._buf = ""
@@ -148,6 +156,14 @@ class _ArrayAsLines(io.RawIOBase):
                     self._buf
                 ) - _TRUNCATION_MARGIN or exc.msg.startswith("Unterminated string")
                 if maybe_truncated and not self._eof:
+                    if len(self._buf) - self._pos > self._max:
+                        line = self._line()
+                        raise RecordError(
+                            f"line {line} (record {self.records + 1}): the record is "
+                            f"longer than Max String Length ({_size_text(self._max)})",
+                            line=line,
+                            row=self.records + 1,
+                        ) from None
                     self._fill()  # (moves the buffer: decode again, also at the end)
                     continue
                 if exc.pos >= len(self._buf):
@@ -379,6 +395,16 @@ class _JsonRecordReader(RecordReader):
             self._reader = None
             self._schema = schema or pa.schema([])
             return
+        if not self._array:
+            self._check_line_lengths()
+        small = self._small() if schema is None else None
+        if small is not None:
+            # (a few records: Python's parser and Arrow's inference cost microseconds
+            # where pyarrow's streaming reader costs a millisecond to set up)
+            self._reader = None
+            self._schema = small.schema
+            self._lenient_batches = iter((small,))
+            return
         try:
             self._reader = self._open()
         except _Empty:  # an empty array: no records
@@ -418,7 +444,9 @@ class _JsonRecordReader(RecordReader):
     def _open(self) -> Any:
         self._source.seek(0)
         stream: Any = (
-            pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+            pa.PythonFile(
+                _ArrayAsLines(self._source, self._factory.max_record), mode="r"
+            )
             if self._array
             else arrow_input(self._source)
         )
@@ -439,7 +467,9 @@ class _JsonRecordReader(RecordReader):
                 self._stop_stream(reader)
                 self._source.seek(0)
                 stream = (
-                    pa.PythonFile(_ArrayAsLines(self._source), mode="r")
+                    pa.PythonFile(
+                        _ArrayAsLines(self._source, self._factory.max_record), mode="r"
+                    )
                     if self._array
                     else arrow_input(self._source)
                 )
@@ -461,6 +491,72 @@ class _JsonRecordReader(RecordReader):
                 self._stop_stream(stream)
                 raise _Conflict from None
             raise located from None
+
+    def _small(self) -> pa.RecordBatch | None:
+        """Content of at most ``_SMALL`` bytes read in Python, types inferred as the
+        streaming path infers them (``_column``: Arrow's inference, strings stay
+        strings, no common type is text); None when it is larger, not plain JSON
+        objects, or holds no fields: the streaming path then reads it (and words
+        any error)."""
+        source = self._source
+        size = source.seek(0, io.SEEK_END)
+        source.seek(0)
+        if size > _SMALL:
+            return None
+        data = source.read()
+        source.seek(0)
+        try:
+            if self._array:
+                rows = json.loads(data)
+                if not isinstance(rows, list):
+                    return None
+            else:
+                rows = [json.loads(line) for line in data.splitlines() if line.strip()]
+        except (ValueError, RecursionError):
+            return None
+        if not rows or not all(isinstance(r, dict) for r in rows):
+            return None
+        if not any(rows):
+            return None
+        self._rows = len(rows)
+        try:  # (one call infers every field, as _column does field by field)
+            return pa.RecordBatch.from_struct_array(pa.array(rows))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        arrays = [_column([r.get(n) for r in rows], None) for n in names]
+        return pa.RecordBatch.from_arrays(arrays, names=names)
+
+    def _check_line_lengths(self) -> None:
+        """Fail on a JSON line longer than Max String Length before anything holds it
+        whole (pyarrow, or Python's parser on the error path). One pass in pieces of at
+        most the limit: within a piece holding a line break every line is shorter than
+        the piece, so only the run across pieces is tracked (C-speed find/rfind)."""
+        limit = self._factory.max_record
+        source = self._source
+        source.seek(0, io.SEEK_END)
+        if source.tell() <= limit:
+            source.seek(0)
+            return
+        source.seek(0)
+        run, line, piece_size = 0, 1, max(1, min(limit, _CHUNK))
+        while piece := source.read(piece_size):
+            first = piece.find(b"\n")
+            if first < 0:
+                run += len(piece)
+            else:
+                run += first
+            if run > limit:
+                source.seek(0)
+                raise RecordError(
+                    f"line {line}: the record is longer than Max String Length "
+                    f"({_size_text(limit)})",
+                    line=line,
+                )
+            if first >= 0:
+                line += piece.count(b"\n")
+                run = len(piece) - piece.rfind(b"\n") - 1
+        source.seek(0)
 
     @staticmethod
     def _stop_stream(stream: Any) -> None:
@@ -567,7 +663,7 @@ class _JsonRecordReader(RecordReader):
         lines, or the elements of an array (``reason`` says why one is not JSON)."""
         self._source.seek(0)
         if self._array:
-            return _ArrayAsLines(self._source).elements()
+            return _ArrayAsLines(self._source, self._factory.max_record).elements()
         return ((number, raw, None) for number, raw in enumerate(self._source, 1))
 
     def _lenient(self, skip: int) -> Iterator[pa.RecordBatch]:
@@ -790,10 +886,24 @@ class JsonTreeReader(RecordReaderFactory, ControllerService):
         validators=(validators.DATA_SIZE,),
     )
 
+    MAX_STRING_LENGTH = PropertyDescriptor(
+        "max_string_length",
+        "The longest record (one JSON line or array element) read; a longer one fails "
+        "its FlowFile rather than being held in memory whole (NiFi bounds string "
+        "values with the same name and default).",
+        display_name="Max String Length",
+        default="20 MB",
+        required=True,
+        validators=(validators.DATA_SIZE,),
+    )
+
     def on_enabled(self, context: ConfigurationContext) -> None:
         self.access = SchemaAccess(context)
         self.block_size = int(
             context.property(self.BLOCK_SIZE).as_data_size() or _CHUNK
+        )
+        self.max_record = int(
+            context.property(self.MAX_STRING_LENGTH).as_data_size() or _MAX_RECORD
         )
 
     def create_reader(
@@ -839,7 +949,10 @@ class _JsonWriter(RecordSetWriter):
             )
         # Top-level timestamps as ISO text pyarrow reads back; the rest is DuckDB's to_json.
         cols = [_iso(c) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
-        prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)  # noqa: F841 - used by SQL
+        prepared = pa.RecordBatch.from_arrays(cols, names=batch.schema.names)
+        return self._duck_texts(prepared)
+
+    def _duck_texts(self, prepared: pa.RecordBatch) -> pa.Array:
         if self._cursor is None:
             self._cursor = _duck.cursor()
         try:
@@ -853,7 +966,7 @@ class _JsonWriter(RecordSetWriter):
                 json.dumps(
                     r, ensure_ascii=False, separators=(",", ":"), default=_default
                 )
-                for r in batch.to_pylist()
+                for r in prepared.to_pylist()
             ]
             return pa.array(texts, pa.string())
         return table.column(0).combine_chunks()
@@ -861,6 +974,17 @@ class _JsonWriter(RecordSetWriter):
     def _write(self, batch: pa.RecordBatch) -> None:
         if self._declared is not None:
             batch = conform(batch, self._declared, self.record_count + 1)
+        small = _small_texts(batch) if not self._f.pretty else None
+        if small is not None:
+            sep = "," if self._f.grouping == ARRAY else "\n"
+            text = sep.join(small)
+            if self._f.grouping == ARRAY:
+                self._sink.write(b"[" if self.record_count == 0 else b",")
+                self._sink.write(text.encode("utf-8"))
+            else:
+                self._sink.write((text + "\n").encode("utf-8"))
+            self.record_count += batch.num_rows
+            return
         texts = self._texts(batch)
         if self._f.grouping == ARRAY:
             sep = ",\n" if self._f.pretty else ","
@@ -879,6 +1003,49 @@ class _JsonWriter(RecordSetWriter):
         return WriteResult(
             self.record_count, {"mime.type": JsonRecordSetWriter.mime_type}
         )
+
+
+#: control characters Python's json escapes as ``\u00xx`` (DuckDB: upper-case hex)
+_HEX_ESCAPED = re.compile("[\x00-\x07\x0b\x0e-\x1f]")
+
+
+#: whether a schema's top-level types are all ones ``_small_texts`` writes
+_PLAIN_SCHEMAS: dict[pa.Schema, bool] = {}
+
+
+def _small_texts(batch: pa.RecordBatch) -> list[str] | None:
+    """One JSON text per record by Python's ``json`` for a small batch (DuckDB's
+    set-up costs a millisecond a call), when it writes exactly DuckDB's ``to_json``
+    text: top-level integers, booleans, nulls, strings without the control characters
+    the two escape differently, finite doubles both print without an exponent; else
+    None (DuckDB writes it)."""
+    if batch.num_rows > _SMALL_BATCH:
+        return None
+    schema = batch.schema
+    plain = _PLAIN_SCHEMAS.get(schema)
+    if plain is None:
+        plain = all(
+            pa.types.is_integer(t)
+            or pa.types.is_boolean(t)
+            or pa.types.is_null(t)
+            or pa.types.is_string(t)
+            or pa.types.is_float64(t)
+            for t in schema.types
+        )
+        if len(_PLAIN_SCHEMAS) >= 256:  # (bounded: a flow sees a few schemas)
+            _PLAIN_SCHEMAS.clear()
+        _PLAIN_SCHEMAS[schema] = plain
+    if not plain:
+        return None
+    rows = batch.to_pylist()
+    for row in rows:
+        for v in row.values():
+            if isinstance(v, str):
+                if _HEX_ESCAPED.search(v):
+                    return None
+            elif isinstance(v, float) and not (v == 0.0 or 1e-4 <= abs(v) < 1e15):
+                return None  # (NaN compares false too)
+    return [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows]
 
 
 def _iso(column: pa.Array) -> pa.Array:

@@ -163,3 +163,59 @@ def test_csv_500_mb_single_line_names_the_block_size(tmp_path: Any) -> None:
     (bad,) = r.flowfiles_for("failure")
     msg = bad["record.error.message"]
     assert "line 2: the line is longer than the Block Size (1 MB)" in msg, msg
+
+
+def _one_big_object(mb: int, array: bool) -> bytes:
+    obj = b'{"id": 1, "big": "' + b"x" * (mb << 20) + b'"}'
+    return b"[" + obj + b"]" if array else obj + b"\n"
+
+
+def _fails_over_max_string_length(data: bytes, rss_bound_mb: int) -> None:
+    """Repeated attempts: each goes to failure with Max String Length as the reason,
+    and the process's memory does not grow from one to the next."""
+    import gc
+
+    import psutil
+
+    proc = psutil.Process()
+    rss: list[int] = []
+    for _ in range(4):  # (the first round warms the allocator: growth counts after it)
+        for processor, props, _rel in PROCESSORS:
+            r = make(processor, props)
+            r.enqueue(data)
+            r.run()
+            (bad,) = r.flowfiles_for("failure")
+            msg = bad["record.error.message"]
+            assert "line 1" in msg and "longer than Max String Length (20 MB)" in msg
+            del r, bad
+        gc.collect()
+        rss.append(proc.memory_info().rss)
+    growth = (rss[-1] - rss[1]) >> 20
+    assert growth < 100, f"RSS grew {growth} MB over retries: {rss}"
+    assert rss[-1] >> 20 < rss_bound_mb, rss
+
+
+@pytest.mark.parametrize("array", [False, True], ids=["lines", "array"])
+def test_50_mb_record_fails_with_bounded_memory(array: bool) -> None:
+    data = _one_big_object(50, array)
+    _fails_over_max_string_length(data, rss_bound_mb=len(data) * 4 // (1 << 20) + 400)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("array", [False, True], ids=["lines", "array"])
+def test_500_mb_record_fails_with_bounded_memory(array: bool) -> None:
+    data = _one_big_object(500, array)
+    _fails_over_max_string_length(data, rss_bound_mb=len(data) * 3 // (1 << 20) + 400)
+
+
+def test_max_string_length_is_configurable() -> None:
+    r = make("ConvertRecord", {}, ("JsonTreeReader", {"max_string_length": "1 KB"}))
+    r.enqueue(b'{"id": 1}\n{"id": 2, "s": "' + b"y" * 2000 + b'"}\n', {"n": "big"})
+    r.enqueue(b'{"id": 3}\n', {"n": "small"})
+    r.run()
+    (bad,) = r.flowfiles_for("failure")
+    assert bad["n"] == "big"
+    assert bad["record.error.message"].startswith(
+        "line 2: the record is longer than Max String Length (1 KB)"
+    )
+    assert [f["n"] for f in r.flowfiles_for("success")] == ["small"]
