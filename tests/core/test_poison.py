@@ -109,7 +109,7 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {**_RECORD_PROPS, "lookup_service": "lk", "key": "/name"},
     },
 }
-#: S3 processors need a server: their poison case is in tests/s3/test_poison_s3.py
+#: S3 processors need a moto server; they are not covered here yet (see the report)
 S3_MODULE = "flowengine.processors.aws"
 
 
@@ -135,7 +135,7 @@ def test_poison_flowfile_is_isolated_and_the_good_one_delivered(
     or stays queued, penalized, with a bulletin naming it."""
     cls = default_registry().resolve("processor", type_name)
     if cls.__module__.startswith(S3_MODULE):
-        pytest.skip("S3 processors: see tests/s3/test_poison_s3.py")
+        pytest.skip("S3 processors need a server: not covered by this test yet")
     assert type_name in CASES, f"add a poison case for the built-in {type_name}"
     case = CASES[type_name](tmp_path)
     for fname, data in case.get("files", {}).items():
