@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllowableValue",
     "ConfigurationContext",
+    "ContentError",
     "ControllerService",
     "DynamicProperties",
     "ExpressionLanguageScope",
@@ -43,6 +44,7 @@ __all__ = [
 _LAZY = {
     "AllowableValue": "._properties",
     "ConfigurationContext": "._service",
+    "ContentError": "._errors",
     "ControllerService": "._service",
     "DynamicProperties": "._component",
     "ExpressionLanguageScope": "._properties",
@@ -69,7 +71,12 @@ if TYPE_CHECKING:
     from ._component import DynamicProperties
     from ._context import ProcessContext
     from ._definition import ProcessGroup
-    from ._errors import FlowEngineError, ProcessException, ValidationError
+    from ._errors import (
+        ContentError,
+        FlowEngineError,
+        ProcessException,
+        ValidationError,
+    )
     from ._flow import Flow, RunResult
     from ._flowfile import FlowFile
     from ._loader import load

@@ -156,6 +156,16 @@ def status_tables(
                 f.processor, f.relationship, f"{f.count:,}", f.last_error or ""
             )
         parts.append(fails)
+    poison = [(p.id, u, r) for p in status.processors for u, r in p.poison.items()]
+    if poison:
+        table = Table(
+            title="poison FlowFiles (kept failing alone)", title_justify="left"
+        )
+        for col in ("processor", "uuid", "reason"):
+            table.add_column(col)
+        for row in poison:
+            table.add_row(*row)
+        parts.append(table)
     return Group(*parts)
 
 

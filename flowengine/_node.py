@@ -23,6 +23,7 @@ import anyio.to_thread
 
 from ._connection import Connection
 from ._errors import ContentRepositoryFullError, ProcessException
+from ._flowfile import FlowFile
 from ._processor import Processor, Relationship, Schedule
 from ._retry import RetryPolicy
 from ._session import ProcessSession
@@ -121,6 +122,12 @@ class Node:
         self.last_reasons: dict[str, str] = {}
         self.commits = 0
         self.bulletins: deque[Bulletin] = deque(maxlen=MAX_BULLETINS)
+        # poison isolation (see _isolate): groups of FlowFiles of a failed batch waiting
+        # to be retried on their own, still in flight on their connections; the
+        # isolated failures per FlowFile uuid; and the FlowFiles reported as poison
+        self.suspects: deque[list[tuple[Connection, FlowFile]]] = deque()
+        self._isolated_failures: dict[str, int] = {}
+        self.poison: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"Node({self.id!r}, {self.type_name})"
@@ -189,6 +196,8 @@ class Node:
                     return None  # back pressure: acknowledge() downstream wakes us
         if self.run_inline and self._ahead_of_consumers(now):
             return None  # the consumer's commit (acknowledge) wakes us
+        if self.suspects:
+            return 0.0  # isolating a failed batch: retry its groups now
         if self.is_source:
             return 0.0
         best: float | None = None
@@ -342,6 +351,7 @@ class Node:
                 errors=self.errors,
                 relationship_counts=freeze_counts(self.rel_counts),
                 bulletins=tuple(self.bulletins),
+                poison=dict(self.poison),
             )
 
     # -- triggering --------------------------------------------------------------------
@@ -356,10 +366,79 @@ class Node:
             session.commit()
         except BaseException as exc:
             _note_inputs(exc, session)
-            # Disk full is nobody's FlowFile's fault: don't penalize, the node yields.
-            session.rollback(penalize=not isinstance(exc, ContentRepositoryFullError))
+            self._roll_back_failed(session, exc)
             return exc
         return None
+
+    def _roll_back_failed(self, session: ProcessSession, exc: BaseException) -> None:
+        """Roll back a failed trigger; a failure with input starts (or continues) the
+        isolation of its FlowFiles (the isolation rule, docs/architecture.md): a batch
+        of several is split into groups retried alone, so the good FlowFiles commit; a
+        FlowFile that fails alone is poison (see :meth:`_poisoned`).
+
+        Disk full and cancellation are nobody's FlowFile's fault: plain rollback, not
+        penalized for disk full (the node yields)."""
+        full = isinstance(exc, ContentRepositoryFullError)
+        if (
+            full
+            or not session._polled
+            or not isinstance(exc, Exception)  # cancellation, exit: not its input
+        ):
+            session.rollback(penalize=not full)
+            return
+        items = [(c, f) for c, ffs in session._polled.items() for f in ffs]
+        first = session._group is None  # not already a group of an isolation
+        session.rollback(requeue=False)
+        if len(items) == 1:
+            exc.isolated = True  # type: ignore[attr-defined]
+            self._poisoned(items[0][0], items[0][1], exc)
+            return
+        # The error may name its FlowFile (content missing, ProcessException with a
+        # uuid): take that one out alone at once; otherwise bisect.
+        blamed = getattr(exc, "flowfile_uuid", None)
+        hit = [i for i, (_, f) in enumerate(items) if f.get("uuid") == blamed]
+        if hit:
+            i = hit[0]
+            groups = [[items[i]], items[:i] + items[i + 1 :]]
+        else:
+            half = (len(items) + 1) // 2
+            groups = [items[:half], items[half:]]
+        with self._lock:
+            self.suspects.extendleft(reversed(groups))
+        exc.isolating = len(items) if first else -len(items)  # type: ignore[attr-defined]
+
+    def _poisoned(self, conn: Connection, ff: FlowFile, exc: Exception) -> None:
+        """One FlowFile failed its trigger alone: route it to ``failure`` with
+        ``error.message`` when the processor has that relationship (connected or
+        auto-terminated); otherwise keep it queued, penalized (NiFi's behaviour for,
+        e.g., UpdateAttribute), and after ``poison_attempts`` such failures report it
+        in the status and the run summary."""
+        uuid = ff.get("uuid") or ""
+        reason = f"{type(exc).__name__}: {exc}"
+        if "failure" in self.relationship_names:
+            session = ProcessSession(self)
+            session._take(conn, [ff])
+            out = session.put_attributes(
+                ff, {"error.message": str(exc) or type(exc).__name__}
+            )
+            session.transfer(out, "failure")
+            session.commit()
+            self._isolated_failures.pop(uuid, None)
+            exc.routed_to_failure = True  # type: ignore[attr-defined]
+            return
+        attempts = self._isolated_failures.get(uuid, 0) + 1
+        self._isolated_failures[uuid] = attempts
+        if attempts >= self.schedule.poison_attempts and uuid not in self.poison:
+            self.poison[uuid] = reason
+            exc.poison = attempts  # type: ignore[attr-defined]
+        conn.requeue(
+            [
+                ff._evolve(
+                    penalty_until=self.runtime.clock.monotonic() + self.penalty_duration
+                )
+            ]
+        )
+        exc.penalized = attempts  # type: ignore[attr-defined]
 
     def _trigger_in_worker(
         self, session: ProcessSession
@@ -424,9 +503,7 @@ class Node:
                     error = None
                 except BaseException as exc:
                     _note_inputs(exc, session)
-                    session.rollback(
-                        penalize=not isinstance(exc, ContentRepositoryFullError)
-                    )
+                    self._roll_back_failed(session, exc)
                     if isinstance(exc, anyio.get_cancelled_exc_class()):
                         raise
                     error = exc
@@ -458,12 +535,55 @@ class Node:
         elif self.schedule.strategy == "cron":
             self.next_run_at = rt.next_cron_fire(self)
 
+    def _on_isolated_error(
+        self, error: BaseException, msg: str, uuid: str | None, log: Any
+    ) -> None:
+        """One line per poison FlowFile: when it is routed to failure, when it first
+        fails alone, and when it is reported as poison; the traceback only at debug."""
+        if getattr(error, "routed_to_failure", False):
+            self.add_bulletin("warning", f"routed to failure: {msg}", uuid)
+            log.warning("flowfile_isolated_to_failure", flowfile=uuid, error=msg)
+        else:
+            attempts = getattr(error, "penalized", 1)
+            if attempts == 1:
+                self.add_bulletin("error", msg, uuid)
+                log.error("flowfile_isolated_penalized", flowfile=uuid, error=msg)
+            if getattr(error, "poison", 0):
+                self.add_bulletin(
+                    "error", f"poison FlowFile after {attempts} attempts: {msg}", uuid
+                )
+                log.error(
+                    "poison_flowfile", flowfile=uuid, attempts=attempts, error=msg
+                )
+        if not isinstance(error, ProcessException):
+            log.debug(
+                "isolated_trigger_traceback",
+                flowfile=uuid,
+                traceback="".join(traceback.format_exception(error)).rstrip(),
+            )
+
     def _on_error(self, error: BaseException) -> None:
         self.errors += 1
         self.failed_triggers += 1
         uuid = getattr(error, "flowfile_uuid", None)
         msg = f"{type(error).__name__}: {error}"
         log = self.runtime.logger.bind(processor=self.id, group=self.group)
+        isolating = getattr(error, "isolating", 0)
+        if isolating:
+            # A batch failed: its groups are retried at once (no yield); the FlowFile
+            # at fault is logged when it is found, once, not each bisection step.
+            if isolating > 0:
+                self.add_bulletin(
+                    "warning", f"batch of {isolating} failed, isolating: {msg}", uuid
+                )
+                log.warning("batch_failed_isolating", error=msg, flowfiles=isolating)
+            else:
+                self.errors -= 1  # one failure of the batch, counted when it began
+                log.debug("batch_isolation_step", error=msg, flowfiles=-isolating)
+            return
+        if getattr(error, "isolated", False):
+            self._on_isolated_error(error, msg, uuid, log)
+            return
         if isinstance(error, ContentRepositoryFullError):
             # Out of space: yield and retry when space may have returned (NiFi blocks
             # writers on content back pressure); not an administrative yield.

@@ -77,6 +77,9 @@ class Schedule:
             reaches it is exhausted (run-until-drained).
         yield_duration: how long ``context.yield_()`` pauses the processor.
         penalty_duration: how long ``session.penalize()`` holds a FlowFile back.
+        poison_attempts: failed isolated triggers after which a FlowFile that keeps
+            failing alone (on a processor without ``failure``) is reported as poison in
+            the status and the run summary (see the isolation rule, docs/architecture.md).
     """
 
     strategy: str = "timer"
@@ -87,6 +90,7 @@ class Schedule:
     max_triggers: int = 0
     yield_duration: float = 1.0
     penalty_duration: float = 30.0
+    poison_attempts: int = 3
 
     def __post_init__(self) -> None:
         if self.strategy not in ("timer", "cron", "event"):
@@ -101,6 +105,8 @@ class Schedule:
             raise ValueError("batch_size must be at least 1")
         if self.max_triggers < 0:
             raise ValueError("max_triggers must not be negative")
+        if self.poison_attempts < 1:
+            raise ValueError("poison_attempts must be at least 1")
 
 
 class Processor(ConfigurableComponent):

@@ -35,7 +35,7 @@ from ._cron import CronSchedule
 from ._errors import ServiceError, ValidationError
 from ._flowfile import FlowFile
 from ._logging import engine_logger
-from ._node import Node
+from ._node import Node, _reaches
 from ._ports import Funnel, InputPort, OutputPort, RootInputPort, RootOutputPort
 from ._properties import PropertyDescriptor
 from ._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
@@ -313,8 +313,12 @@ class FlowRuntime:
 
     def upstream_exhausted(self, node: Node) -> bool:
         """True in run-until-drained mode when nothing more can reach ``node``: every
-        source finished, every other connection empty, no other trigger running, and
-        nothing queued for it (what it holds in flight is its own)."""
+        source finished, nothing queued anywhere, no other trigger running, and no
+        FlowFile held in flight by a node from which it could reach ``node``.
+
+        FlowFiles another node holds across triggers (MergeRecord's bins behind the same
+        router) cannot reach ``node`` unless that node is upstream of it: counting them
+        made two merges side by side wait for each other forever (issue 23.7)."""
         if not self.until_drained or self.active_triggers > 1:
             return False
         if any(
@@ -323,10 +327,13 @@ class FlowRuntime:
         ):
             return False
         for c in self.connections:
-            if c.destination is node:
-                if c.queued_count:
-                    return False
-            elif not c.is_empty():
+            if c.queued_count:
+                return False
+            if (
+                c.destination is not node
+                and not c.is_empty()
+                and _reaches(c.destination, node)
+            ):
                 return False
         return True
 

@@ -155,6 +155,7 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
                 "max_triggers": {"type": "integer", "minimum": 0},
                 "yield_duration": _DURATION,
                 "penalty_duration": _DURATION,
+                "poison_attempts": {"type": "integer", "minimum": 1},
             },
         },
         "processor": {

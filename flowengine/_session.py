@@ -196,6 +196,8 @@ class ProcessSession:
         self._prov_enabled = flow.provenance.enabled
         self._records: dict[int, _Record] = {}
         self._polled: dict[Connection, list[FlowFile]] = {}
+        #: the isolation group this session serves (see Node._roll_back_failed)
+        self._group: list[tuple[Connection, FlowFile]] | None = None
         self._owned: dict[
             int, ContentClaim
         ] = {}  # id -> claim the session holds for it
@@ -232,6 +234,8 @@ class ProcessSession:
         single = max_count is None
         n = 1 if max_count is None else max_count
         node = self._node
+        if node.suspects or self._group is not None:
+            return self._get_isolated(single, n)
         incoming = node.incoming
         if not incoming or n <= 0:
             return None if single else []
@@ -244,6 +248,27 @@ class ProcessSession:
                 self._take(conn, got)
                 return got[0] if single else got
         return None if single else []
+
+    def _get_isolated(self, single: bool, n: int) -> Any:
+        """While a failed batch is being isolated, a trigger sees only the FlowFiles of
+        one of its groups (all from one queue per call), nothing else."""
+        node = self._node
+        with node._lock:
+            group = self._group
+            if group is None:
+                group = node.suspects[0] if node.suspects else []
+                self._group = group
+            got: list[FlowFile] = []
+            if group and n > 0:
+                conn = group[0][0]
+                while group and len(got) < n and group[0][0] is conn:
+                    got.append(group.pop(0)[1])
+                if not group and node.suspects and node.suspects[0] is group:
+                    node.suspects.popleft()
+        if not got:
+            return None if single else []
+        self._take(conn, got)
+        return got[0] if single else got
 
     def _take(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
         records = self._records
@@ -920,23 +945,29 @@ class ProcessSession:
             events.append(ev(E.DROP, ff, details=reason))
         return events
 
-    def rollback(self, penalize: bool = False) -> None:
+    def rollback(self, penalize: bool = False, *, requeue: bool = True) -> None:
         """Undo everything: pulled FlowFiles go back to their queues (penalized if asked),
-        content written here is released, reported events and state changes vanish."""
+        content written here is released, reported events and state changes vanish.
+        ``requeue=False`` (the engine's isolation of a failed batch) keeps the pulled
+        FlowFiles in flight: the caller owns them."""
         if self._owned:
             self._repo.decref_many(list(self._owned.values()))
-        penalty = (
-            self._clock.monotonic() + self._node.penalty_duration if penalize else 0.0
-        )
-        for conn, ffs in self._polled.items():
-            if penalize:
-                ffs = [f._evolve(penalty_until=penalty) for f in ffs]
-            conn.requeue(ffs)
+        if requeue:
+            penalty = (
+                self._clock.monotonic() + self._node.penalty_duration
+                if penalize
+                else 0.0
+            )
+            for conn, ffs in self._polled.items():
+                if penalize:
+                    ffs = [f._evolve(penalty_until=penalty) for f in ffs]
+                conn.requeue(ffs)
         self._reset()
 
     def _reset(self) -> None:
         self._records = {}
         self._polled = {}
+        self._group = None
         self._owned = {}
         self._reported = []
         self._state = None

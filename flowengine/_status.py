@@ -4,7 +4,7 @@ any future HTTP API all read (NiFi's status history and bulletin board)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ._connection import ConnectionStatus
@@ -45,6 +45,8 @@ class ProcessorStatus:
     errors: int
     relationship_counts: Mapping[str, int]
     bulletins: tuple[Bulletin, ...] = ()
+    #: FlowFiles that kept failing alone (isolation rule): uuid -> reason
+    poison: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

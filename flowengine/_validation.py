@@ -494,7 +494,12 @@ class _Planner:
             try:
                 if key in ("period", "yield_duration", "penalty_duration"):
                     kwargs[key] = parse_duration(raw)
-                elif key in ("concurrent_tasks", "batch_size", "max_triggers"):
+                elif key in (
+                    "concurrent_tasks",
+                    "batch_size",
+                    "max_triggers",
+                    "poison_attempts",
+                ):
                     if isinstance(raw, bool) or not isinstance(raw, int | str):
                         raise ValueError(f"{raw!r} is not an integer")
                     kwargs[key] = int(raw)
@@ -510,6 +515,7 @@ class _Planner:
                         "max_triggers",
                         "yield_duration",
                         "penalty_duration",
+                        "poison_attempts",
                     ]
                     self.problem(
                         loc,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flowengine import (
     AllowableValue,
+    ContentError,
     ExpressionLanguageScope,
     FlowFile,
     InputRequirement,
@@ -650,6 +651,19 @@ class PutFile(Processor):
             except OSError as exc:
                 ff = session.put_attribute(
                     ff, "putfile.failure.reason", f"{type(exc).__name__}: {exc}"
+                )
+                session.transfer(session.penalize(ff), self.FAILURE)
+                continue
+            except ContentError as exc:
+                # This FlowFile's content is missing or short (issue 23.3): it alone
+                # goes to failure; the files written for the rest of the batch stay
+                # written and commit once (a rollback would write them again).
+                reason = f"{type(exc).__name__}: {exc}"
+                ff = session.put_attributes(
+                    ff, {"putfile.failure.reason": reason, "error.message": str(exc)}
+                )
+                context.logger.warning(
+                    "putfile_content_missing", flowfile=ff.get("uuid"), reason=reason
                 )
                 session.transfer(session.penalize(ff), self.FAILURE)
                 continue

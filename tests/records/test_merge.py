@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 import flowengine
 from flowengine.testing import TestRunner
 
@@ -198,3 +200,40 @@ def test_a_bin_the_writer_rejects_sends_its_inputs_to_failure(
         "record 2: field 'n' value 300"
         in r.flowfiles_for("failure")[0]["record.error.message"]
     )
+
+
+@pytest.mark.parametrize("merges", [1, 2, 3])
+def test_bins_behind_one_router_flush_when_the_flow_drains(merges: int) -> None:
+    """RouteOnAttribute into 1, 2 or 3 MergeRecords, bins below their minimums: all are
+    flushed when the flow drains (issue 23.7: two merges waited for each other's bins,
+    re-triggering ~90 times a second until the timeout)."""
+    f = flowengine.Flow("merge-router")
+    f.add_service("csv", "CSVReader", {})
+    f.add_service("json", "JsonRecordSetWriter", {"output_grouping": "output-oneline"})
+    f.add_input_port("in")
+    f.add_output_port("out")
+    routes = {f"r{k}": f"${{k:equals('{k}')}}" for k in range(merges)}
+    f.add_processor("route", "RouteOnAttribute", routes, auto_terminate=["unmatched"])
+    f.connect("in", "route")
+    for k in range(merges):
+        f.add_processor(
+            f"merge_{k}",
+            "MergeRecord",
+            {
+                "record_reader": "csv",
+                "record_writer": "json",
+                "minimum_number_of_records": "500",
+                "maximum_number_of_records": "500",
+            },
+            auto_terminate=["original", "failure"],
+        )
+        f.connect("route", f"merge_{k}", [f"r{k}"])
+        f.connect(f"merge_{k}", "out", ["merged"])
+    inputs = [(two_rows(i), {"k": str(i % merges)}) for i in range(3 * merges)]
+    with f.run(until_drained=True, timeout=20, inputs={"in": inputs}) as result:
+        assert result.drained and not result.timed_out
+        out = result.outputs["out"]
+        assert len(out) == merges
+        assert sorted(n for o in out for n in ns(result.read(o))) == list(
+            range(6 * merges)
+        )

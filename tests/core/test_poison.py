@@ -1,0 +1,227 @@
+"""Poison isolation (issue 25; docs/architecture.md, "isolation rule").
+
+One FlowFile that makes a trigger raise must not hold its batch hostage: the engine
+retries the batch's FlowFiles in smaller groups down to one, the good ones commit and
+only the bad one is isolated (to ``failure`` with ``error.message`` where the processor
+has that relationship, else kept queued, penalized, with a bulletin).
+
+The generic test runs against every built-in processor that takes input (parametrized
+over the registry, so a new built-in fails here until it has a poison case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowengine
+from flowengine import ProcessContext, Processor, ProcessSession, Relationship
+from flowengine._processor import InputRequirement
+from flowengine._registry import default_registry
+from flowengine.testing import TestRunner, VirtualClock
+
+
+def run(flow: flowengine.Flow, **kw: Any) -> flowengine.RunResult:
+    kw.setdefault("timeout", 30)
+    return flow.run(**kw)
+
+
+JSON = b'[{"id": 1, "name": "a"}]'
+
+_RECORD_SERVICES = {"in": ("JsonTreeReader", {}), "out": ("JsonRecordSetWriter", {})}
+_RECORD_PROPS = {"record_reader": "in", "record_writer": "out"}
+
+
+def _record_case(**props: str) -> dict[str, Any]:
+    return {
+        "services": _RECORD_SERVICES,
+        "props": {**_RECORD_PROPS, **props},
+        "good": JSON,
+        "bad": "missing-content",
+    }
+
+
+#: per processor: services, properties, good content, and how the bad FlowFile
+#: fails: ``missing-content`` (its content claim is gone: every reader raises) or
+#: attributes that make an expression property raise (toNumber() on 'abc').
+CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "UpdateAttribute": lambda _: {
+        "props": {"n": "${x:toNumber():plus(1)}"},
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "RouteOnAttribute": lambda _: {
+        "props": {"big": "${x:toNumber():gt(0)}"},
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "LogMessage": lambda _: {
+        "props": {"log_message": "n=${x:toNumber()}"},
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "LogAttribute": lambda _: {
+        "props": {"log_payload": "true"},
+        "bad": "missing-content",
+    },
+    "PutFile": lambda tmp: {
+        "props": {"directory": str(tmp / "out")},
+        "bad": "missing-content",
+    },
+    "PutFileSystem": lambda tmp: {
+        "props": {"directory_url": (tmp / "out").as_uri()},
+        "bad": "missing-content",
+    },
+    "FetchFile": lambda tmp: {
+        "props": {"file_to_fetch": "${p:toNumber()}${absolute.path}/${filename}"},
+        "good_attrs": {"absolute.path": str(tmp), "filename": "in.txt", "p": ""},
+        "files": {"in.txt": b"data"},
+        "bad": {"p": "abc"},
+    },
+    "FetchFileSystem": lambda tmp: {
+        "props": {"url": "${p:toNumber()}file://${absolute.path}/${filename}"},
+        "good_attrs": {"absolute.path": str(tmp), "filename": "in.txt", "p": ""},
+        "files": {"in.txt": b"data"},
+        "bad": {"p": "abc"},
+    },
+    "ConvertRecord": lambda _: _record_case(),
+    "ValidateRecord": lambda _: {
+        **_record_case(),
+        "props": {
+            **_RECORD_PROPS,
+            "schema_access_strategy": "schema-text-property",
+            "schema_text": "id: int64, name: string",
+        },
+    },
+    "QueryRecord": lambda _: _record_case(q="SELECT * FROM FLOWFILE"),
+    "SplitRecord": lambda _: _record_case(records_per_split="1"),
+    "PartitionRecord": lambda _: _record_case(n="/name"),
+    "UpdateRecord": lambda _: _record_case(**{"/name": "x"}),
+    "MergeRecord": lambda _: _record_case(
+        minimum_number_of_records="1", maximum_number_of_records="1"
+    ),
+    "LookupRecord": lambda _: {
+        **_record_case(key="/name"),
+        "services": {**_RECORD_SERVICES, "lk": ("SimpleKeyValueLookupService", {})},
+        "props": {**_RECORD_PROPS, "lookup_service": "lk", "key": "/name"},
+    },
+}
+#: S3 processors need a moto server; they are not covered here yet (see the report)
+S3_MODULE = "flowengine.processors.aws"
+
+
+def _input_processors() -> list[str]:
+    reg = default_registry()
+    out = []
+    for name in sorted(reg.names("processor")):
+        cls = reg.resolve("processor", name)
+        if cls.__module__.startswith("flowengine.processors") and (
+            cls.input_requirement is not InputRequirement.FORBIDDEN
+        ):
+            out.append(name)
+    return out
+
+
+@pytest.mark.parametrize("type_name", _input_processors())
+def test_poison_flowfile_is_isolated_and_the_good_one_delivered(
+    type_name: str, tmp_path: Path
+) -> None:
+    """A FlowFile that makes the processor raise (missing content, or an expression
+    property that fails on its attributes) next to a good one: the good one leaves on
+    a non-failure relationship, the bad one goes to ``failure`` with ``error.message``
+    or stays queued, penalized, with a bulletin naming it."""
+    cls = default_registry().resolve("processor", type_name)
+    if cls.__module__.startswith(S3_MODULE):
+        pytest.skip("S3 processors need a server: not covered by this test yet")
+    assert type_name in CASES, f"add a poison case for the built-in {type_name}"
+    case = CASES[type_name](tmp_path)
+    for fname, data in case.get("files", {}).items():
+        (tmp_path / fname).write_bytes(data)
+    r = TestRunner(type_name)
+    for sid, (stype, sprops) in case.get("services", {}).items():
+        r.add_service(sid, stype, sprops)
+    for k, v in {**case["props"], **case.get("bad_props", {})}.items():
+        r.set_property(k, v)
+    bad = case["bad"]
+    good_content = case.get("good", b"good")
+    r.enqueue(good_content, {**case.get("good_attrs", {}), "which": "good"})
+    if bad == "missing-content":
+        r.enqueue(good_content, {**case.get("good_attrs", {}), "which": "bad"})
+    else:
+        r.enqueue(good_content, {**case.get("good_attrs", {}), **bad, "which": "bad"})
+    runtime, node = r._ensure()
+    r._flush_pending(runtime)
+    if bad == "missing-content":
+        [conn] = node.incoming
+        [victim] = [f for f in conn._fifo if f.get("which") == "bad"]
+        assert victim.claim is not None
+        del runtime.content._data[victim.claim.resource]  # type: ignore[attr-defined]
+    r.run()
+    failure = r.flowfiles_for("failure")
+    delivered = {
+        rel: ffs for rel, ffs in r._collected.items() if rel != "failure" and ffs
+    }
+    whiches = {f.get("which") for ffs in delivered.values() for f in ffs}
+    assert "good" in whiches, (delivered, r.bulletins)
+    for rel in ("not.found", "permission.denied", "unmatched", "invalid"):
+        assert not r.flowfiles_for(rel) or rel == "unmatched", rel
+    assert "bad" not in whiches
+    if "failure" in {rel.name for rel in cls.relationships}:
+        assert [f.get("which") for f in failure] == ["bad"]
+        # the engine (or the processor) names the reason on the FlowFile
+        assert any("error" in k or "failure" in k for k in failure[0].attributes)
+    else:
+        assert r.queue_size() == 1 and r.penalized_count() == 1
+        bad_uuid = r.bulletins[-1].flowfile_uuid
+        assert bad_uuid is not None
+
+
+# -- the mechanism, on a flow -------------------------------------------------------
+class FailOnMarked(Processor):
+    """Takes a batch, copies each FlowFile; raises when one is marked bad."""
+
+    SUCCESS = Relationship("success")
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        ffs = session.get(context.batch_size)
+        for ff in ffs:
+            if ff.get("bad") == "1":
+                raise ValueError(f"cannot handle {ff.get('n')}")
+            session.transfer(ff, self.SUCCESS)
+
+
+def test_bisection_commits_every_good_flowfile_of_a_large_batch(types: Any) -> None:
+    """Two bad FlowFiles in a batch of 50: 48 reach the sink, the two stay penalized,
+    and after ``poison_attempts`` they are reported in the status by uuid and reason."""
+    f = flowengine.Flow("poison")
+    f.add_processor(
+        "src",
+        types.Source,
+        {"count": 50},
+        schedule={"max_triggers": 1},
+    )
+    f.add_processor(
+        "mark",
+        "UpdateAttribute",
+        {"bad": "${n:equals('7'):or(${n:equals('31')}):ifElse('1','0')}"},
+    )
+    f.add_processor(
+        "x",
+        FailOnMarked,
+        schedule={"penalty_duration": "1 sec", "poison_attempts": 2},
+    )
+    f.add_processor("s", types.Sink)
+    f.connect("src", "mark")
+    f.connect("mark", "x")
+    f.connect("x", "s")
+    res = run(f, clock=VirtualClock(), timeout=5.0)
+    assert res.counts["s"].flowfiles_in == 48
+    poison = res.counts["x"].poison
+    assert len(poison) == 2
+    assert sorted(poison.values()) == [
+        "ValueError: cannot handle 31",
+        "ValueError: cannot handle 7",
+    ]
