@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ._properties import ExpressionLanguageScope, PropertyDescriptor
+from ._properties import ExpressionLanguageScope, PropertyDescriptor, Validator
 
 __all__ = ["ConfigurableComponent", "DynamicProperties", "Problem"]
 
@@ -30,6 +30,9 @@ class DynamicProperties:
         value: what the value means (e.g. "The value to set it to").
         expression_language: scope in which values are evaluated.
         sensitive: dynamic properties may be marked sensitive.
+        name_validators: checks of each dynamic property's *name*, run at validation
+            (a name that becomes a protocol field, such as an HTTP header, must be
+            valid there: sent anyway, it can corrupt the request).
     """
 
     description: str
@@ -37,6 +40,7 @@ class DynamicProperties:
     value: str = "A value"
     expression_language: ExpressionLanguageScope = ExpressionLanguageScope.NONE
     sensitive: bool = False
+    name_validators: tuple[Validator, ...] = ()
 
     def descriptor(self, name: str) -> PropertyDescriptor:
         return PropertyDescriptor(

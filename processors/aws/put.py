@@ -71,6 +71,9 @@ put:
         name="A metadata key",
         value="Its value",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        # the name is sent as the header x-amz-meta-<name>: one with a space or a
+        # colon corrupts the request (moto stored such objects empty)
+        name_validators=(validators.HTTP_HEADER_NAME,),
     )
     writes_attributes = {
         "s3.bucket": "the bucket",
