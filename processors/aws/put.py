@@ -464,5 +464,7 @@ put:
                 "multipart_ageoff_failed", bucket=bucket, error=type(exc).__name__
             )
             return
-        if n:
-            context.logger.info("multipart_uploads_aged_off", bucket=bucket, count=n)
+        for key, upload_id in n:
+            context.logger.info(
+                "multipart_upload_aged_off", bucket=bucket, key=key, upload_id=upload_id
+            )
