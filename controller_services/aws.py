@@ -20,6 +20,7 @@ import asyncio
 import threading
 import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 from flowengine import (
@@ -52,13 +53,21 @@ class AWSCredentialsProvider(ABC):
 
     @abstractmethod
     async def s3_client(
-        self, region: str | None = None, endpoint: str | None = None
+        self,
+        region: str | None = None,
+        endpoint: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> Any:
-        """The aiobotocore S3 client for the running event loop."""
+        """The aiobotocore S3 client for the running event loop; ``config`` is merged
+        into the service's botocore ``Config`` (a processor's own timeouts, signer,
+        addressing style)."""
 
     @abstractmethod
     async def async_filesystem(
-        self, region: str | None = None, endpoint: str | None = None
+        self,
+        region: str | None = None,
+        endpoint: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> Any:
         """An ``s3fs.S3FileSystem(asynchronous=True)`` for the running event loop."""
 
@@ -193,7 +202,7 @@ class AWSCredentialsProviderControllerService(
         self._options: dict[str, Any] = {}
         self._lock = threading.Lock()
         # (loop, region, endpoint) -> filesystem; loops are weakly referenced
-        self._async: dict[tuple[int, str | None, str | None], tuple[Any, Any]] = {}
+        self._async: dict[tuple[int, str | None, str | None, str], tuple[Any, Any]] = {}
         self._sync: Any = None
 
     def __repr__(self) -> str:
@@ -276,8 +285,20 @@ class AWSCredentialsProviderControllerService(
     def storage_options(self) -> dict[str, Any]:
         return _copy_options(self._options)
 
-    def _fs_options(self, region: str | None, endpoint: str | None) -> dict[str, Any]:
+    def _fs_options(
+        self,
+        region: str | None,
+        endpoint: str | None,
+        config: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         opts = _copy_options(self._options)
+        for name, value in (config or {}).items():
+            if name == "s3":  # merge the S3-specific section, don't replace it
+                merged = dict(opts["config_kwargs"].get("s3") or {})
+                merged.update(value)
+                opts["config_kwargs"]["s3"] = merged
+            else:
+                opts["config_kwargs"][name] = value
         if region:
             opts["client_kwargs"]["region_name"] = region
         if endpoint:
@@ -285,12 +306,15 @@ class AWSCredentialsProviderControllerService(
         return opts
 
     async def async_filesystem(
-        self, region: str | None = None, endpoint: str | None = None
+        self,
+        region: str | None = None,
+        endpoint: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> Any:
         import s3fs
 
         loop = asyncio.get_running_loop()
-        key = (id(loop), region, endpoint)
+        key = (id(loop), region, endpoint, repr(sorted((config or {}).items())))
         with self._lock:
             entry = self._async.get(key)
             if entry is not None and entry[0]() is loop:
@@ -299,7 +323,9 @@ class AWSCredentialsProviderControllerService(
                 if entry is not None:  # a dead loop whose id was reused
                     _close(None, entry[1])
                 fs = s3fs.S3FileSystem(
-                    asynchronous=True, loop=loop, **self._fs_options(region, endpoint)
+                    asynchronous=True,
+                    loop=loop,
+                    **self._fs_options(region, endpoint, config),
                 )
                 self._async[key] = (weakref.ref(loop), fs)
                 self._prune()
@@ -315,9 +341,12 @@ class AWSCredentialsProviderControllerService(
                 _close(None, fs)
 
     async def s3_client(
-        self, region: str | None = None, endpoint: str | None = None
+        self,
+        region: str | None = None,
+        endpoint: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> Any:
-        fs = await self.async_filesystem(region, endpoint)
+        fs = await self.async_filesystem(region, endpoint, config)
         return fs._s3
 
     def filesystem(self) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ._properties import ExpressionLanguageScope, PropertyDescriptor
+from ._properties import ExpressionLanguageScope, PropertyDescriptor, Validator
 
 __all__ = ["ConfigurableComponent", "DynamicProperties", "Problem"]
 
@@ -31,8 +31,12 @@ class DynamicProperties:
         expression_language: scope in which values are evaluated.
         sensitive: dynamic properties may be marked sensitive.
         value_validators: checks of each literal value (no Expression Language) at
-            validation, each returning an error message or None; reported at the value: e.g. QueryRecord parses its SQL, so a
-            typo is reported before start instead of failing every FlowFile.
+            validation, each returning an error message or None; reported at the value
+            (QueryRecord parses its SQL, so a typo is reported before start instead of
+            failing every FlowFile).
+        name_validators: checks of each dynamic property's *name*, run at validation
+            (a name that becomes a protocol field, such as an HTTP header, must be
+            valid there: sent anyway, it can corrupt the request).
     """
 
     description: str
@@ -41,6 +45,7 @@ class DynamicProperties:
     expression_language: ExpressionLanguageScope = ExpressionLanguageScope.NONE
     sensitive: bool = False
     value_validators: tuple[Callable[[str], str | None], ...] = ()
+    name_validators: tuple[Validator, ...] = ()
 
     def descriptor(self, name: str) -> PropertyDescriptor:
         return PropertyDescriptor(

@@ -111,6 +111,22 @@ def _non_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
 
+# RFC 9110 section 5.6.2: token = 1*tchar; tchar = "!" / "#" / "$" / "%" / "&" / "'" /
+# "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _http_token(value: str) -> str | None:
+    if _TOKEN.match(value):
+        return None
+    bad = sorted({c for c in value if not _TOKEN.match(c)})
+    shown = ", ".join(repr(c) for c in bad) if bad else "nothing"
+    return (
+        f"{value!r} is not a valid HTTP header name (RFC 9110 token): "
+        f"it contains {shown}"
+    )
+
+
 class validators:
     """Standard validators (NiFi's ``StandardValidators``)."""
 
@@ -125,6 +141,8 @@ class validators:
     REGEX = Validator("regular expression", _try(_regex, "regular expression"))
     CHARACTER_SET = Validator("character set", _try(_charset, "character set"))
     NUMBER = Validator("number", _try(float, "number"))
+    #: an RFC 9110 token: what an HTTP header (field) name must be
+    HTTP_HEADER_NAME = Validator("HTTP header name", _http_token)
 
     @staticmethod
     def integer_range(lo: int | None = None, hi: int | None = None) -> Validator:

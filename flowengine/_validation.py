@@ -339,6 +339,11 @@ class _Planner:
         for key, raw_value in dynamic_raw.items():
             vloc = _loc(locs, f"properties.{key}=", f"properties.{key}", "properties")
             pwhat = f"{what}: dynamic property {key!r}"
+            for check in spec.name_validators if spec is not None else ():
+                if err := check(key):
+                    kloc = _loc(locs, f"properties.{key}", "properties")
+                    self.problem(kloc, f"{pwhat}: {err}")
+                    break
             # A bad value still names its property: relationships made from dynamic
             # properties (RouteOnAttribute) must exist, or every connection from them
             # would repeat the mistake. (With a problem the plan is never used.)

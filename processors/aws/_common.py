@@ -16,14 +16,16 @@ bulletin, rather than failing every FlowFile in turn.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import anyio
-from flowengine.controller_services.aws import AWSCredentialsProvider
+from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
 
 from flowengine import (
+    AllowableValue,
     ExpressionLanguageScope,
     FlowFile,
     InputRequirement,
@@ -38,11 +40,14 @@ from flowengine import (
 __all__ = [
     "CREDENTIAL_ERROR_CODES",
     "AbstractS3Processor",
+    "DeadlineClient",
     "bucket_property",
+    "client_config",
     "error_attributes",
     "is_credentials_error",
     "is_not_found",
     "object_url",
+    "request_deadline",
     "sanitize_etag",
 ]
 
@@ -81,6 +86,144 @@ def bucket_property(default: str | None = "${s3.bucket}") -> PropertyDescriptor:
         validators=(validators.NON_EMPTY,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
+
+
+COMMUNICATIONS_TIMEOUT = PropertyDescriptor(
+    "communications_timeout",
+    "Bounds every S3 request of this processor: connecting, sending and waiting for the "
+    "reply (botocore's connect and read timeouts, and a deadline on the whole request, "
+    "extended for large bodies by Minimum Transfer Rate).",
+    display_name="Communications Timeout",
+    default="30 secs",
+    validators=(validators.TIME_PERIOD,),
+)
+USE_CHUNKED_ENCODING = PropertyDescriptor(
+    "use_chunked_encoding",
+    "Send streamed bodies aws-chunked with a trailing checksum (botocore's "
+    "request_checksum_calculation when_supported); false sends plain bodies and "
+    "checksums only where S3 requires them (some S3-compatible stores need false).",
+    display_name="Use Chunked Encoding",
+    default="true",
+    allowable_values=BOOLEAN,
+)
+USE_PATH_STYLE_ACCESS = PropertyDescriptor(
+    "use_path_style_access",
+    "Address buckets as path segments (http://host/bucket/key); true here, or on the "
+    "credentials service, turns it on.",
+    display_name="Use Path Style Access",
+    default="false",
+    allowable_values=BOOLEAN,
+)
+SIGNER_OVERRIDE = PropertyDescriptor(
+    "signer_override",
+    "The request signing algorithm (Signature Version 2 only for old S3-compatible "
+    "stores).",
+    display_name="Signer Override",
+    default="Default Signature",
+    allowable_values=(
+        AllowableValue("Default Signature"),
+        AllowableValue("AWSS3V4SignerType", "Signature Version 4"),
+        AllowableValue("S3SignerType", "Signature Version 2"),
+    ),
+)
+_SIGNERS = {"AWSS3V4SignerType": "s3v4", "S3SignerType": "s3"}
+#: the slowest transfer a request's deadline allows for its body (bytes per second)
+MIN_TRANSFER_RATE = 1 << 20
+
+
+def client_config(context: ProcessContext) -> dict[str, Any]:
+    """The processor's connection properties as botocore ``Config`` overrides."""
+    timeout = context.property(COMMUNICATIONS_TIMEOUT).as_duration() or 30.0
+    config: dict[str, Any] = {"connect_timeout": timeout, "read_timeout": timeout}
+    if not context.property(USE_CHUNKED_ENCODING).as_bool():
+        config["request_checksum_calculation"] = "when_required"
+    if context.property(USE_PATH_STYLE_ACCESS).as_bool():
+        config["s3"] = {"addressing_style": "path"}
+    signer = _SIGNERS.get(context.property(SIGNER_OVERRIDE).value or "")
+    if signer:
+        config["signature_version"] = signer
+    return config
+
+
+def request_deadline(context: ProcessContext, size: int = 0) -> float:
+    """Seconds one S3 request may take, botocore's retries included: the Communications
+    Timeout, plus the time to move ``size`` body bytes at :data:`MIN_TRANSFER_RATE`."""
+    timeout = context.property(COMMUNICATIONS_TIMEOUT).as_duration() or 30.0
+    return timeout + size / MIN_TRANSFER_RATE
+
+
+def _body_size(kwargs: Mapping[str, Any]) -> int:
+    length = kwargs.get("ContentLength")
+    if isinstance(length, int):
+        return length
+    body = kwargs.get("Body")
+    if isinstance(body, bytes | bytearray | memoryview):
+        return len(body)
+    return 0
+
+
+class DeadlineClient:
+    """An S3 client whose every request has a deadline (:func:`request_deadline`).
+
+    botocore bounds connecting and each socket read, but not sending a body to a server
+    that stopped reading, nor a request retried again and again against one that never
+    answers; this bounds the whole call. A request past its deadline raises
+    ``TimeoutError`` naming the operation (the FlowFile goes to failure, penalized).
+    Paginators are bounded per page. Other attributes are the client's own.
+    """
+
+    def __init__(self, client: Any, timeout: float) -> None:
+        self._client = client
+        self._timeout = timeout
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name == "get_paginator":
+            return lambda op: _DeadlinePaginator(attr(op), op, self._timeout)
+        if not callable(attr):
+            return attr
+        timeout = self._timeout
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            # botocore's operation methods are plain functions returning a coroutine
+            result = attr(*args, **kwargs)
+            if not inspect.isawaitable(result):
+                return result
+            return _bounded(
+                name, result, timeout + _body_size(kwargs) / MIN_TRANSFER_RATE
+            )
+
+        return call
+
+
+async def _bounded(name: str, work: Awaitable[Any], limit: float) -> Any:
+    try:
+        with anyio.fail_after(limit):
+            return await work
+    except TimeoutError:
+        raise TimeoutError(
+            f"S3 {name} did not complete within {limit:.1f} s (Communications Timeout)"
+        ) from None
+
+
+class _DeadlinePaginator:
+    def __init__(self, paginator: Any, op: str, timeout: float) -> None:
+        self._paginator, self._op, self._timeout = paginator, op, timeout
+
+    async def paginate(self, **kwargs: Any) -> AsyncIterator[Any]:
+        pages = self._paginator.paginate(**kwargs).__aiter__()
+        while True:
+            try:
+                with anyio.fail_after(self._timeout):
+                    page = await pages.__anext__()
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise TimeoutError(
+                    f"S3 {self._op} page did not arrive within {self._timeout:.1f} s "
+                    "(Communications Timeout)"
+                ) from None
+            yield page
 
 
 def sanitize_etag(etag: str | None) -> str:
@@ -189,6 +332,10 @@ class AbstractS3Processor(Processor):
         display_name="Endpoint Override URL",
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
     )
+    COMMUNICATIONS_TIMEOUT = COMMUNICATIONS_TIMEOUT
+    USE_CHUNKED_ENCODING = USE_CHUNKED_ENCODING
+    USE_PATH_STYLE_ACCESS = USE_PATH_STYLE_ACCESS
+    SIGNER_OVERRIDE = SIGNER_OVERRIDE
     CONCURRENT_REQUESTS = PropertyDescriptor(
         "concurrent_requests",
         "FlowFiles of a batch worked on at the same time (requests in flight).",
@@ -214,7 +361,8 @@ class AbstractS3Processor(Processor):
             AWSCredentialsProvider
         )
         region, endpoint = self._where(context)
-        return await service.s3_client(region, endpoint)
+        client = await service.s3_client(region, endpoint, client_config(context))
+        return DeadlineClient(client, request_deadline(context))
 
     def url(self, context: ProcessContext, client: Any, bucket: str, key: str) -> str:
         endpoint = context.property(self.ENDPOINT).evaluate().value or None

@@ -100,6 +100,10 @@ class UploadStore:
         if m.pop(state_key(bucket, key), None) is not None:
             self._store(dict(m))
 
+    def upload_ids(self) -> set[str]:
+        """Ids of every upload this processor holds state for (it can resume them)."""
+        return {u.upload_id for v in self._map().values() if (u := UploadState.load(v))}
+
     def drop_upload(self, upload_id: str) -> None:
         m = self._map()
         doomed = [
@@ -373,15 +377,32 @@ def _complete_params(part_params: Mapping[str, Any]) -> dict[str, Any]:
 
 async def age_off(
     client: Any, store: UploadStore, bucket: str, max_age_s: float
-) -> int:
-    """Abort in-progress uploads of ``bucket`` older than ``max_age_s``; returns how many."""
-    now = time.time()
-    aborted = 0
+) -> list[tuple[str, str]]:
+    """Abort in-progress uploads of ``bucket`` older than ``max_age_s`` that no local
+    state knows; returns the (key, upload id) pairs aborted.
+
+    An upload this processor holds state for is never aborted, whatever its age: it is
+    resumable (and a server's ``Initiated`` can be far in the past: moto reports
+    2010). Ages are measured by the server's clock (its reply's ``Date``), not ours.
+    """
+    from email.utils import parsedate_to_datetime
+
+    known = store.upload_ids()
+    aborted: list[tuple[str, str]] = []
     kwargs: dict[str, Any] = {"Bucket": bucket}
     while True:
         resp = await client.list_multipart_uploads(**kwargs)
+        date = ((resp.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}).get(
+            "date"
+        )
+        try:
+            now = parsedate_to_datetime(date).timestamp() if date else time.time()
+        except (TypeError, ValueError):
+            now = time.time()
         for u in resp.get("Uploads") or []:
             initiated = u.get("Initiated")
+            if str(u.get("UploadId")) in known:
+                continue
             if initiated is None or now - initiated.timestamp() <= max_age_s:
                 continue
             try:
@@ -394,8 +415,7 @@ async def age_off(
                     != "NoSuchUpload"
                 ):
                     raise
-            store.drop_upload(str(u["UploadId"]))
-            aborted += 1
+            aborted.append((str(u["Key"]), str(u["UploadId"])))
         if not resp.get("IsTruncated"):
             return aborted
         kwargs["KeyMarker"] = resp.get("NextKeyMarker")

@@ -31,7 +31,19 @@ from flowengine import (
     validators,
 )
 
-from ._common import error_attributes, is_credentials_error, root_cause, sanitize_etag
+from ._common import (
+    COMMUNICATIONS_TIMEOUT,
+    SIGNER_OVERRIDE,
+    USE_CHUNKED_ENCODING,
+    USE_PATH_STYLE_ACCESS,
+    DeadlineClient,
+    client_config,
+    error_attributes,
+    is_credentials_error,
+    request_deadline,
+    root_cause,
+    sanitize_etag,
+)
 from ._records import listing_row, write_listing
 from ._replies import tag_set
 from ._tracking import CONFIG_KEY, EntityTracker, ListingEntry, TimestampTracker
@@ -184,6 +196,10 @@ list:
         display_name="Endpoint Override URL",
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
     )
+    COMMUNICATIONS_TIMEOUT = COMMUNICATIONS_TIMEOUT
+    USE_CHUNKED_ENCODING = USE_CHUNKED_ENCODING
+    USE_PATH_STYLE_ACCESS = USE_PATH_STYLE_ACCESS
+    SIGNER_OVERRIDE = SIGNER_OVERRIDE
     DELIMITER = PropertyDescriptor(
         "delimiter",
         "List only the objects directly under the prefix up to this delimiter (e.g. /).",
@@ -284,8 +300,13 @@ list:
         p = context.property
         service = p(self.AWS_CREDENTIALS).as_service(AWSCredentialsProvider)
         region = p(self.REGION).evaluate().value or None
-        client = await service.s3_client(
-            region, p(self.ENDPOINT).evaluate().value or None
+        client = DeadlineClient(
+            await service.s3_client(
+                region,
+                p(self.ENDPOINT).evaluate().value or None,
+                client_config(context),
+            ),
+            request_deadline(context),
         )
         bucket = p(self.BUCKET).evaluate().value or ""
         prefix = p(self.PREFIX).evaluate().value or ""

@@ -12,6 +12,7 @@ uploads older than ``multipart_upload_max_age_threshold`` are aborted once per
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -34,7 +35,12 @@ from ._common import AbstractS3Processor, sanitize_etag
 from ._multipart import MultipartUploader, PartStream, UploadStore, age_off
 from ._replies import storage_attributes, version_attribute
 
-__all__ = ["PutS3Object"]
+__all__ = ["PutS3Object", "UploadVerificationError"]
+
+
+class UploadVerificationError(Exception):
+    """The object S3 stored is not the FlowFile's content (size or MD5 differ)."""
+
 
 STORAGE_CLASSES = (
     "STANDARD",
@@ -71,6 +77,9 @@ put:
         name="A metadata key",
         value="Its value",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        # the name is sent as the header x-amz-meta-<name>: one with a space or a
+        # colon corrupts the request (moto stored such objects empty)
+        name_validators=(validators.HTTP_HEADER_NAME,),
     )
     writes_attributes = {
         "s3.bucket": "the bucket",
@@ -329,6 +338,7 @@ put:
             32 << 20
         )
         details = "single PutObject"
+        md5: str | None = None
         if size <= threshold:
             if size > _STREAMED:  # streamed from the content repository, not buffered
                 stream = PartStream(lambda: session.open(ff), 0, size)
@@ -343,8 +353,10 @@ put:
                 finally:
                     stream.close()
             else:
+                body = session.read(ff)
+                md5 = hashlib.md5(body, usedforsecurity=False).hexdigest()
                 resp = await client.put_object(
-                    Bucket=bucket, Key=key, Body=session.read(ff), **params
+                    Bucket=bucket, Key=key, Body=body, **params
                 )
             attrs["s3.apimethod"] = "putobject"
         else:
@@ -380,6 +392,7 @@ put:
                     parts_reused=uploader.resumed_parts,
                     parts_sent=uploader.uploaded_parts,
                 )
+        await self._verify(context, client, bucket, key, size, md5, resp)
         url = self.url(context, client, bucket, key)
         attrs.update(
             {
@@ -395,6 +408,45 @@ put:
         elapsed = int((time.monotonic() - started) * 1000)
         session.provenance.send(ff, url, details, duration_ms=elapsed)
         session.transfer(ff, self.SUCCESS)
+
+    async def _verify(
+        self,
+        context: ProcessContext,
+        client: Any,
+        bucket: str,
+        key: str,
+        size: int,
+        md5: str | None,
+        resp: Any,
+    ) -> None:
+        """Check that S3 stored what was sent, or raise (the FlowFile goes to failure).
+
+        A header S3 could not parse once made an object arrive empty while PutObject
+        succeeded; so after every upload the stored object's size (HEAD, of the version
+        just written) must equal the FlowFile's, and for a body hashed here the ETag
+        must be its MD5 where S3 makes the ETag the MD5 (no SSE-KMS/SSE-C, not
+        multipart)."""
+        etag = sanitize_etag(resp.get("ETag"))
+        strategy = context.property(self.ENCRYPTION).value or "NONE"
+        hashed = md5 is not None and strategy in ("NONE", "SSE_S3")
+        if hashed and etag and "-" not in etag and etag != md5:
+            raise UploadVerificationError(
+                f"S3 stored s3://{bucket}/{key} with ETag {etag}, but the "
+                f"content's MD5 is {md5}"
+            )
+        head_params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if resp.get("VersionId") not in (None, "", "null"):  # "null": unversioned
+            head_params["VersionId"] = resp["VersionId"]
+        if strategy == "SSE_C":
+            head_params["SSECustomerAlgorithm"] = "AES256"
+            head_params["SSECustomerKey"] = context.property(self.SSE_C_KEY).value
+        head = await client.head_object(**head_params)
+        stored = int(head.get("ContentLength", -1))
+        if stored != size:
+            raise UploadVerificationError(
+                f"S3 stored s3://{bucket}/{key} with {stored} bytes, but the FlowFile "
+                f"has {size}"
+            )
 
     async def _age_off(self, context: ProcessContext, client: Any, bucket: str) -> None:
         """Abort stale in-progress uploads of ``bucket``, once per age-off interval."""
@@ -412,5 +464,7 @@ put:
                 "multipart_ageoff_failed", bucket=bucket, error=type(exc).__name__
             )
             return
-        if n:
-            context.logger.info("multipart_uploads_aged_off", bucket=bucket, count=n)
+        for key, upload_id in n:
+            context.logger.info(
+                "multipart_upload_aged_off", bucket=bucket, key=key, upload_id=upload_id
+            )
