@@ -161,8 +161,8 @@ def status_tables(
         table = Table(
             title="poison FlowFiles (kept failing alone)", title_justify="left"
         )
-        for col in ("processor", "uuid", "reason"):
-            table.add_column(col)
+        for heading in ("processor", "uuid", "reason"):
+            table.add_column(heading)
         for row in poison:
             table.add_row(*row)
         parts.append(table)

@@ -363,8 +363,8 @@ class _Planner:
                     self.problem(_shift(vloc, exc.position), f"{pwhat}: {exc}")
                     continue
             if spec is not None and "${" not in value:
-                for check in spec.value_validators:
-                    err = check(value)
+                for check_value in spec.value_validators:
+                    err = check_value(value)
                     if err:
                         self.problem(vloc, f"{pwhat}: {err}")
                         break
