@@ -163,8 +163,8 @@ def status_tables(
         )
         for heading in ("processor", "uuid", "reason"):
             table.add_column(heading)
-        for row in poison:
-            table.add_row(*row)
+        for poisoned in poison:
+            table.add_row(*poisoned)
         parts.append(table)
     return Group(*parts)
 
