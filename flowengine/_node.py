@@ -27,7 +27,7 @@ from ._flowfile import FlowFile
 from ._processor import Processor, Relationship, Schedule
 from ._retry import RetryPolicy
 from ._session import ProcessSession
-from ._status import Bulletin, ProcessorStatus, freeze_counts
+from ._status import Bulletin, ProcessorStatus, failure_reason, freeze_counts
 
 if TYPE_CHECKING:
     from ._context import ProcessContext
@@ -290,14 +290,7 @@ class Node:
             return
         self._failure_logged_at = now
         attrs = ff.attributes
-        reason = next(
-            (
-                v
-                for k, v in attrs.items()
-                if k.endswith(("failure.reason", "error.message")) and v
-            ),
-            None,
-        )
+        reason = failure_reason(attrs)
         count, self._failures_unlogged = self._failures_unlogged, 0
         uuid = attrs.get("uuid")
         self.runtime.logger.warning(

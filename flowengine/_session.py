@@ -703,7 +703,8 @@ class ProcessSession:
         failed: list[tuple[str, FlowFile, int]] = []
         for rel, ffs in routed.items():
             rel_counts[rel] = len(ffs)
-            if rel.endswith("failure") or rel in FAILURE_RELATIONSHIPS:
+            is_failure = rel.endswith("failure") or rel in FAILURE_RELATIONSHIPS
+            if is_failure:
                 failed.append((rel, ffs[0], len(ffs)))  # logged once committed
             conns = node.connections_for(rel)
             if not conns:
@@ -717,7 +718,8 @@ class ProcessSession:
                         release.append(cur.claim)
                     dropped.append((cur, reason))
                 terminated[rel] = len(ffs)
-                why = failure_reason(ffs[-1]._attrs) if ffs else None
+                # the summary's "last error" is shown for failure relationships only
+                why = failure_reason(ffs[-1]._attrs) if is_failure and ffs else None
                 if why:
                     reasons[rel] = why
                 continue

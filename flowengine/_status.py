@@ -86,12 +86,19 @@ def failure_reason(attrs: Mapping[str, str]) -> str | None:
 
     Processors write the reason under different names (``error.message``, the record
     processors' ``record.error.message``, S3's ``s3.exception`` with
-    ``s3.errorMessage``…); the run summary's "last error" shows whichever is there.
+    ``s3.errorMessage``, PutFile's ``putfile.failure.reason``…); the run summary's
+    "last error" and the failure-routing WARN line show whichever is there.
     """
     for k in _REASON_KEYS:
         if attrs.get(k):
             return attrs[k]
-    for suffix in (".error.message", "errorMessage", ".exception", ".error"):
+    for suffix in (
+        ".error.message",
+        "failure.reason",
+        "errorMessage",
+        ".exception",
+        ".error",
+    ):
         for k, v in attrs.items():
             if k.endswith(suffix) and v:
                 return v
