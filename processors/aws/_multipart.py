@@ -26,9 +26,14 @@ from typing import Any, BinaryIO
 import anyio
 import anyio.to_thread
 
-__all__ = ["MultipartUploader", "UploadState", "state_key"]
+__all__ = ["MultipartUploader", "UploadState", "UploadVerificationError", "state_key"]
 
 MIN_PART = 5 << 20  # S3's minimum size of every part but the last
+
+
+class UploadVerificationError(Exception):
+    """The object (or part) S3 stored is not the FlowFile's content (size or MD5
+    differ): the FlowFile goes to failure, never success."""
 
 
 def state_key(bucket: str, key: str) -> str:
@@ -145,6 +150,7 @@ class MultipartUploader:
         part_size: int,
         create_params: Mapping[str, Any],
         part_params: Mapping[str, Any],
+        verify_md5: bool = True,
     ) -> None:
         self.client = client
         self.store = store
@@ -156,6 +162,9 @@ class MultipartUploader:
         self.part_size = max(part_size, MIN_PART)
         self.create_params = dict(create_params)
         self.part_params = dict(part_params)
+        #: each part's ETag is checked against the MD5 of its bytes (S3 makes a part's
+        #: ETag its MD5 unless the object is encrypted with SSE-KMS or SSE-C)
+        self.verify_md5 = verify_md5
         self.resumed_parts = 0
         self.uploaded_parts = 0
         self.in_flight = 0
@@ -289,7 +298,17 @@ class MultipartUploader:
                 finally:
                     self.in_flight -= 1
                     body.close()
-            etags[n] = str(r["ETag"]).strip('"')
+            etag = str(r["ETag"]).strip('"')
+            if self.verify_md5:
+                # the size of the whole object is checked after completion, but a
+                # part altered in transit keeps its size: only its MD5 tells
+                md5 = await self._md5(off, ln)
+                if etag != md5:
+                    raise UploadVerificationError(
+                        f"S3 stored part {n} of s3://{self.bucket}/{self.key} with "
+                        f"ETag {etag}, but the MD5 of its {ln} bytes is {md5}"
+                    )
+            etags[n] = etag
             self.uploaded_parts += 1
 
         async with anyio.create_task_group() as tg:
