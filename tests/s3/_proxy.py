@@ -186,6 +186,18 @@ class S3Proxy:
         with self._lock:
             return [n for r in self.requests if (n := r.part_number) is not None]
 
+    def release(self) -> None:
+        """Stop holding: the held request is dropped (its client is gone or will time
+        out); requests from now on are forwarded."""
+        self.hold = None
+        self._release.set()
+
+    def reset(self) -> None:
+        """Forget the requests recorded so far."""
+        with self._lock:
+            self.requests.clear()
+            self.corrupted.clear()
+
     def stop(self) -> None:
         self._release.set()
         self._server.shutdown()
