@@ -18,8 +18,13 @@ from typing import Any
 import pytest
 
 import flowengine
-from flowengine import ProcessContext, Processor, ProcessSession, Relationship
-from flowengine._processor import InputRequirement
+from flowengine import (
+    InputRequirement,
+    ProcessContext,
+    Processor,
+    ProcessSession,
+    Relationship,
+)
 from flowengine._registry import default_registry
 from flowengine.testing import TestRunner, VirtualClock
 

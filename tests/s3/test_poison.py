@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from flowengine._processor import InputRequirement
+from flowengine import InputRequirement
 from flowengine._registry import default_registry
 from flowengine.testing import TestRunner
 
