@@ -8,7 +8,8 @@ It forwards every request to the server and its reply back, and records what pas
   the client goes away (so a process can be killed with a part deterministically in
   flight, not yet on the server),
 * **corrupt** a request body: a function gets the request and returns the body to send
-  instead; Content-Length is fixed to match, so the server takes it as sent.
+  instead; Content-Length is fixed to match, so the server takes it as sent,
+* **rewrite reply headers** (e.g. the ``Date``, to give the server another clock).
 
 A real component, not a mock: the processors talk HTTP to it exactly as to S3 (the
 endpoint URL is the proxy's), and moto answers. Bodies sent with
@@ -89,10 +90,12 @@ class S3Proxy:
         *,
         corrupt: Callable[[ProxyRequest], bytes | None] | None = None,
         hold: Callable[[ProxyRequest], bool] | None = None,
+        reply_headers: Callable[[str, str], str] | None = None,
     ) -> None:
         self.upstream_port = upstream_port
         self.corrupt = corrupt
         self.hold = hold
+        self.reply_headers = reply_headers
         self.requests: list[ProxyRequest] = []
         self.held = threading.Event()  # set when a request is being held
         self.corrupted: list[ProxyRequest] = []
@@ -157,6 +160,8 @@ class S3Proxy:
                     self.send_response_only(resp.status, resp.reason)
                     for k, v in resp.getheaders():
                         if k.lower() not in _HOP:
+                            if proxy.reply_headers is not None:
+                                v = proxy.reply_headers(k, v)
                             self.send_header(k, v)
                     # a HEAD reply's Content-Length is the object's, not this body's
                     length = resp.getheader("Content-Length") or "0"

@@ -12,6 +12,7 @@ aborted by the same restart, and logged.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -21,11 +22,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from ._proxy import S3Proxy
 from .conftest import MotoServer
@@ -180,3 +183,59 @@ def test_killed_upload_resumes_from_where_it_stopped_with_moto_clock(
         assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
     finally:
         proxy.stop()
+
+
+def _shift_date(days: float) -> Callable[[str, str], str]:
+    """A reply-header rewrite moving the server's ``Date`` by ``days``."""
+
+    def shift(name: str, value: str) -> str:
+        if name.lower() != "date":
+            return value
+        when = parsedate_to_datetime(value) + datetime.timedelta(days=days)
+        return format_datetime(when, usegmt=True)
+
+    return shift
+
+
+@pytest.mark.parametrize(
+    ("days", "aborted"),
+    [
+        pytest.param(8, True, id="8-days-later-by-the-server-aborted"),
+        pytest.param(6, False, id="6-days-later-by-the-server-kept"),
+    ],
+)
+def test_age_off_measures_by_the_server_clock(
+    moto: MotoServer, s3: Any, bucket: str, days: int, aborted: bool
+) -> None:
+    """An upload no state knows, created a moment ago by our clock, but whose age by
+    the server's clock (its replies' ``Date``, here shifted by a proxy) is 8 days, is
+    aborted with the default max age of 7 days, and logged; at 6 days it stays."""
+    from flowengine.processors.aws import PutS3Object
+
+    from flowengine.testing import TestRunner
+
+    stray = s3.create_multipart_upload(Bucket=bucket, Key="stray")["UploadId"]
+    with S3Proxy(moto.port, reply_headers=_shift_date(days)) as proxy:
+        r = TestRunner(PutS3Object)
+        r.add_service(
+            "aws",
+            "AWSCredentialsProviderControllerService",
+            moto.service_properties(endpoint_override_url=proxy.endpoint),
+        )
+        r.set_property("aws_credentials_provider", "aws")
+        r.set_property("bucket", bucket)
+        r.enqueue(b"x", {"filename": "fresh"})
+        with structlog.testing.capture_logs() as logs:
+            r.run()
+    r.assert_all_transferred("success", 1)
+    left = [
+        u["UploadId"]
+        for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads") or []
+    ]
+    aged = [e for e in logs if e["event"] == "multipart_upload_aged_off"]
+    if aborted:
+        assert stray not in left
+        assert [(e["key"], e["upload_id"]) for e in aged] == [("stray", stray)]
+    else:
+        assert left == [stray]
+        assert not aged
