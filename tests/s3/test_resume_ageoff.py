@@ -7,7 +7,7 @@ initiated on 2010-11-10 (so by its clock each one is years older than the defaul
 same state directory: the upload this processor holds state for is resumed from part
 12 (parts 1..11 are not sent again: a proxy in front of the server counts the
 UploadPart requests), and the object is byte-exact. An upload no local state knows is
-aborted by the same restart, and logged.
+aborted by the same restart, and logged; its age is measured by the server's clock.
 """
 
 from __future__ import annotations
