@@ -10,6 +10,8 @@ beside a good one in the same batch, two ways:
   is not used. Missing buckets and rejected credentials are not per-FlowFile (they stop
   or yield the processor, see docs/s3.md), so they are not poison here.
 * ``expression``: an Expression Language property raises on the bad one's attributes.
+* ``lost-content`` (PutS3Object, the one that reads content): its content is gone from
+  the repository.
 
 Either way the good FlowFile is delivered and the bad one goes to ``failure``,
 penalized, with ``s3.exception`` -- routed by the processor itself (NiFi's
@@ -20,6 +22,7 @@ may be repeated.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -30,7 +33,7 @@ from flowengine import InputRequirement
 from flowengine._registry import default_registry
 from flowengine.testing import TestRunner
 
-from ._proxy import S3Proxy
+from ._proxy import ProxyRequest, S3Proxy
 
 S3_MODULE = "flowengine.processors.aws"
 
@@ -51,6 +54,7 @@ CASES: dict[str, Case] = {
         },
         # S3 allows 10 tags per object
         "s3": {f"tag.t{i}": "v" for i in range(11)},
+        "lost-content": True,  # the content it would upload is gone: ContentError
         "delivered": "success",
     },
     "DeleteS3Object": {"props": {"object_key": _EL_KEY}, "delivered": "success"},
@@ -67,7 +71,7 @@ CASES: dict[str, Case] = {
     "GetS3ObjectMetadata": {"props": {"object_key": _EL_KEY}, "delivered": "found"},
     "GetS3ObjectTags": {"props": {"object_key": _EL_KEY}, "delivered": "found"},
 }
-KINDS = ("s3", "expression")
+KINDS = ("s3", "expression", "lost-content")
 
 
 def s3_input_processors() -> list[str]:
@@ -86,8 +90,8 @@ def _params() -> list[Any]:
     out = []
     for name in s3_input_processors():
         for kind in KINDS:
-            if kind == "s3" and "s3" not in CASES.get(name, {}):
-                continue
+            if kind != "expression" and kind not in CASES.get(name, {}):
+                continue  # (every processor has the expression kind)
             out.append(pytest.param(name, kind, id=f"{name}-{kind}"))
     return out
 
@@ -124,9 +128,12 @@ def test_poison_flowfile_is_routed_by_the_processor(
         r.set_property(k, v)
     good = {"key": "in/good.txt", "p": "", "which": "good"}
     bad = {**good, "key": "in/bad.txt", "which": "bad"}
-    bad.update(case["s3"] if kind == "s3" else {"p": "abc"})
+    if kind == "s3":
+        bad.update(case["s3"])
+    elif kind == "expression":
+        bad["p"] = "abc"
     r.enqueue(b"good data", good)
-    r.enqueue(b"good data", bad)
+    r.enqueue(b"good data", bad, content_lost=kind == "lost-content")
     r.run()
     delivered = r.flowfiles_for(case["delivered"])
     assert [f.get("which") for f in delivered] == ["good"], r.transfer_counts()
@@ -147,3 +154,49 @@ def test_poison_flowfile_is_routed_by_the_processor(
     assert any("good.txt" in path for _, path, _ in sent)
     # the bad one is named in a bulletin, with its uuid
     assert any(b.flowfile_uuid == failed[0].get("uuid") for b in r.bulletins)
+
+
+def test_fetch_of_an_object_changed_while_streamed_goes_to_failure(
+    moto: Any, s3: Any, bucket: str
+) -> None:
+    """A large object (streamed after the batch's concurrent phase, re-requested with
+    If-Match on the first reply's ETag) that is overwritten in between: the second GET
+    is refused (PreconditionFailed), so that FlowFile goes to failure rather than to
+    success with another version's bytes; a small object in the same batch is
+    delivered, and the large one's first GET is not repeated."""
+    from flowengine.processors.aws import FetchS3Object
+
+    big = random.Random(1).randbytes(6 << 20)  # above FetchS3Object's 4 MB in memory
+    s3.put_object(Bucket=bucket, Key="in/big.bin", Body=big)
+    s3.put_object(Bucket=bucket, Key="in/small.txt", Body=b"small")
+    writer = moto.boto3()
+
+    def overwrite_before_the_stream(q: ProxyRequest) -> None:
+        if q.method == "GET" and "if-match" in q.headers and q.path.endswith("big.bin"):
+            writer.put_object(Bucket=bucket, Key="in/big.bin", Body=b"changed")
+        return None
+
+    with S3Proxy(moto.port, corrupt=overwrite_before_the_stream) as proxy:
+        r = TestRunner(FetchS3Object)
+        r.add_service(
+            "aws",
+            "AWSCredentialsProviderControllerService",
+            moto.service_properties(endpoint_override_url=proxy.endpoint),
+        )
+        r.set_property("aws_credentials_provider", "aws")
+        r.set_property("bucket", bucket)
+        r.enqueue(b"", {"filename": "in/big.bin"})
+        r.enqueue(b"", {"filename": "in/small.txt"})
+        r.run()
+        gets = [q for q in proxy.requests if q.method == "GET"]
+    [ok] = r.flowfiles_for("success")
+    ok.assert_content_equals(b"small")
+    [failed] = r.flowfiles_for("failure")
+    assert failed.get("filename") == "in/big.bin"
+    assert failed.get("s3.errorCode") == "PreconditionFailed", failed.attributes
+    assert failed.is_penalized
+    assert sorted(q.path.rsplit("/", 1)[1] for q in gets) == [
+        "big.bin",
+        "big.bin",
+        "small.txt",
+    ]
