@@ -109,6 +109,28 @@ class UploadStore:
         """Ids of every upload this processor holds state for (it can resume them)."""
         return {u.upload_id for v in self._map().values() if (u := UploadState.load(v))}
 
+    def age_off(self, bucket: str, max_age_s: float) -> list[tuple[str, str]]:
+        """Forget the uploads of ``bucket`` this processor last worked on more than
+        ``max_age_s`` ago by the local clock (as NiFi ages off its local multipart
+        state); returns their (key, upload id). Without this, the state of an upload
+        whose FlowFile went to failure and was dropped would protect that upload from
+        the age-off forever; once forgotten, the server-side age-off can abort it."""
+        cutoff = (time.time() - max_age_s) * 1000
+        prefix = state_key(bucket, "")
+        m = self._map()
+        doomed = [
+            (k, u)
+            for k, v in m.items()
+            if k.startswith(prefix)
+            and (u := UploadState.load(v)) is not None
+            and u.started_ms < cutoff
+        ]
+        for k, _ in doomed:
+            del m[k]
+        if doomed:
+            self._store(dict(m))
+        return [(k[len(prefix) :], u.upload_id) for k, u in doomed]
+
     def drop_upload(self, upload_id: str) -> None:
         m = self._map()
         doomed = [
@@ -403,6 +425,8 @@ async def age_off(
     An upload this processor holds state for is never aborted, whatever its age: it is
     resumable (and a server's ``Initiated`` can be far in the past: moto reports
     2010). Ages are measured by the server's clock (its reply's ``Date``), not ours.
+    The state itself ages off by the local clock (:meth:`UploadStore.age_off`, called
+    first by PutS3Object), so an upload nobody resumes for ``max_age_s`` goes too.
     """
     from email.utils import parsedate_to_datetime
 

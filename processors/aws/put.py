@@ -473,6 +473,10 @@ put:
             return
         self._aged[bucket] = now
         max_age = context.property(self.MAX_AGE).as_duration() or 7 * 86400.0
+        for key, upload_id in self._store.age_off(bucket, max_age):
+            context.logger.info(
+                "multipart_state_aged_off", bucket=bucket, key=key, upload_id=upload_id
+            )
         try:
             n = await age_off(client, self._store, bucket, max_age)
         except Exception as exc:  # best effort: never fail a FlowFile for housekeeping

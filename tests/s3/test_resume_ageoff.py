@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import structlog
 
-from ._proxy import S3Proxy
+from ._proxy import ProxyRequest, S3Proxy
 from .conftest import MotoServer
 
 MB = 1 << 20
@@ -239,3 +239,55 @@ def test_age_off_measures_by_the_server_clock(
     else:
         assert left == [stray]
         assert not aged
+
+
+def test_the_state_of_an_abandoned_upload_ages_off_and_then_the_upload(
+    moto: MotoServer, s3: Any, bucket: str
+) -> None:
+    """A multipart upload whose FlowFile went to failure (a part corrupted in transit)
+    keeps its state, so a later resume can reuse its parts; but if nothing resumes it
+    for the max age, the state ages off (by the local clock, as NiFi's local state
+    does) and the server-side age-off then aborts the upload: a dropped FlowFile's
+    upload is not kept forever."""
+    from flowengine.processors.aws import PutS3Object
+
+    from flowengine.testing import TestRunner
+
+    def flip(q: ProxyRequest) -> bytes | None:
+        return q.body[:-1] + bytes([q.body[-1] ^ 1]) if q.part_number == 2 else None
+
+    with S3Proxy(moto.port, corrupt=flip) as proxy:
+        r = TestRunner(PutS3Object)
+        r.add_service(
+            "aws",
+            "AWSCredentialsProviderControllerService",
+            moto.service_properties(endpoint_override_url=proxy.endpoint),
+        )
+        for k, v in {
+            "aws_credentials_provider": "aws",
+            "bucket": bucket,
+            "multipart_threshold": "5 MB",
+            "multipart_part_size": "5 MB",
+            "multipart_upload_max_age_threshold": "1 sec",
+        }.items():
+            r.set_property(k, v)
+        r.enqueue(random.Random(2).randbytes(11 * MB), {"filename": "abandoned"})
+        r.run()
+        r.assert_all_transferred("failure", 1)
+        [upload] = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        assert any(k.startswith("mpu/") for k in r.state())  # resumable for now
+        # whole seconds in the server's Date: 2.1 s is surely over 1 s by its clock
+        time.sleep(2.1)
+        r.enqueue(b"small", {"filename": "later"})
+        with structlog.testing.capture_logs() as logs:
+            r.run()
+    assert r.transfer_counts() == {"failure": 1, "success": 1}
+    assert not any(k.startswith("mpu/") for k in r.state())
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    events = [
+        (e["event"], e["key"], e["upload_id"]) for e in logs if "aged_off" in e["event"]
+    ]
+    assert events == [
+        ("multipart_state_aged_off", "abandoned", upload["UploadId"]),
+        ("multipart_upload_aged_off", "abandoned", upload["UploadId"]),
+    ]
