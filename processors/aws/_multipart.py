@@ -85,6 +85,8 @@ class UploadStore:
         self._load = load
         self._store = store
         self._cache: dict[str, str] | None = None
+        #: uploads in progress in this process right now: never aged off
+        self.active: set[str] = set()
 
     def _map(self) -> dict[str, str]:
         if self._cache is None:
@@ -124,6 +126,7 @@ class UploadStore:
             if k.startswith(prefix)
             and (u := UploadState.load(v)) is not None
             and u.started_ms < cutoff
+            and u.upload_id not in self.active
         ]
         for k, _ in doomed:
             del m[k]
@@ -298,6 +301,15 @@ class MultipartUploader:
             self.key,
             UploadState(upload_id, part_size, self.size, int(time.time() * 1000)),
         )
+        self.store.active.add(upload_id)
+        try:
+            return await self._send_and_complete(upload_id, part_size, done)
+        finally:
+            self.store.active.discard(upload_id)
+
+    async def _send_and_complete(
+        self, upload_id: str, part_size: int, done: dict[int, str]
+    ) -> dict[str, Any]:
         etags = dict(done)
 
         async def send(n: int, off: int, ln: int) -> None:

@@ -291,3 +291,25 @@ def test_the_state_of_an_abandoned_upload_ages_off_and_then_the_upload(
         ("multipart_state_aged_off", "abandoned", upload["UploadId"]),
         ("multipart_upload_aged_off", "abandoned", upload["UploadId"]),
     ]
+
+
+def test_state_age_off_spares_uploads_in_progress() -> None:
+    """An upload being sent right now keeps its state however old the entry (a long
+    upload with a short max age), and only its bucket's entries age off."""
+    from flowengine.processors.aws._multipart import UploadState, UploadStore
+
+    saved: dict[str, str] = {}
+    store = UploadStore(lambda: dict(saved), lambda m: (saved.clear(), saved.update(m)))
+    old_ms = int((time.time() - 3600) * 1000)
+    store.put("b", "busy", UploadState("u-busy", 5 * MB, 11 * MB, old_ms))
+    store.put("b", "idle", UploadState("u-idle", 5 * MB, 11 * MB, old_ms))
+    store.put("bb", "other", UploadState("u-other", 5 * MB, 11 * MB, old_ms))
+    store.put(
+        "b", "fresh", UploadState("u-fresh", 5 * MB, 11 * MB, int(time.time() * 1000))
+    )
+    store.active.add("u-busy")
+    assert store.age_off("b", 60) == [("idle", "u-idle")]
+    assert store.upload_ids() == {"u-busy", "u-other", "u-fresh"}
+    assert "mpu/b/idle" not in saved  # written through
+    store.active.discard("u-busy")
+    assert store.age_off("b", 60) == [("busy", "u-busy")]
