@@ -122,7 +122,7 @@ class TestRunner:
         self.properties: dict[str, Any] = {}
         self.schedule: dict[str, Any] = {}
         self._services: list[tuple[str, Any, dict[str, Any]]] = []
-        self._pending: list[tuple[bytes, dict[str, str]]] = []
+        self._pending: list[tuple[bytes, dict[str, str], bool]] = []
         self._runtime: FlowRuntime | None = None
         self._node: Node | None = None
         self._content: ContentRepository | None = None
@@ -244,12 +244,28 @@ class TestRunner:
 
     # -- input -------------------------------------------------------------------------
     def enqueue(
-        self, content: bytes | str = b"", attributes: Mapping[str, str] | None = None
+        self,
+        content: bytes | str = b"",
+        attributes: Mapping[str, str] | None = None,
+        *,
+        content_lost: bool = False,
     ) -> None:
-        """Queue a FlowFile for the processor."""
+        """Queue a FlowFile for the processor.
+
+        ``content_lost``: the FlowFile's content claim points at content that is gone
+        from the repository (as after a lost or damaged content file), so reading it
+        raises :class:`~flowengine.ContentError`: a poison FlowFile for failure tests.
+        The content must not be empty (an empty FlowFile has no claim to lose).
+        """
         data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        if content_lost and not data:
+            raise ValueError("content_lost needs non-empty content")
         self._pending.append(
-            (data, {str(k): str(v) for k, v in (attributes or {}).items()})
+            (
+                data,
+                {str(k): str(v) for k, v in (attributes or {}).items()},
+                content_lost,
+            )
         )
 
     def _flush_pending(self, runtime: FlowRuntime) -> None:
@@ -257,7 +273,7 @@ class TestRunner:
             return
         conn = next(c for c in runtime.connections if c.source.id == _INPUT)
         ffs = []
-        for data, attrs in self._pending:
+        for data, attrs, lost in self._pending:
             from ._flowfile import new_uuid
 
             uid = new_uuid()
@@ -265,6 +281,8 @@ class TestRunner:
             base.update(attrs)
             base["uuid"] = uid
             claim = runtime.content.write_bytes(data) if data else None
+            if lost and claim is not None:
+                _lose_content(runtime.content, claim.resource)
             ffs.append(FlowFile(base, claim, entry_date=self.clock.time_ms()))
         self._pending = []
         conn.offer(ffs)
@@ -408,6 +426,15 @@ class TestRunner:
 
     def clear_transferred(self) -> None:
         self._collected = {}
+
+
+def _lose_content(repo: ContentRepository, resource: str) -> None:
+    """Drop a resource's bytes from the runner's in-memory repository, keeping its
+    claimant count (so releasing the claim later stays consistent)."""
+    data = getattr(repo, "_data", None)
+    if not isinstance(data, dict):
+        raise TypeError(f"content_lost needs the in-memory repository, not {repo!r}")
+    del data[resource]
 
 
 def _relationships_of(

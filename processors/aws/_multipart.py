@@ -26,9 +26,14 @@ from typing import Any, BinaryIO
 import anyio
 import anyio.to_thread
 
-__all__ = ["MultipartUploader", "UploadState", "state_key"]
+__all__ = ["MultipartUploader", "UploadState", "UploadVerificationError", "state_key"]
 
 MIN_PART = 5 << 20  # S3's minimum size of every part but the last
+
+
+class UploadVerificationError(Exception):
+    """The object (or part) S3 stored is not the FlowFile's content (size or MD5
+    differ): the FlowFile goes to failure, never success."""
 
 
 def state_key(bucket: str, key: str) -> str:
@@ -80,6 +85,8 @@ class UploadStore:
         self._load = load
         self._store = store
         self._cache: dict[str, str] | None = None
+        #: uploads in progress in this process right now: never aged off
+        self.active: set[str] = set()
 
     def _map(self) -> dict[str, str]:
         if self._cache is None:
@@ -103,6 +110,29 @@ class UploadStore:
     def upload_ids(self) -> set[str]:
         """Ids of every upload this processor holds state for (it can resume them)."""
         return {u.upload_id for v in self._map().values() if (u := UploadState.load(v))}
+
+    def age_off(self, bucket: str, max_age_s: float) -> list[tuple[str, str]]:
+        """Forget the uploads of ``bucket`` this processor last worked on more than
+        ``max_age_s`` ago by the local clock (as NiFi ages off its local multipart
+        state); returns their (key, upload id). Without this, the state of an upload
+        whose FlowFile went to failure and was dropped would protect that upload from
+        the age-off forever; once forgotten, the server-side age-off can abort it."""
+        cutoff = (time.time() - max_age_s) * 1000
+        prefix = state_key(bucket, "")
+        m = self._map()
+        doomed = [
+            (k, u)
+            for k, v in m.items()
+            if k.startswith(prefix)
+            and (u := UploadState.load(v)) is not None
+            and u.started_ms < cutoff
+            and u.upload_id not in self.active
+        ]
+        for k, _ in doomed:
+            del m[k]
+        if doomed:
+            self._store(dict(m))
+        return [(k[len(prefix) :], u.upload_id) for k, u in doomed]
 
     def drop_upload(self, upload_id: str) -> None:
         m = self._map()
@@ -145,6 +175,7 @@ class MultipartUploader:
         part_size: int,
         create_params: Mapping[str, Any],
         part_params: Mapping[str, Any],
+        verify_md5: bool = True,
     ) -> None:
         self.client = client
         self.store = store
@@ -156,6 +187,9 @@ class MultipartUploader:
         self.part_size = max(part_size, MIN_PART)
         self.create_params = dict(create_params)
         self.part_params = dict(part_params)
+        #: each part's ETag is checked against the MD5 of its bytes (S3 makes a part's
+        #: ETag its MD5 unless the object is encrypted with SSE-KMS or SSE-C)
+        self.verify_md5 = verify_md5
         self.resumed_parts = 0
         self.uploaded_parts = 0
         self.in_flight = 0
@@ -267,6 +301,15 @@ class MultipartUploader:
             self.key,
             UploadState(upload_id, part_size, self.size, int(time.time() * 1000)),
         )
+        self.store.active.add(upload_id)
+        try:
+            return await self._send_and_complete(upload_id, part_size, done)
+        finally:
+            self.store.active.discard(upload_id)
+
+    async def _send_and_complete(
+        self, upload_id: str, part_size: int, done: dict[int, str]
+    ) -> dict[str, Any]:
         etags = dict(done)
 
         async def send(n: int, off: int, ln: int) -> None:
@@ -289,7 +332,17 @@ class MultipartUploader:
                 finally:
                     self.in_flight -= 1
                     body.close()
-            etags[n] = str(r["ETag"]).strip('"')
+            etag = str(r["ETag"]).strip('"')
+            if self.verify_md5:
+                # the size of the whole object is checked after completion, but a
+                # part altered in transit keeps its size: only its MD5 tells
+                md5 = await self._md5(off, ln)
+                if etag != md5:
+                    raise UploadVerificationError(
+                        f"S3 stored part {n} of s3://{self.bucket}/{self.key} with "
+                        f"ETag {etag}, but the MD5 of its {ln} bytes is {md5}"
+                    )
+            etags[n] = etag
             self.uploaded_parts += 1
 
         async with anyio.create_task_group() as tg:
@@ -384,6 +437,8 @@ async def age_off(
     An upload this processor holds state for is never aborted, whatever its age: it is
     resumable (and a server's ``Initiated`` can be far in the past: moto reports
     2010). Ages are measured by the server's clock (its reply's ``Date``), not ours.
+    The state itself ages off by the local clock (:meth:`UploadStore.age_off`, called
+    first by PutS3Object), so an upload nobody resumes for ``max_age_s`` goes too.
     """
     from email.utils import parsedate_to_datetime
 

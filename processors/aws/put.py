@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
 
 import anyio
+import anyio.to_thread
 from flowengine.controller_services.aws import BOOLEAN, choices
 
 from flowengine import (
@@ -32,14 +33,16 @@ from flowengine import (
 )
 
 from ._common import AbstractS3Processor, sanitize_etag
-from ._multipart import MultipartUploader, PartStream, UploadStore, age_off
+from ._multipart import (
+    MultipartUploader,
+    PartStream,
+    UploadStore,
+    UploadVerificationError,
+    age_off,
+)
 from ._replies import storage_attributes, version_attribute
 
 __all__ = ["PutS3Object", "UploadVerificationError"]
-
-
-class UploadVerificationError(Exception):
-    """The object S3 stored is not the FlowFile's content (size or MD5 differ)."""
 
 
 STORAGE_CLASSES = (
@@ -341,6 +344,10 @@ put:
         md5: str | None = None
         if size <= threshold:
             if size > _STREAMED:  # streamed from the content repository, not buffered
+                # its MD5, from a worker thread, for the ETag check: a body altered
+                # in transit keeps its size, so the HEAD alone would not tell
+                with session.open(ff) as content:
+                    md5 = await anyio.to_thread.run_sync(_md5_of, content)
                 stream = PartStream(lambda: session.open(ff), 0, size)
                 try:
                     resp = await client.put_object(
@@ -374,6 +381,7 @@ put:
                     or (16 << 20),
                     create_params=params,
                     part_params=part_params,
+                    verify_md5=self._etag_is_md5(context),
                 )
                 resp = await uploader.upload()
             self._key_locks.pop((bucket, key), None)
@@ -428,7 +436,7 @@ put:
         multipart)."""
         etag = sanitize_etag(resp.get("ETag"))
         strategy = context.property(self.ENCRYPTION).value or "NONE"
-        hashed = md5 is not None and strategy in ("NONE", "SSE_S3")
+        hashed = md5 is not None and self._etag_is_md5(context)
         if hashed and etag and "-" not in etag and etag != md5:
             raise UploadVerificationError(
                 f"S3 stored s3://{bucket}/{key} with ETag {etag}, but the "
@@ -448,6 +456,14 @@ put:
                 f"has {size}"
             )
 
+    def _etag_is_md5(self, context: ProcessContext) -> bool:
+        """S3 makes an ETag (of an object, or a part) the MD5 of the bytes it stored,
+        except with SSE-KMS or SSE-C."""
+        return (context.property(self.ENCRYPTION).value or "NONE") in (
+            "NONE",
+            "SSE_S3",
+        )
+
     async def _age_off(self, context: ProcessContext, client: Any, bucket: str) -> None:
         """Abort stale in-progress uploads of ``bucket``, once per age-off interval."""
         now = time.monotonic()
@@ -457,6 +473,10 @@ put:
             return
         self._aged[bucket] = now
         max_age = context.property(self.MAX_AGE).as_duration() or 7 * 86400.0
+        for key, upload_id in self._store.age_off(bucket, max_age):
+            context.logger.info(
+                "multipart_state_aged_off", bucket=bucket, key=key, upload_id=upload_id
+            )
         try:
             n = await age_off(client, self._store, bucket, max_age)
         except Exception as exc:  # best effort: never fail a FlowFile for housekeeping
@@ -468,3 +488,12 @@ put:
             context.logger.info(
                 "multipart_upload_aged_off", bucket=bucket, key=key, upload_id=upload_id
             )
+
+
+def _md5_of(content: BinaryIO) -> str:
+    """The MD5 of a content stream, read in chunks (in a worker thread: the session
+    opened it on the loop)."""
+    h = hashlib.md5(usedforsecurity=False)
+    for chunk in iter(lambda: content.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()

@@ -78,12 +78,16 @@ class MotoServer:
             self.process.wait(10)
 
 
-def start_moto(env: dict[str, str] | None = None) -> MotoServer:
-    """Start a moto server subprocess and wait until it answers."""
+def start_moto(env: dict[str, str] | None = None, *, stock: bool = False) -> MotoServer:
+    """Start a moto server subprocess and wait until it answers.
+
+    ``stock``: moto's own server, unpatched (its multipart ``Initiated`` is a fixed
+    2010 date, as it was when the age-off aborted a resumable upload)."""
     port = free_port()
     penv = dict(os.environ, AWS_DEFAULT_REGION="us-east-1", **(env or {}))
+    main = ["-m", "moto.server"] if stock else [str(_LAUNCHER)]
     proc = subprocess.Popen(
-        [sys.executable, str(_LAUNCHER), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, *main, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         # FLOWENGINE_MOTO_LOG=1 shows the server's log (tracebacks of its 500s)
         stderr=None if os.environ.get("FLOWENGINE_MOTO_LOG") else subprocess.DEVNULL,
