@@ -636,7 +636,7 @@ class Node:
         # A yield overrides the timer period (NiFi does the same, NIFI-1452): never
         # retry sooner than the processor's own schedule would.
         delay = max(delay, self.schedule.period)
-        now = time.monotonic()
+        now = rt.clock.monotonic()
         if halt or n == 1 or now - self._config_logged_at >= CONFIGURATION_LOG_INTERVAL:
             self._config_logged_at = now
             repeats, self._config_repeats = self._config_repeats, 0
@@ -657,10 +657,9 @@ class Node:
             )
         else:
             self._config_repeats += 1
+        self.yield_for(delay)  # also while a halted run stops: no trigger in between
         if halt:
             rt.halt(self, error)
-            return
-        self.yield_for(delay)
 
     def _recovered(self) -> None:
         """A trigger succeeded after ConfigurationErrors: say so, reset the backoff."""

@@ -542,6 +542,8 @@ class FlowRuntime:
         """A processor cannot work as configured and the run is until drained: end
         the run (gracefully, like a stop request; FlowFiles stay queued) and report it.
         Called on the loop thread (from the node's error handling)."""
+        if any(nid == node.id for nid, _ in self.halted):
+            return  # another of its concurrent tasks got there first
         self.halted.append((node.id, error))
         if self._halted is not None:
             self._halted.set()
