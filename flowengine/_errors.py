@@ -68,8 +68,8 @@ class ConfigurationError(ProcessException):
       reports the error (``RunResult.halted``; exit code 5). Fix the configuration and
       rerun: a durable run continues with the FlowFiles still queued;
     - as a service, the processor backs off: yield duration x 2^(n-1) after the n-th
-      failure in a row, at most :data:`CONFIGURATION_MAX_BACKOFF` seconds (never less than
-      its timer period), and logs ``processor_configuration_error`` at most once per
+      failure in a row, at most :data:`CONFIGURATION_MAX_BACKOFF` seconds (but never
+      sooner than its timer period), and logs ``processor_configuration_error`` at most once per
       :data:`CONFIGURATION_LOG_INTERVAL` seconds with the count of repeats in between;
       the first trigger that succeeds again logs ``processor_recovered``.
 

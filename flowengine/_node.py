@@ -633,9 +633,11 @@ class Node:
             self.schedule.yield_duration * (1 << min(n - 1, 30)),
             CONFIGURATION_MAX_BACKOFF,
         )
-        # A yield overrides the timer period (NiFi does the same, NIFI-1452): never
-        # retry sooner than the processor's own schedule would.
-        delay = max(delay, self.schedule.period)
+        if not rt.until_drained:
+            # A yield overrides the timer period (NiFi does the same, NIFI-1452): a
+            # service never retries sooner than the processor's own schedule would. A
+            # drained run retries on the backoff alone, to end (or recover) soon.
+            delay = max(delay, self.schedule.period)
         now = rt.clock.monotonic()
         if halt or n == 1 or now - self._config_logged_at >= CONFIGURATION_LOG_INTERVAL:
             self._config_logged_at = now
