@@ -262,3 +262,32 @@ def test_service_backs_off_and_logs_once(moto: Any, tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0]["code"] == "NoSuchBucket", lines
     assert lines[0]["retry_in"] == 1.0
     assert not _events(stderr, "s3_listing_failed")
+
+
+def test_list_with_rejected_credentials_backs_off_as_a_service(auth_moto: Any) -> None:
+    """ListS3 with keys the server does not know: nothing emitted, no
+    ``s3_listing_failed`` retry every second, a backoff with a bulletin naming the
+    code and what is wrong; the secret appears in no bulletin."""
+    from flowengine.processors.aws import ListS3
+
+    from flowengine.testing import TestRunner
+
+    secret = "never-show-this-secret"
+    r = TestRunner(ListS3)
+    r.add_service(
+        "aws",
+        "AWSCredentialsProviderControllerService",
+        auth_moto.service_properties(
+            access_key_id="AKIAUNKNOWN", secret_access_key=secret
+        ),
+    )
+    r.set_property("aws_credentials_provider", "aws")
+    r.set_property("bucket", "any-bucket")
+    r.set_property("listing_lag", "0 sec")
+    r.run()
+    assert r.transfer_counts() == {}
+    assert r.is_yielded
+    [bulletin] = r.bulletins
+    assert "cannot work as configured: InvalidAccessKeyId" in bulletin.message
+    assert "AWS credentials were rejected" in bulletin.message
+    assert secret not in bulletin.message
