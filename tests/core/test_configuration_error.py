@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import pytest
 import structlog
 
 import flowengine
@@ -52,6 +54,18 @@ class Misconfigured(Processor):
         session.transfer(flowfiles, self.SUCCESS)
 
 
+@pytest.fixture
+def logs() -> Iterator[list[dict[str, Any]]]:
+    """The engine's log events, captured; structlog left unconfigured afterwards if
+    it was (capture_logs configures it, which would change the engine's logger for
+    the tests that follow)."""
+    was_configured = structlog.is_configured()
+    with structlog.testing.capture_logs() as captured:
+        yield captured
+    if not was_configured:
+        structlog.reset_defaults()
+
+
 def _flow(types: Any, **schedule: Any) -> flowengine.Flow:
     Misconfigured.calls = []
     Misconfigured.fail_times = 1_000_000
@@ -93,7 +107,9 @@ def test_drained_run_halts_with_exit_5_and_keeps_flowfiles(types: Any) -> None:
         assert conn.queued_count == 4
 
 
-def test_service_backs_off_exponentially_and_rate_limits_the_log(types: Any) -> None:
+def test_service_backs_off_exponentially_and_rate_limits_the_log(
+    types: Any, logs: list[dict[str, Any]]
+) -> None:
     """As a service: waits of 1, 2, 4... s capped at 5 min; one log line per minute
     (virtual time) with the count of repeats it stands for."""
     f = _flow(types)
@@ -102,10 +118,9 @@ def test_service_backs_off_exponentially_and_rate_limits_the_log(types: Any) -> 
     def on_start(runtime: Any) -> None:
         Misconfigured.runtime = runtime
 
-    with structlog.testing.capture_logs() as logs:
-        res = f.run(
-            until_drained=False, timeout=30, clock=VirtualClock(), on_start=on_start
-        )
+    res = f.run(
+        until_drained=False, timeout=30, clock=VirtualClock(), on_start=on_start
+    )
     res.close()
     calls = Misconfigured.calls
     gaps = [round(b - a, 1) for a, b in itertools.pairwise(calls)]
@@ -136,13 +151,14 @@ def test_backoff_never_retries_sooner_than_the_timer_period(types: Any) -> None:
     assert gaps[:4] == [10, 10, 10, 10]
 
 
-def test_a_success_after_errors_resets_the_backoff_and_is_logged(types: Any) -> None:
+def test_a_success_after_errors_resets_the_backoff_and_is_logged(
+    types: Any, logs: list[dict[str, Any]]
+) -> None:
     """Two failures, then it works: ``processor_recovered`` with the count, and the
     FlowFiles go on (drained, exit 0)."""
     f = _flow(types, yield_duration="10 ms")
     Misconfigured.fail_times = 2
-    with structlog.testing.capture_logs() as logs:
-        res = f.run(until_drained=True, timeout=30)
+    res = f.run(until_drained=True, timeout=30)
     with res:
         assert res.exit_code == 0 and res.drained and res.halted == []
         assert res.status.processor("put").flowfiles_in == 4
