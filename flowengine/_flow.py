@@ -212,7 +212,8 @@ class RunResult:
         outs = {k: len(v) for k, v in self.outputs.items()}
         return (
             f"RunResult(ok={self.ok}, drained={self.drained}, timed_out={self.timed_out}, "
-            f"outputs={outs}, failures={len(self.failures)}, seconds={self.seconds:.3f})"
+            f"outputs={outs}, failures={len(self.failures)}, halted={len(self.halted)}, "
+            f"seconds={self.seconds:.3f})"
         )
 
 
@@ -325,8 +326,11 @@ class Flow(ProcessGroup):
         """Run inside an existing event loop.
 
         Args:
-            until_drained: stop once sources are finished and every queue is empty;
-                otherwise run until ``timeout`` or a stop request.
+            until_drained: stop once sources are finished and every queue is empty,
+                or when a processor cannot work as configured (it raised
+                :class:`~flowengine.ConfigurationError` three times in a row: the
+                result's ``halted``, exit code 5); otherwise run until ``timeout`` or a
+                stop request (such a processor backs off instead).
             timeout: seconds before giving up (the result says ``timed_out``).
             inputs: root input port name → items, each ``bytes``/``str`` or
                 ``(content, attributes)``.
