@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllowableValue",
     "ConfigurationContext",
+    "ConfigurationError",
     "ContentError",
     "ControllerService",
     "DynamicProperties",
@@ -44,6 +45,7 @@ __all__ = [
 _LAZY = {
     "AllowableValue": "._properties",
     "ConfigurationContext": "._service",
+    "ConfigurationError": "._errors",
     "ContentError": "._errors",
     "ControllerService": "._service",
     "DynamicProperties": "._component",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     from ._context import ProcessContext
     from ._definition import ProcessGroup
     from ._errors import (
+        ConfigurationError,
         ContentError,
         FlowEngineError,
         ProcessException,

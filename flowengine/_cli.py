@@ -6,7 +6,10 @@ go to stderr (console renderer on a TTY, JSON lines otherwise); stdout carries o
 
 Exit codes: 0 ok; 1 unexpected error; 2 invalid flow or usage; 3 drained, but FlowFiles
 reached an auto-terminated failure relationship; 4 ``--timeout`` expired (or the run was
-interrupted) before the flow drained — state is kept, a rerun continues; 6 the state
+interrupted) before the flow drained — state is kept, a rerun continues; 5 a processor
+cannot work as configured (missing bucket, rejected credentials: a ``ConfigurationError``
+its retries did not cure) and ended an ``--until-drained`` run — its FlowFiles stay
+queued, fix the configuration and rerun; 6 the state
 directory cannot be used as it is (damaged FlowFile repository, FlowFiles queued for
 connections the flow no longer has, no space left): nothing was changed, the message
 says what to do (docs/durability.md, "What happens when…").
@@ -19,6 +22,7 @@ import sys
 from typing import Any
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_FAILURES, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+EXIT_CONFIG = 5  # a processor cannot work as configured (see the docstring)
 EXIT_STATE = 6  # the state directory needs the user's decision (see the docstring)
 
 __all__ = ["main"]
@@ -51,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="flowengine",
         description="Run NiFi-style data flows written in YAML.",
         epilog="exit codes: 0 ok, 1 error, 2 invalid flow/usage, 3 failures, "
-        "4 timed out, 6 state directory needs attention",
+        "4 timed out, 5 a processor cannot work as configured, "
+        "6 state directory needs attention",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     _logging_options(p, argparse.SUPPRESS)

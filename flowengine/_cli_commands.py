@@ -13,6 +13,7 @@ import anyio
 import structlog
 
 from ._cli import (
+    EXIT_CONFIG,
     EXIT_ERROR,
     EXIT_FAILURES,
     EXIT_INVALID,
@@ -180,6 +181,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         if args.until_drained or live:
             print_summary(result.status, result.failures, sys.stderr)
+        _report_halts(result.halted)
         log.info(
             "flow_finished",
             flow=flow.name,
@@ -187,7 +189,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             timed_out=result.timed_out,
             seconds=round(result.seconds, 3),
             failures=[str(f) for f in result.failures],
+            halted=[str(h) for h in result.halted],
         )
+        if result.halted:
+            return EXIT_CONFIG
         if result.timed_out:
             return EXIT_TIMEOUT
         if args.until_drained:
@@ -195,6 +200,27 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return EXIT_TIMEOUT  # interrupted: state is kept, a rerun continues
             return EXIT_FAILURES if result.failures else EXIT_OK
         return EXIT_OK
+
+
+def _report_halts(halts: list[Any]) -> None:
+    """Say (stderr, after the summary) which processor ended the run and what to check:
+    the reason of exit code 5."""
+    for h in halts:
+        print(
+            f"stopped: processor {h.processor!r} cannot work as configured",
+            file=sys.stderr,
+        )
+        print(f"  error: {h.code + ': ' if h.code else ''}{h.message}", file=sys.stderr)
+        if h.resource:
+            print(f"  where: {h.resource}", file=sys.stderr)
+        if h.hint:
+            print(f"  check: {h.hint}", file=sys.stderr)
+    if halts:
+        print(
+            "  its FlowFiles are still queued: fix the configuration and run again "
+            "(a durable run continues where this one stopped)",
+            file=sys.stderr,
+        )
 
 
 async def _run(

@@ -7,6 +7,7 @@ Every error the engine raises derives from :class:`FlowEngineError`::
     ├── ValidationError            a flow or component configuration is invalid (collects problems)
     ├── FlowFileHandlingError      a session was used against its contract (NiFi FlowFileHandlingException)
     ├── ProcessException           a processor failed to process; rolled back, FlowFiles penalized
+    │   └── ConfigurationError     the processor cannot work as configured; waiting will not help
     ├── ContentError               the content repository could not read or write a claim
     │   └── ContentRepositoryFullError  no space left; writers yield and retry
     ├── ServiceError               a controller service is missing, of the wrong kind or not enabled
@@ -17,6 +18,7 @@ Every error the engine raises derives from :class:`FlowEngineError`::
 from __future__ import annotations
 
 __all__ = [
+    "ConfigurationError",
     "ContentError",
     "ContentRepositoryFullError",
     "FlowEngineError",
@@ -49,6 +51,55 @@ class FlowFileHandlingError(FlowEngineError):
 
 class ProcessException(FlowEngineError):
     """Raised by a processor when processing fails; the session is rolled back."""
+
+
+class ConfigurationError(ProcessException):
+    """The processor cannot work as it is configured, and waiting will not help.
+
+    Raise it from ``on_trigger`` when a failure is not the FlowFile's fault and will not
+    go away by retrying: the bucket does not exist, the credentials are rejected, access
+    is denied. The engine rolls the session back (whatever the trigger committed itself
+    stays committed), so the FlowFiles it held stay queued where they were, untouched:
+    nothing is routed to ``failure`` and nothing is lost. Then:
+
+    - in a run until drained (``flowengine run --until-drained``,
+      ``Flow.run(until_drained=True)``), after :data:`CONFIGURATION_ATTEMPTS` failed
+      triggers in a row (waiting 1x, 2x the yield duration in between) the run stops and
+      reports the error (``RunResult.halted``; exit code 5). Fix the configuration and
+      rerun: a durable run continues with the FlowFiles still queued;
+    - as a service, the processor backs off: yield duration x 2^(n-1) after the n-th
+      failure in a row, at most :data:`CONFIGURATION_MAX_BACKOFF` seconds (but never
+      sooner than its timer period), and logs ``processor_configuration_error`` at most once per
+      :data:`CONFIGURATION_LOG_INTERVAL` seconds with the count of repeats in between;
+      the first trigger that succeeds again logs ``processor_recovered``.
+
+    Args:
+        message: what is wrong, for people ("bucket 'raw' does not exist").
+        code: a machine-readable code (an S3 error code such as ``NoSuchBucket``).
+        resource: what it concerns (``s3://raw/in/``).
+        hint: what to check ("the Bucket property, and the region").
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        resource: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.resource = resource
+        self.hint = hint
+
+
+#: failed triggers in a row after which a ConfigurationError ends a run until drained
+CONFIGURATION_ATTEMPTS = 3
+#: the longest a processor backs off after ConfigurationErrors (seconds), as a service
+CONFIGURATION_MAX_BACKOFF = 300.0
+#: a processor logs a repeated ConfigurationError at most this often (seconds)
+CONFIGURATION_LOG_INTERVAL = 60.0
 
 
 class ContentError(FlowEngineError):

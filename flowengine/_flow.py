@@ -24,7 +24,7 @@ from ._registry import Registry, default_registry
 from ._status import FlowStatus, ProcessorStatus
 from ._validation import FlowProblem, Plan, plan_flow
 
-__all__ = ["Failure", "Flow", "RunResult"]
+__all__ = ["Failure", "Flow", "Halt", "RunResult"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,24 @@ class Failure:
     def __str__(self) -> str:
         err = f" (last error: {self.last_error})" if self.last_error else ""
         return f"{self.count} FlowFile(s) from {self.processor!r} to {self.relationship!r}{err}"
+
+
+@dataclass(frozen=True)
+class Halt:
+    """A processor that ended a run until drained: it could not work as configured
+    (a :class:`~flowengine.ConfigurationError`; its FlowFiles are still queued)."""
+
+    processor: str
+    message: str
+    code: str | None = None
+    resource: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        code = f"{self.code}: " if self.code else ""
+        where = f" ({self.resource})" if self.resource else ""
+        check = f"; check {self.hint}" if self.hint else ""
+        return f"processor {self.processor!r}: {code}{self.message}{where}{check}"
 
 
 class _StatusWatcher:
@@ -108,8 +126,10 @@ class RunResult:
         content: ContentRepository,
         provenance: Any,
         orphans: int = 0,
+        halted: list[Halt] | None = None,
     ) -> None:
         self.status = status
+        self.halted = halted or []
         self.outputs = outputs
         self.failures = failures
         self.drained = drained
@@ -121,15 +141,21 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        """Finished (drained or stopped) in time, with no FlowFile in a failure relationship."""
-        return not self.timed_out and not self.failures
+        """Finished (drained or stopped) in time, with no FlowFile in a failure
+        relationship and no processor that could not work as configured."""
+        return not self.timed_out and not self.failures and not self.halted
 
     @property
     def exit_code(self) -> int:
-        """The CLI's exit code for this outcome: 0 ok, 3 failures, 4 timed out."""
+        """The CLI's exit code for this outcome: 0 ok, 3 failures, 4 timed out, 5 a
+        processor could not work as configured (:attr:`halted`)."""
+        from ._cli import EXIT_CONFIG, EXIT_FAILURES, EXIT_OK, EXIT_TIMEOUT
+
+        if self.halted:
+            return EXIT_CONFIG
         if self.timed_out:
-            return 4
-        return 3 if self.failures else 0
+            return EXIT_TIMEOUT
+        return EXIT_FAILURES if self.failures else EXIT_OK
 
     @property
     def counts(self) -> dict[str, ProcessorStatus]:
@@ -186,7 +212,8 @@ class RunResult:
         outs = {k: len(v) for k, v in self.outputs.items()}
         return (
             f"RunResult(ok={self.ok}, drained={self.drained}, timed_out={self.timed_out}, "
-            f"outputs={outs}, failures={len(self.failures)}, seconds={self.seconds:.3f})"
+            f"outputs={outs}, failures={len(self.failures)}, halted={len(self.halted)}, "
+            f"seconds={self.seconds:.3f})"
         )
 
 
@@ -299,8 +326,11 @@ class Flow(ProcessGroup):
         """Run inside an existing event loop.
 
         Args:
-            until_drained: stop once sources are finished and every queue is empty;
-                otherwise run until ``timeout`` or a stop request.
+            until_drained: stop once sources are finished and every queue is empty,
+                or when a processor cannot work as configured (it raised
+                :class:`~flowengine.ConfigurationError` three times in a row: the
+                result's ``halted``, exit code 5); otherwise run until ``timeout`` or a
+                stop request (such a processor backs off instead).
             timeout: seconds before giving up (the result says ``timed_out``).
             inputs: root input port name → items, each ``bytes``/``str`` or
                 ``(content, attributes)``.
@@ -410,6 +440,10 @@ class Flow(ProcessGroup):
             content=repos.content,
             provenance=repos.provenance,
             orphans=outcome.orphans,
+            halted=[
+                Halt(nid, str(e), e.code, e.resource, e.hint)
+                for nid, e in outcome.halted
+            ],
         )
 
 

@@ -22,7 +22,14 @@ import anyio
 import anyio.to_thread
 
 from ._connection import Connection
-from ._errors import ContentRepositoryFullError, ProcessException
+from ._errors import (
+    CONFIGURATION_ATTEMPTS,
+    CONFIGURATION_LOG_INTERVAL,
+    CONFIGURATION_MAX_BACKOFF,
+    ConfigurationError,
+    ContentRepositoryFullError,
+    ProcessException,
+)
 from ._flowfile import FlowFile
 from ._processor import Processor, Relationship, Schedule
 from ._retry import RetryPolicy
@@ -114,6 +121,11 @@ class Node:
         self.failed_triggers = 0  # rolled back: not counted toward max_triggers
         self._failures_unlogged = 0
         self._failure_logged_at = -1e9
+        #: ConfigurationErrors in a row (reset by a trigger that succeeds), and the
+        #: rate limit of their log line (see _on_configuration_error)
+        self.config_failures = 0
+        self._config_repeats = 0
+        self._config_logged_at = -1e9
         self.rel_counts: dict[str, int] = {}
         self.terminated: dict[str, int] = {}
         #: per auto-terminated relationship, why its last FlowFile went there (from its
@@ -369,9 +381,10 @@ class Node:
         of several is split into groups retried alone, so the good FlowFiles commit; a
         FlowFile that fails alone is poison (see :meth:`_poisoned`).
 
-        Disk full and cancellation are nobody's FlowFile's fault: plain rollback, not
-        penalized for disk full (the node yields)."""
-        full = isinstance(exc, ContentRepositoryFullError)
+        Disk full, a ConfigurationError and cancellation are nobody's FlowFile's fault:
+        plain rollback, not penalized for disk full and configuration errors (the node
+        yields or backs off), and never an isolation: the FlowFiles stay queued."""
+        full = isinstance(exc, ContentRepositoryFullError | ConfigurationError)
         if (
             full
             or not session._polled
@@ -520,6 +533,8 @@ class Node:
             rt.active_triggers -= 1
         if error is not None:
             self._on_error(error)
+        elif self.config_failures:
+            self._recovered()
         if self.yielded_until != yielded_before:
             return  # the processor asked to wait: its yield, not the period, decides
         period = self.schedule.period
@@ -577,6 +592,9 @@ class Node:
         if getattr(error, "isolated", False):
             self._on_isolated_error(error, msg, uuid, log)
             return
+        if isinstance(error, ConfigurationError):
+            self._on_configuration_error(error, msg, log)
+            return
         if isinstance(error, ContentRepositoryFullError):
             # Out of space: yield and retry when space may have returned (NiFi blocks
             # writers on content back pressure); not an administrative yield.
@@ -599,6 +617,63 @@ class Node:
                 "trigger_failed", error=msg, flowfile=uuid, flowfiles=held, traceback=tb
             )
             self.yield_for(self.runtime.administrative_yield)
+
+    def _on_configuration_error(
+        self, error: ConfigurationError, msg: str, log: Any
+    ) -> None:
+        """The processor cannot work as configured (see :class:`ConfigurationError`):
+        in a run until drained, stop the run after CONFIGURATION_ATTEMPTS in a row;
+        otherwise back off exponentially. The log line and the bulletin are rate-limited
+        to one per CONFIGURATION_LOG_INTERVAL, carrying the repeats in between."""
+        self.config_failures += 1
+        n = self.config_failures
+        rt = self.runtime
+        halt = rt.until_drained and n >= CONFIGURATION_ATTEMPTS
+        delay = min(
+            self.schedule.yield_duration * (1 << min(n - 1, 30)),
+            CONFIGURATION_MAX_BACKOFF,
+        )
+        if not rt.until_drained:
+            # A yield overrides the timer period (NiFi does the same, NIFI-1452): a
+            # service never retries sooner than the processor's own schedule would. A
+            # drained run retries on the backoff alone, to end (or recover) soon.
+            delay = max(delay, self.schedule.period)
+        now = rt.clock.monotonic()
+        if halt or n == 1 or now - self._config_logged_at >= CONFIGURATION_LOG_INTERVAL:
+            self._config_logged_at = now
+            repeats, self._config_repeats = self._config_repeats, 0
+            code = f"{error.code}: " if error.code else ""
+            where = f" ({error.resource})" if error.resource else ""
+            self.add_bulletin(
+                "error", f"cannot work as configured: {code}{error}{where}"
+            )
+            log.error(
+                "processor_configuration_error",
+                error=msg,
+                code=error.code,
+                resource=error.resource,
+                hint=error.hint,
+                attempts=n,
+                repeats=repeats,
+                retry_in=None if halt else round(delay, 3),
+            )
+        else:
+            self._config_repeats += 1
+        self.yield_for(delay)  # also while a halted run stops: no trigger in between
+        if halt:
+            rt.halt(self, error)
+
+    def _recovered(self) -> None:
+        """A trigger succeeded after ConfigurationErrors: say so, reset the backoff."""
+        self.runtime.logger.info(
+            "processor_recovered",
+            processor=self.id,
+            group=self.group,
+            failed_attempts=self.config_failures,
+        )
+        self.config_failures = 0
+        self._config_repeats = 0
+        self._config_logged_at = -1e9
 
 
 def _reaches(start: Node, target: Node) -> bool:

@@ -10,7 +10,9 @@ first) → ``on_scheduled`` every processor → task loops → stop (drained, ti
 → loops finish their current trigger → ``on_unscheduled``/``on_stopped`` → disable services.
 
 Run until drained ends when every source is finished (exhausted or ``max_triggers``
-reached), every connection is empty (queued and in flight) and no trigger runs.
+reached), every connection is empty (queued and in flight) and no trigger runs; or when
+a processor halts it (:meth:`FlowRuntime.halt`: a ``ConfigurationError`` that retrying
+did not cure), with FlowFiles still queued.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ._connection import Connection
 from ._content import ContentRepository
 from ._context import ProcessContext, PropertyValue, StateManager
 from ._cron import CronSchedule
-from ._errors import ServiceError, ValidationError
+from ._errors import ConfigurationError, ServiceError, ValidationError
 from ._flowfile import FlowFile
 from ._logging import engine_logger
 from ._node import Node, _reaches
@@ -59,6 +61,8 @@ class RunOutcome:
     timed_out: bool = False
     stopped: bool = False
     error: BaseException | None = None
+    #: (processor id, error) of processors that stopped a run until drained
+    halted: list[tuple[str, ConfigurationError]] = field(default_factory=list)
     outputs: dict[str, list[FlowFile]] = field(default_factory=dict)
     orphans: int = 0
 
@@ -106,6 +110,8 @@ class FlowRuntime:
         self._inputs = dict(inputs or {})
         self._drained: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
+        self._halted: asyncio.Event | None = None
+        self.halted: list[tuple[str, ConfigurationError]] = []
         self._crons: dict[str, CronSchedule] = {}
         self._group_running: dict[str, bool] = dict.fromkeys(plan.groups, True)
         self._tg: Any = None
@@ -532,6 +538,16 @@ class FlowRuntime:
                 node.running = True
                 self._tg.start_soon(self._run_node, node)
 
+    def halt(self, node: Node, error: ConfigurationError) -> None:
+        """A processor cannot work as configured and the run is until drained: end
+        the run (gracefully, like a stop request; FlowFiles stay queued) and report it.
+        Called on the loop thread (from the node's error handling)."""
+        if any(nid == node.id for nid, _ in self.halted):
+            return  # another of its concurrent tasks got there first
+        self.halted.append((node.id, error))
+        if self._halted is not None:
+            self._halted.set()
+
     def request_stop(self) -> None:
         """Ask the run to stop gracefully (SIGINT/SIGTERM); safe from any thread."""
         if self._stop is None:
@@ -570,7 +586,8 @@ class FlowRuntime:
         self.thread_limiter = anyio.CapacityLimiter(self.max_threads)
         self._drained = asyncio.Event()
         self._stop = asyncio.Event()
-        outcome = RunOutcome(outputs=self.outputs)
+        self._halted = asyncio.Event()
+        outcome = RunOutcome(outputs=self.outputs, halted=self.halted)
         outcome.orphans = self._restore()
         self._enable_services()
         started = time.monotonic()
@@ -592,9 +609,10 @@ class FlowRuntime:
                     waits = [self._stop.wait()]
                     if self.until_drained:
                         waits.append(self._drained.wait())
+                        waits.append(self._halted.wait())
                     await _first(waits)
                 outcome.timed_out = scope.cancelled_caught
-                outcome.drained = self._drained.is_set()
+                outcome.drained = self._drained.is_set() and not self.halted
                 outcome.stopped = self._stop.is_set()
                 for node in self.nodes.values():
                     node.running = False

@@ -9,9 +9,17 @@ content repository) run after every concurrent task has finished.
 Errors (NiFi's AbstractS3Processor): every failure routes the FlowFile to ``failure``,
 penalized, with ``s3.exception``, ``s3.statusCode``, ``s3.errorCode``, ``s3.errorMessage``
 and ``s3.additionalDetails``; botocore has already retried throttling, 5xx and connection
-errors with backoff (see the service's retry settings). Credential errors are not the
-FlowFile's fault: the FlowFile goes back to its queue and the processor yields with a
-bulletin, rather than failing every FlowFile in turn.
+errors with backoff (see the service's retry settings).
+
+Errors that waiting will not cure and that are not the FlowFile's fault — classified by
+the service's error code (:data:`CONFIGURATION_ERROR_CODES`: the bucket does not exist,
+the credentials are rejected, listing the bucket is denied), or botocore finding no
+usable credentials — leave the FlowFile in its queue and raise
+:class:`~flowengine.ConfigurationError` once the batch is done (what the batch finished
+is committed first): a run until drained stops with exit code 5, a service backs off
+(docs/s3.md, "Errors that configuration must fix"). A missing bucket that a FlowFile's
+attributes chose (the Bucket property uses Expression Language, like the default
+``${s3.bucket}``) is that FlowFile's fault: it goes to ``failure`` as in NiFi.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
 
 from flowengine import (
     AllowableValue,
+    ConfigurationError,
     ExpressionLanguageScope,
     FlowFile,
     InputRequirement,
@@ -38,11 +47,13 @@ from flowengine import (
 )
 
 __all__ = [
+    "CONFIGURATION_ERROR_CODES",
     "CREDENTIAL_ERROR_CODES",
     "AbstractS3Processor",
     "DeadlineClient",
     "bucket_property",
     "client_config",
+    "configuration_error",
     "error_attributes",
     "is_credentials_error",
     "is_not_found",
@@ -64,6 +75,14 @@ CREDENTIAL_ERROR_CODES = frozenset(
         "AuthFailure",
     }
 )
+#: service error codes meaning "the bucket is not there, or these credentials may not use
+#: it": the same for every request until someone changes the flow, the bucket or a policy
+_ACCESS_ERROR_CODES = frozenset(
+    {"NoSuchBucket", "AccessDenied", "AllAccessDisabled", "AccountProblem"}
+)
+#: every service error code that waiting will not cure (:func:`configuration_error`;
+#: AccessDenied only for a listing, and NoSuchBucket only for a fixed Bucket)
+CONFIGURATION_ERROR_CODES = CREDENTIAL_ERROR_CODES | _ACCESS_ERROR_CODES
 _CREDENTIAL_EXCEPTIONS = frozenset(
     {
         "NoCredentialsError",
@@ -267,6 +286,60 @@ def is_credentials_error(exc: BaseException) -> bool:
     )
 
 
+_HINTS = {
+    "NoSuchBucket": "that the bucket exists: the Bucket property, and the region and "
+    "endpoint of this processor and of its AWS credentials service",
+    "AccessDenied": "the permissions of these credentials (IAM and bucket policies) for "
+    "this action on this bucket and key",
+}
+_CREDENTIALS_HINT = (
+    "the access key id and secret key (or profile, environment) of the AWS credentials "
+    "service, and its region"
+)
+
+
+def configuration_error(
+    exc: BaseException,
+    bucket: str | None,
+    key: str | None = None,
+    *,
+    object_request: bool = False,
+) -> ConfigurationError | None:
+    """A :class:`~flowengine.ConfigurationError` for ``exc`` if waiting will not cure
+    it (an error code in :data:`CONFIGURATION_ERROR_CODES`, or no usable credentials),
+    naming the bucket and key it concerns and what to check; None for anything else.
+
+    ``object_request``: the request was about one object (Fetch, Put...), where
+    ``AccessDenied`` may be about that key alone (a policy on a prefix; S3 also answers
+    it for a missing key when ListBucket is not allowed), so it stays the FlowFile's
+    failure, as in NiFi; for a listing it is about the bucket."""
+    code = _error_code(exc)
+    credentials = is_credentials_error(exc)
+    if not credentials and code not in _ACCESS_ERROR_CODES:
+        return None
+    if object_request and code == "AccessDenied":
+        return None
+    response = getattr(exc, "response", None)
+    err = response.get("Error", {}) if isinstance(response, Mapping) else {}
+    bucket = str(err.get("BucketName") or bucket or "") or None
+    resource = f"s3://{bucket}/{key or ''}" if bucket else None
+    if credentials:
+        message = f"AWS credentials were rejected ({_describe(exc)})"
+        hint = _CREDENTIALS_HINT
+    elif code == "NoSuchBucket":
+        message = f"bucket {bucket!r} does not exist"
+        hint = _HINTS["NoSuchBucket"]
+    else:
+        detail = err.get("Message") or str(exc)
+        message = f"access denied ({code}: {detail})"
+        hint = _HINTS["AccessDenied"]
+    error = ConfigurationError(
+        message, code=code or type(exc).__name__, resource=resource, hint=hint
+    )
+    error.__cause__ = exc
+    return error
+
+
 def error_attributes(exc: BaseException) -> dict[str, str]:
     """NiFi's failure attributes for an exception (no secrets: only the service's reply)."""
     attrs = {"s3.exception": type(exc).__name__}
@@ -392,8 +465,8 @@ class AbstractS3Processor(Processor):
 
         async def one(ff: FlowFile) -> None:
             async with limiter:
-                if state.credentials_failed:
-                    session.transfer(ff)  # back to the queue; we are yielding
+                if state.configuration is not None:
+                    session.transfer(ff)  # back to the queue, untouched
                     return
                 await self.guarded(
                     context,
@@ -407,10 +480,14 @@ class AbstractS3Processor(Processor):
             for ff in flowfiles:
                 tg.start_soon(one, ff)
         for ff, job in state.deferred:
-            if state.credentials_failed:
+            if state.configuration is not None:
                 session.transfer(ff)
                 continue
             await self.guarded(context, session, ff, job(), state)
+        if state.configuration is not None:
+            # Keep what the batch did finish; the engine rolls back only what is left.
+            session.commit()
+            raise state.configuration
 
     async def guarded(
         self,
@@ -427,18 +504,27 @@ class AbstractS3Processor(Processor):
             state.deferred.append((ff, d.job))
         except Exception as raised:
             exc = root_cause(raised)
-            if is_credentials_error(exc):
-                if not state.credentials_failed:
-                    state.credentials_failed = True
-                    msg = f"AWS credentials were rejected ({_describe(exc)}); yielding"
-                    context.bulletin("error", msg)
-                    context.logger.error(
-                        "aws_credentials_rejected", error=_describe(exc)
-                    )
-                    context.yield_()
-                session.transfer(ff)
+            problem = self._configuration_error(context, ff, exc)
+            if problem is None:
+                self.fail(context, session, ff, exc)
                 return
-            self.fail(context, session, ff, exc)
+            if state.configuration is None:
+                state.configuration = problem
+            session.transfer(ff)  # back to its queue: not this FlowFile's fault
+
+    def _configuration_error(
+        self, context: ProcessContext, ff: FlowFile, exc: BaseException
+    ) -> ConfigurationError | None:
+        """:func:`configuration_error` for this FlowFile's request; a missing bucket
+        its attributes chose is the FlowFile's fault (None: it goes to failure)."""
+        bucket_value = context.property(self.BUCKET)
+        if _error_code(exc) == "NoSuchBucket" and bucket_value.has_expressions:
+            return None
+        try:
+            bucket, key = self.location(context, ff)
+        except Exception:
+            bucket, key = bucket_value.value or "", ""
+        return configuration_error(exc, bucket, key, object_request=True)
 
     def fail(
         self,
@@ -486,10 +572,11 @@ class AbstractS3Processor(Processor):
 
 
 class _BatchState:
-    __slots__ = ("credentials_failed", "deferred")
+    __slots__ = ("configuration", "deferred")
 
     def __init__(self) -> None:
-        self.credentials_failed = False
+        #: the first error of the batch that configuration must fix (then raised)
+        self.configuration: ConfigurationError | None = None
         self.deferred: list[tuple[FlowFile, Callable[[], Awaitable[None]]]] = []
 
 

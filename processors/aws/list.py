@@ -38,8 +38,8 @@ from ._common import (
     USE_PATH_STYLE_ACCESS,
     DeadlineClient,
     client_config,
+    configuration_error,
     error_attributes,
-    is_credentials_error,
     request_deadline,
     root_cause,
     sanitize_etag,
@@ -271,15 +271,16 @@ list:
         except Exception as raised:
             exc = root_cause(raised)
             session.rollback()
+            prefix = p(self.PREFIX).evaluate().value or ""
+            problem = configuration_error(exc, p(self.BUCKET).evaluate().value, prefix)
+            if problem is not None:
+                # Waiting will not cure it: the engine stops a drained run, or backs
+                # off (rate-limited log) as a service.
+                raise problem from exc
             attrs = error_attributes(exc)
-            what = (
-                "AWS credentials were rejected"
-                if is_credentials_error(exc)
-                else "listing failed"
-            )
             context.bulletin(
                 "error",
-                f"{what}: {attrs['s3.exception']}: {attrs.get('s3.errorMessage')}",
+                f"listing failed: {attrs['s3.exception']}: {attrs.get('s3.errorMessage')}",
             )
             context.logger.error(
                 "s3_listing_failed",

@@ -116,6 +116,7 @@ def test_flow_format_exit_code_table_matches_the_cli() -> None:
         _cli.EXIT_INVALID,
         _cli.EXIT_FAILURES,
         _cli.EXIT_TIMEOUT,
+        _cli.EXIT_CONFIG,
         _cli.EXIT_STATE,
     }
     assert documented == defined

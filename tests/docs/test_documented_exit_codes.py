@@ -124,3 +124,98 @@ def test_a_bad_condition_is_reported_once(tmp_path: Path) -> None:
         f"{path}:6:38: processor 'route': dynamic property 'big': "
         "parameter #{limit} is not defined"
     ]
+
+
+def _documented_exit_codes() -> dict[int, str]:
+    """The rows of the "Exit codes" table of docs/flow-format.md's CLI section."""
+    text = (ROOT / "docs" / "flow-format.md").read_text(encoding="utf-8")
+    table = text.split("**Exit codes**", 1)[1].split("\n\n", 2)[1]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        code, meaning = line.strip("|").split("|", 1)
+        rows[int(code)] = meaning.strip()
+    return rows
+
+
+def test_every_exit_code_constant_is_documented_and_nothing_else() -> None:
+    """The CLI's EXIT_* constants and the documented table list the same codes, and
+    the help epilog names each of them."""
+    from flowengine import _cli
+
+    constants = {
+        value: name for name, value in vars(_cli).items() if name.startswith("EXIT_")
+    }
+    documented = _documented_exit_codes()
+    assert sorted(documented) == sorted(constants)
+    assert constants[5] == "EXIT_CONFIG"
+    assert "cannot work as configured" in documented[5]
+    epilog = _cli._parser().epilog or ""
+    for code in constants:
+        assert f"{code} " in epilog, code
+
+
+MISSING_CONFIG = """\
+flow: halts
+processors:
+  gen: {type: GenerateFlowFile, schedule: {max_triggers: 1}}
+  bad:
+    type: tests.docs.test_documented_exit_codes:AlwaysMisconfigured
+    schedule: {yield_duration: 10 ms}
+    auto_terminate: [success]
+connections:
+  - gen -> bad
+"""
+
+
+def test_configuration_error_is_exit_5_with_the_reason(tmp_path: Path) -> None:
+    """A plugin raising ConfigurationError ends a drained run with exit 5; the summary
+    names the processor, the code, the resource and the hint; nothing is lost."""
+    (tmp_path / "halts.yaml").write_text(MISSING_CONFIG, encoding="utf-8")
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flowengine",
+            "run",
+            "halts.yaml",
+            "--until-drained",
+            "--in-memory",
+            "--timeout",
+            "60",
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 5, r.stderr
+    assert "stopped: processor 'bad' cannot work as configured" in r.stderr
+    assert "error: NoSuchThing: the thing is missing" in r.stderr
+    assert "where: thing://x" in r.stderr
+    assert "check: the thing property" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+from flowengine import (  # noqa: E402 - the plugin the flow above loads by module:Class
+    ConfigurationError,
+    ProcessContext,
+    Processor,
+    ProcessSession,
+    Relationship,
+)
+
+
+class AlwaysMisconfigured(Processor):
+    """A plugin that can never work as configured."""
+
+    SUCCESS = Relationship("success")
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        if session.get(10):
+            raise ConfigurationError(
+                "the thing is missing",
+                code="NoSuchThing",
+                resource="thing://x",
+                hint="the thing property",
+            )

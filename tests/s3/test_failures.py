@@ -25,9 +25,10 @@ from flowengine.testing import TestRunner
 
 
 def test_missing_bucket_routes_to_failure_with_s3_attributes(runner_for: Any) -> None:
-    """NoSuchBucket: failure, penalized, with exception, status, code and message."""
-    r = runner_for(FetchS3Object, bucket="no-such-bucket-x")
-    r.enqueue(b"", {"filename": "k"})
+    """NoSuchBucket for a bucket the FlowFile's attributes chose: failure, penalized,
+    with exception, status, code and message."""
+    r = runner_for(FetchS3Object)  # bucket: ${s3.bucket}
+    r.enqueue(b"", {"filename": "k", "s3.bucket": "no-such-bucket-x"})
     r.run()
     r.assert_all_transferred("failure", 1)
     ff = r.flowfiles_for("failure")[0]
@@ -59,14 +60,34 @@ def test_missing_key_fails_alone_and_the_batch_goes_on(
 
 
 def test_put_to_missing_bucket_fails(runner_for: Any) -> None:
-    """PutS3Object to a bucket that does not exist: failure with NoSuchBucket."""
-    r = runner_for(PutS3Object, bucket="no-such-bucket-y")
-    r.enqueue(b"data", {"filename": "k"})
+    """PutS3Object to a bucket its attributes name that does not exist: failure with
+    NoSuchBucket."""
+    r = runner_for(PutS3Object, bucket="${target}")
+    r.enqueue(b"data", {"filename": "k", "target": "no-such-bucket-y"})
     r.run()
     r.assert_all_transferred("failure", 1)
     r.flowfiles_for("failure")[0].assert_attribute_equals(
         "s3.errorCode", "NoSuchBucket"
     )
+
+
+@pytest.mark.parametrize("cls", [FetchS3Object, PutS3Object, DeleteS3Object])
+def test_a_configured_bucket_that_is_missing_keeps_flowfiles_queued(
+    runner_for: Any, cls: Any
+) -> None:
+    """A fixed Bucket that does not exist is the configuration's fault, not the
+    FlowFiles': they stay queued, nothing fails, the processor backs off with a
+    bulletin naming the code and the bucket."""
+    r = runner_for(cls, bucket="no-such-bucket-fixed")
+    for name in ("a", "b", "c"):
+        r.enqueue(b"data", {"filename": name})
+    r.run()
+    assert r.transfer_counts() == {}
+    assert r.queue_size() == 3
+    assert r.is_yielded
+    msg = r.bulletins[-1].message
+    assert "cannot work as configured: NoSuchBucket" in msg
+    assert "s3://no-such-bucket-fixed/" in msg
 
 
 def test_empty_key_is_a_failure_not_a_crash(runner_for: Any, bucket: str) -> None:
@@ -219,8 +240,8 @@ def test_rejected_credentials_yield_and_keep_flowfiles(auth_server: Any) -> None
 def test_secrets_absent_from_failure_attributes(runner_for: Any, moto: Any) -> None:
     """Failure attributes carry the service's reply, never the configured secret."""
     secret = moto.service_properties()["secret_access_key"]
-    r = runner_for(FetchS3Object, bucket="no-such-bucket-z")
-    r.enqueue(b"", {"filename": "k"})
+    r = runner_for(FetchS3Object)
+    r.enqueue(b"", {"filename": "k", "s3.bucket": "no-such-bucket-z"})
     r.run()
     attrs = r.flowfiles_for("failure")[0].attributes
     assert secret not in json.dumps(attrs)
