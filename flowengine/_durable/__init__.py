@@ -39,7 +39,7 @@ from typing import Any
 
 from .._errors import FlowEngineError, StateDirectoryError
 from .._provenance import NoProvenance, ProvenanceRepository
-from .._repositories import Repositories
+from .._repository import Repositories
 from .._units import parse_data_size, parse_duration
 from ._content import FileContentRepository
 from ._flowfiles import SQLiteFlowFileRepository
