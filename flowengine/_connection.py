@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._clock import Clock
+from ._flow_format import BACK_PRESSURE
 from ._flowfile import FlowFile
 from ._prioritizers import Prioritizer, resolve_prioritizer
 
@@ -40,8 +41,9 @@ __all__ = [
     "SwapStore",
 ]
 
-DEFAULT_BACK_PRESSURE_OBJECTS = 10_000
-DEFAULT_BACK_PRESSURE_SIZE = 1024**3
+#: declared with the flow format (``back_pressure`` of a connection)
+DEFAULT_BACK_PRESSURE_OBJECTS: int = BACK_PRESSURE["objects"].default
+DEFAULT_BACK_PRESSURE_SIZE: int = BACK_PRESSURE["size"].default
 
 
 class SwapStore(Protocol):

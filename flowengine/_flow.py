@@ -19,12 +19,16 @@ from ._clock import Clock
 from ._content import ContentRepository
 from ._definition import Location, ProcessGroup
 from ._errors import FlowEngineError, ValidationError
+from ._flow_format import SETTINGS
 from ._flowfile import FlowFile
 from ._registry import Registry, default_registry
 from ._status import FlowStatus, ProcessorStatus
 from ._validation import FlowProblem, Plan, plan_flow
 
 __all__ = ["Failure", "Flow", "Halt", "RunResult"]
+
+#: the declared defaults of the settings (``flowengine._flow_format``)
+_SETTING = SETTINGS.defaults()
 
 
 @dataclass(frozen=True)
@@ -365,7 +369,7 @@ class Flow(ProcessGroup):
                 )
         plan = self.plan(parameters)
         if provenance is None:
-            provenance = bool(self.settings.get("provenance", True))
+            provenance = bool(self.settings.get("provenance", _SETTING["provenance"]))
         if administrative_yield is None and "administrative_yield" in self.settings:
             from ._units import parse_duration
 
@@ -395,10 +399,10 @@ class Flow(ProcessGroup):
             until_drained=until_drained,
             inputs=inputs,
             collect_outputs=collect_outputs,
-            administrative_yield=30.0
+            administrative_yield=_SETTING["administrative_yield"]
             if administrative_yield is None
             else administrative_yield,
-            max_threads=int(self.settings.get("max_threads", 10)),
+            max_threads=int(self.settings.get("max_threads", _SETTING["max_threads"])),
         )
         try:
             _settle_orphans(runtime, repos, drop_orphans)

@@ -9,11 +9,11 @@ which reports against those locations. Problems are collected, never raised one 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import _flow_format as ff
 from ._component import did_you_mean
 from ._definition import ConnectionDef, Location, Parameter, ProcessGroup
 from ._errors import ValidationError
@@ -25,58 +25,19 @@ from ._yaml import YAMLProblem, YMap, YNode, YScalar, YSeq, parse_yaml
 
 __all__ = ["load", "read_flow"]
 
-ROOT_KEYS = (
-    "flow",
-    "description",
-    "version",
-    "parameters",
-    "services",
-    "processors",
-    "connections",
-    "groups",
-    "input_ports",
-    "output_ports",
-    "funnels",
-    "settings",
-)
-GROUP_KEYS = tuple(k for k in ROOT_KEYS if k not in ("flow", "version", "settings"))
-PROCESSOR_KEYS = (
-    "type",
-    "properties",
-    "dynamic_properties",
-    "schedule",
-    "auto_terminate",
-    "retry",
-    "comment",
-)
-RETRY_KEYS = ("relationships", "count", "backoff", "max_backoff")
-SERVICE_KEYS = ("type", "properties", "dynamic_properties", "comment")
-CONNECTION_KEYS = (
-    "from",
-    "to",
-    "relationships",
-    "back_pressure",
-    "prioritizers",
-    "expiration",
-    "name",
-)
-PARAMETER_KEYS = ("value", "env", "sensitive", "description")
-SETTINGS_KEYS = (
-    "provenance",
-    "administrative_yield",
-    "sync",
-    "max_threads",
-    # durable repositories (flowengine._durable; docs/durability.md)
-    "swap_threshold",
-    "swap_batch_size",
-    "content_directory",
-    "content_max_size",
-    "claim_max_appendable_size",
-    "provenance_max_age",
-    "provenance_max_size",
-)
+# The keys each mapping accepts, from the format's one declaration (_flow_format).
+ROOT_KEYS = ff.FLOW.keys()
+GROUP_KEYS = ff.GROUP.keys()
+GROUP_FILE_KEYS = ff.GROUP_FILE.keys()
+PROCESSOR_KEYS = ff.PROCESSOR.keys()
+RETRY_KEYS = ff.RETRY.keys()
+SERVICE_KEYS = ff.SERVICE.keys()
+CONNECTION_KEYS = ff.CONNECTION.keys()
+BACK_PRESSURE_KEYS = ff.BACK_PRESSURE.keys()
+PARAMETER_KEYS = ff.PARAMETER.keys()
+SETTINGS_KEYS = ff.SETTINGS.keys()
 
-_ARROW = re.compile(r"^\s*([^\s:]+)(?::\s*([^\s].*?))?\s*->\s*(\S+)\s*$")
+_ARROW = ff.ARROW
 
 
 class _Reader:
@@ -181,11 +142,11 @@ class _Reader:
             self.problem(root.loc, "missing required key 'flow' (the flow's name)")
         version = root.get("version")
         if version is not None and not (
-            isinstance(version, YScalar) and version.value == 1
+            isinstance(version, YScalar) and version.value == ff.VERSION
         ):
             self.problem(
                 version.loc,
-                "unsupported flow format version (this engine reads version 1)",
+                f"unsupported flow format version (this engine reads version {ff.VERSION})",
             )
         flow = Flow(name or path.stem, registry=self.registry)
         flow.source_file = str(path)
@@ -238,9 +199,7 @@ class _Reader:
             if gm is None:
                 continue
             if gm.get("file") is not None:
-                self.check_keys(
-                    gm, ("file", "parameters"), f"group {name!r} (from a file)"
-                )
+                self.check_keys(gm, GROUP_FILE_KEYS, f"group {name!r} (from a file)")
                 group = self.group_file(name, gm, path)
                 if group is None:
                     continue
@@ -538,7 +497,7 @@ class _Reader:
         c = ConnectionDef(src, dst, rels)
         bp = self.mapping(item.get("back_pressure"), "connection back_pressure")
         if bp is not None:
-            self.check_keys(bp, ("objects", "size"), "back_pressure")
+            self.check_keys(bp, BACK_PRESSURE_KEYS, "back_pressure")
             obj = bp.get("objects")
             if obj is not None:
                 locs["back_pressure.objects"] = obj.loc
@@ -591,22 +550,34 @@ class _Reader:
 
 
 def _setting_problem(key: str, value: Any) -> str | None:
-    """Why a ``settings`` value is unusable (checked here so a run never fails on it)."""
+    """Why a ``settings`` value is unusable (checked here so a run never fails on it).
+
+    The check follows the setting's declared kind (:data:`flowengine._flow_format.SETTINGS`).
+    """
     from ._units import parse_data_size, parse_duration
 
-    if key == "provenance":
+    f = ff.SETTINGS[key]
+    kind = f.kind
+    if isinstance(kind, ff.Boolean):
         return None if isinstance(value, bool) else "must be true or false"
-    if key == "sync":
-        return None if value in ("normal", "always") else "must be 'normal' or 'always'"
-    if key == "content_directory":
-        return None if isinstance(value, str) and value else "must be a directory path"
-    if key in ("max_threads", "swap_threshold", "swap_batch_size"):
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-        return None if ok else "must be a whole number of at least 1"
+    if isinstance(kind, ff.Choice):
+        if value in kind.values:
+            return None
+        return "must be " + " or ".join(repr(v) for v in kind.values)
+    if isinstance(kind, ff.Text):
+        return (
+            None
+            if isinstance(value, str) and value
+            else f"must be {f.noun or 'a string'}"
+        )
+    if isinstance(kind, ff.Integer):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = ok and (kind.minimum is None or value >= kind.minimum)
+        return None if ok else f"must be a whole number of at least {kind.minimum}"
     try:
-        if key in ("administrative_yield", "provenance_max_age"):
+        if isinstance(kind, ff.Duration):
             parse_duration(value)
-        else:  # content_max_size, claim_max_appendable_size, provenance_max_size
+        else:
             parse_data_size(value)
     except (ValueError, TypeError) as exc:
         return str(exc)

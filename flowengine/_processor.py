@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._component import ConfigurableComponent
+from ._flow_format import SCHEDULE as _SCHEDULE
+from ._flow_format import Integer
 
 if TYPE_CHECKING:
     from ._context import ProcessContext
@@ -82,31 +84,30 @@ class Schedule:
             the status and the run summary (see the isolation rule, docs/architecture.md).
     """
 
-    strategy: str = "timer"
-    period: float = 0.0
-    cron: str | None = None
-    concurrent_tasks: int = 1
-    batch_size: int = 1000
-    max_triggers: int = 0
-    yield_duration: float = 1.0
-    penalty_duration: float = 30.0
-    poison_attempts: int = 3
+    # Defaults and checks come from the flow format's declaration of ``schedule``.
+    strategy: str = _SCHEDULE["strategy"].default
+    period: float = _SCHEDULE["period"].default
+    cron: str | None = _SCHEDULE["cron"].default
+    concurrent_tasks: int = _SCHEDULE["concurrent_tasks"].default
+    batch_size: int = _SCHEDULE["batch_size"].default
+    max_triggers: int = _SCHEDULE["max_triggers"].default
+    yield_duration: float = _SCHEDULE["yield_duration"].default
+    penalty_duration: float = _SCHEDULE["penalty_duration"].default
+    poison_attempts: int = _SCHEDULE["poison_attempts"].default
 
     def __post_init__(self) -> None:
-        if self.strategy not in ("timer", "cron", "event"):
+        strategies = _SCHEDULE.values("strategy")
+        if self.strategy not in strategies:
             raise ValueError(
-                f"unknown scheduling strategy {self.strategy!r} (timer, cron, event)"
+                f"unknown scheduling strategy {self.strategy!r} ({', '.join(strategies)})"
             )
         if self.strategy == "cron" and not self.cron:
             raise ValueError("the cron strategy needs a cron expression")
-        if self.concurrent_tasks < 1:
-            raise ValueError("concurrent_tasks must be at least 1")
-        if self.batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        if self.max_triggers < 0:
-            raise ValueError("max_triggers must not be negative")
-        if self.poison_attempts < 1:
-            raise ValueError("poison_attempts must be at least 1")
+        for f in _SCHEDULE:
+            if isinstance(f.kind, Integer):
+                problem = f.kind.range_problem(f.name, getattr(self, f.name))
+                if problem:
+                    raise ValueError(problem)
 
 
 class Processor(ConfigurableComponent):

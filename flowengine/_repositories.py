@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ._content import ContentRepository, InMemoryContentRepository
+from ._content import InMemoryContentRepository
 from ._errors import FlowEngineError
-from ._provenance import (
-    InMemoryProvenanceRepository,
-    NoProvenance,
-    ProvenanceRepository,
-)
-from ._repository import FlowFileRepository, InMemoryFlowFileRepository
+from ._provenance import InMemoryProvenanceRepository, NoProvenance
+from ._repository import InMemoryFlowFileRepository, Repositories
 
 __all__ = ["Repositories", "open_repositories"]
-
-
-@dataclass
-class Repositories:
-    content: ContentRepository
-    flowfiles: FlowFileRepository
-    provenance: ProvenanceRepository
 
 
 def open_repositories(

@@ -3,6 +3,10 @@
 A session commit hands the repository one :class:`CommitDelta` (FlowFiles placed in queues,
 FlowFiles gone, component state changed) *before* its effects become visible; a durable
 implementation makes it durable before returning. The in-memory one only keeps state.
+
+:class:`Repositories` bundles the three repositories of one run; it lives here, below
+both the in-memory choice (``_repositories``) and the durable implementations
+(``_durable``), so neither has to import the other to name it.
 """
 
 from __future__ import annotations
@@ -12,9 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._content import ContentRepository
 from ._flowfile import FlowFile
+from ._provenance import ProvenanceRepository
 
-__all__ = ["CommitDelta", "FlowFileRepository", "InMemoryFlowFileRepository"]
+__all__ = [
+    "CommitDelta",
+    "FlowFileRepository",
+    "InMemoryFlowFileRepository",
+    "Repositories",
+]
 
 
 @dataclass(slots=True)
@@ -80,3 +91,12 @@ class InMemoryFlowFileRepository(FlowFileRepository):
     def load_state(self, component_id: str) -> dict[str, str]:
         with self._lock:
             return dict(self._state.get(component_id, {}))
+
+
+@dataclass
+class Repositories:
+    """The content, FlowFile and provenance repositories of one run."""
+
+    content: ContentRepository
+    flowfiles: FlowFileRepository
+    provenance: ProvenanceRepository

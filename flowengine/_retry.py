@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._flow_format import RETRY
+
 __all__ = ["BACKOFFS", "RetryPolicy"]
 
 #: how a retried FlowFile waits: penalized, or the processor yields
-BACKOFFS = ("penalize", "yield")
+BACKOFFS = RETRY.values("backoff")
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,10 @@ class RetryPolicy:
     """Which relationships are retried, how often, and how the waits grow."""
 
     relationships: frozenset[str]
-    count: int = 10
-    backoff: str = "penalize"
-    max_backoff: float = 600.0
+    # Defaults from the flow format's declaration of ``retry``.
+    count: int = RETRY["count"].default
+    backoff: str = RETRY["backoff"].default
+    max_backoff: float = RETRY["max_backoff"].default
 
     def attribute(self, node_id: str) -> str:
         """The attribute counting a FlowFile's retries at that processor."""

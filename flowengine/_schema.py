@@ -1,4 +1,7 @@
-"""The JSON Schema of flow format v1, generated from the component declarations.
+"""The JSON Schema of flow format v1, generated from the declarations.
+
+The format's keys come from :mod:`flowengine._flow_format`; the per-type property
+checks from the component declarations.
 
 Strict (``additionalProperties: false`` everywhere, required keys, enums of allowable
 values), so editors flag a misspelt key or value as you type. Property keys accept the
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _flow_format as ff
 from ._component import ConfigurableComponent
 from ._processor import Processor
 from ._registry import Registry
@@ -19,14 +23,6 @@ __all__ = ["flow_schema"]
 SCHEMA_ID = "https://flowengine.dev/schema/flow-v1.json"
 
 _SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
-_DURATION = {
-    "type": ["string", "number"],
-    "description": "a time period such as '30 sec', '5 min' (a number is seconds)",
-}
-_SIZE = {
-    "type": ["string", "integer"],
-    "description": "a data size such as '1 GB' (0 disables)",
-}
 
 
 def _property_schema(cls: type[ConfigurableComponent]) -> dict[str, Any]:
@@ -77,7 +73,12 @@ def _component_defs(
 
 
 def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, Any]:
-    """The schema as a dict (``flowengine schema`` prints it)."""
+    """The schema as a dict (``flowengine schema`` prints it).
+
+    The keys, types and defaults come from the format's declaration
+    (:mod:`flowengine._flow_format`); the registry adds the types and, per type, the
+    declared properties with their allowable values.
+    """
     procs: list[type[ConfigurableComponent]] = []
     services: list[type[ConfigurableComponent]] = []
     for kind, bucket in (("processor", procs), ("service", services)):
@@ -91,268 +92,34 @@ def flow_schema(registry: Registry, *, builtin_only: bool = True) -> dict[str, A
     services.sort(key=lambda c: c.type_name())
     pdefs, prules = _component_defs(procs, "processor")
     sdefs, srules = _component_defs(services, "service")
-    rel_names = sorted(
-        {r.name for c in procs if issubclass(c, Processor) for r in c.relationships}
-    )
-    type_ref = {
-        "type": "string",
-        "description": "a type name, or package.module:ClassName for a plugin",
-        "anyOf": [
-            {"enum": [c.type_name() for c in procs]},
-            {"pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*$"},
-            {"pattern": "^[A-Za-z_]\\w*$"},
-        ],
+    ctx = {
+        "processor_types": [c.type_name() for c in procs],
+        "service_types": [c.type_name() for c in services],
+        "relationships": sorted(
+            {r.name for c in procs if issubclass(c, Processor) for r in c.relationships}
+        ),
     }
-    service_type = {
-        "type": "string",
-        "anyOf": [
-            {"enum": [c.type_name() for c in services]},
-            {"pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_][\\w.]*$"},
-            {"pattern": "^[A-Za-z_]\\w*$"},
-        ],
-    }
-    names = {
-        "type": "array",
-        "items": {"type": "string", "pattern": "^[^.\\s]+$"},
-        "uniqueItems": True,
-    }
+    processor = ff.PROCESSOR.schema(ctx)
+    processor["allOf"] = prules
+    service = ff.SERVICE.schema(ctx)
+    service["allOf"] = srules
     defs: dict[str, Any] = {
-        "parameter": {
-            "anyOf": [
-                _SCALAR,
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "value": _SCALAR,
-                        "env": {
-                            "type": "string",
-                            "description": "read from this environment variable",
-                        },
-                        "sensitive": {"type": "boolean"},
-                        "description": {"type": "string"},
-                    },
-                },
-            ]
+        "parameter": ff.PARAMETER.full_schema(ctx),
+        "schedule": ff.SCHEDULE.schema(ctx),
+        "processor": processor,
+        "service": service,
+        "connection": ff.CONNECTION.full_schema(ctx),
+        "group": {
+            "anyOf": [ff.GROUP_FILE.schema(ctx), ff.GROUP.schema(ctx)],
         },
-        "parameters": {
-            "type": "object",
-            "additionalProperties": {"$ref": "#/$defs/parameter"},
-        },
-        "schedule": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "strategy": {"enum": ["timer", "cron", "event"]},
-                "period": _DURATION,
-                "cron": {
-                    "type": "string",
-                    "description": "6 fields: sec min hour day-of-month month day-of-week",
-                },
-                "concurrent_tasks": {"type": "integer", "minimum": 1},
-                "batch_size": {"type": "integer", "minimum": 1},
-                "max_triggers": {"type": "integer", "minimum": 0},
-                "yield_duration": _DURATION,
-                "penalty_duration": _DURATION,
-                "poison_attempts": {"type": "integer", "minimum": 1},
-            },
-        },
-        "processor": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["type"],
-            "properties": {
-                "type": type_ref,
-                "properties": {"type": "object"},
-                "dynamic_properties": {
-                    "type": "object",
-                    "additionalProperties": _SCALAR,
-                    "description": "user-named (dynamic) properties, said explicitly: never taken for a misspelt declared property",
-                },
-                "schedule": {"$ref": "#/$defs/schedule"},
-                "auto_terminate": {
-                    "anyOf": [
-                        {
-                            "type": "array",
-                            "items": {"type": "string", "examples": rel_names},
-                        },
-                        {"type": "string", "description": "one relationship"},
-                    ]
-                },
-                "retry": {
-                    "description": "retry these relationships before routing to them "
-                    "(NiFi's Automatically Retry): a list, or a mapping",
-                    "anyOf": [
-                        {
-                            "type": "array",
-                            "items": {"type": "string", "examples": rel_names},
-                        },
-                        {"type": "string", "description": "one relationship"},
-                        {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["relationships"],
-                            "properties": {
-                                "relationships": {
-                                    "anyOf": [
-                                        {
-                                            "type": "array",
-                                            "items": {
-                                                "type": "string",
-                                                "examples": rel_names,
-                                            },
-                                        },
-                                        {"type": "string"},
-                                    ]
-                                },
-                                "count": {
-                                    "type": "integer",
-                                    "minimum": 1,
-                                    "default": 10,
-                                },
-                                "backoff": {
-                                    "enum": ["penalize", "yield"],
-                                    "default": "penalize",
-                                },
-                                "max_backoff": _DURATION,
-                            },
-                        },
-                    ],
-                },
-                "comment": {"type": "string"},
-            },
-            "allOf": prules,
-        },
-        "service": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["type"],
-            "properties": {
-                "type": service_type,
-                "properties": {"type": "object"},
-                "dynamic_properties": {
-                    "type": "object",
-                    "additionalProperties": _SCALAR,
-                    "description": "user-named (dynamic) properties, said explicitly: never taken for a misspelt declared property",
-                },
-                "comment": {"type": "string"},
-            },
-            "allOf": srules,
-        },
-        "connection": {
-            "anyOf": [
-                {
-                    "type": "string",
-                    "pattern": "^\\s*[^\\s:]+(:\\s*[^\\s].*?)?\\s*->\\s*\\S+\\s*$",
-                    "description": "'a -> b' or 'a:rel1,rel2 -> b'",
-                },
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["from", "to"],
-                    "properties": {
-                        "from": {"type": "string"},
-                        "to": {"type": "string"},
-                        "relationships": {
-                            "anyOf": [
-                                {"type": "string"},
-                                {"type": "array", "items": {"type": "string"}},
-                            ]
-                        },
-                        "back_pressure": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "objects": {"type": "integer", "minimum": 0},
-                                "size": _SIZE,
-                            },
-                        },
-                        "prioritizers": {
-                            "type": "array",
-                            "items": {
-                                "enum": [
-                                    "FirstInFirstOut",
-                                    "OldestFlowFileFirst",
-                                    "NewestFlowFileFirst",
-                                    "PriorityAttribute",
-                                ]
-                            },
-                        },
-                        "expiration": _DURATION,
-                        "name": {"type": "string"},
-                    },
-                },
-            ]
-        },
-        "group_body": {
-            "description": {"type": "string"},
-            "parameters": {"$ref": "#/$defs/parameters"},
-            "services": {
-                "type": "object",
-                "additionalProperties": {"$ref": "#/$defs/service"},
-            },
-            "processors": {
-                "type": "object",
-                "additionalProperties": {"$ref": "#/$defs/processor"},
-            },
-            "connections": {"type": "array", "items": {"$ref": "#/$defs/connection"}},
-            "groups": {
-                "type": "object",
-                "additionalProperties": {"$ref": "#/$defs/group"},
-            },
-            "input_ports": names,
-            "output_ports": names,
-            "funnels": names,
-        },
+        **pdefs,
+        **sdefs,
     }
-    body = defs["group_body"]
-    defs["group"] = {
-        "anyOf": [
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["file"],
-                "properties": {
-                    "file": {"type": "string"},
-                    "parameters": {"$ref": "#/$defs/parameters"},
-                },
-            },
-            {"type": "object", "additionalProperties": False, "properties": body},
-        ]
-    }
-    del defs["group_body"]
-    defs.update(pdefs)
-    defs.update(sdefs)
-    root_props = {
-        "flow": {"type": "string", "description": "the flow's name"},
-        "version": {"const": 1},
-        "settings": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "provenance": {"type": "boolean"},
-                "administrative_yield": _DURATION,
-                "sync": {"enum": ["normal", "always"]},
-                "max_threads": {"type": "integer", "minimum": 1},
-                "swap_threshold": {"type": "integer", "minimum": 1},
-                "swap_batch_size": {"type": "integer", "minimum": 1},
-                "content_directory": {"type": "string"},
-                "content_max_size": _SIZE,
-                "claim_max_appendable_size": _SIZE,
-                "provenance_max_age": _DURATION,
-                "provenance_max_size": _SIZE,
-            },
-        },
-        **body,
-    }
+    root = ff.FLOW.schema(ctx)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "flowengine flow (format v1)",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["flow"],
-        "properties": root_props,
+        **root,
         "$defs": defs,
     }

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import _flow_format as ff
 from ._component import ConfigurableComponent, did_you_mean
 from ._connection import DEFAULT_BACK_PRESSURE_OBJECTS, DEFAULT_BACK_PRESSURE_SIZE
 from ._definition import ConnectionDef, Location, Parameter, ProcessGroup, ProcessorDef
@@ -23,7 +24,7 @@ from ._prioritizers import PRIORITIZERS, resolve_prioritizer
 from ._processor import InputRequirement, Processor, Relationship, Schedule
 from ._properties import ExpressionLanguageScope, PropertyDescriptor, to_text
 from ._registry import Registry
-from ._retry import BACKOFFS, RetryPolicy
+from ._retry import RetryPolicy
 from ._service import ControllerService
 from ._units import parse_data_size, parse_duration
 
@@ -451,8 +452,14 @@ class _Planner:
         kwargs: dict[str, Any] = {}
         for key, value in raw.items():
             loc = _loc(locs, f"retry.{key}", "retry")
+            f = ff.RETRY.get(key)
             try:
-                if key == "relationships":
+                if f is None:
+                    self.problem(
+                        loc,
+                        f"{what}: unknown retry setting {key!r}{did_you_mean(key, ff.RETRY.keys())}",
+                    )
+                elif key == "relationships":
                     names = [value] if isinstance(value, str) else list(value)
                     for i, r in enumerate(names):
                         if r not in rel_names:
@@ -461,24 +468,18 @@ class _Planner:
                                 f"{what}: cannot retry unknown relationship {r!r}{did_you_mean(str(r), rel_names)}",
                             )
                     kwargs[key] = frozenset(str(r) for r in names)
-                elif key == "count":
-                    if isinstance(value, bool) or int(value) < 1:
+                elif isinstance(f.kind, ff.Integer):
+                    if isinstance(value, bool) or int(value) < (f.kind.minimum or 0):
                         raise ValueError(f"{value!r} is not a positive integer")
                     kwargs[key] = int(value)
-                elif key == "backoff":
-                    if value not in BACKOFFS:
+                elif isinstance(f.kind, ff.Choice):
+                    if value not in f.kind.values:
                         raise ValueError(
-                            f"{value!r} is not one of {', '.join(BACKOFFS)}"
+                            f"{value!r} is not one of {', '.join(f.kind.values)}"
                         )
                     kwargs[key] = value
-                elif key == "max_backoff":
+                elif isinstance(f.kind, ff.Duration):
                     kwargs[key] = parse_duration(value)
-                else:
-                    opts = ["relationships", "count", "backoff", "max_backoff"]
-                    self.problem(
-                        loc,
-                        f"{what}: unknown retry setting {key!r}{did_you_mean(key, opts)}",
-                    )
             except (TypeError, ValueError) as exc:
                 self.problem(loc, f"{what}: retry {key}: {exc}")
         if not kwargs.get("relationships"):
@@ -496,36 +497,21 @@ class _Planner:
         kwargs: dict[str, Any] = {}
         for key, raw in merged.items():
             loc = _loc(pdef.locations, f"schedule.{key}", "schedule")
+            f = ff.SCHEDULE.get(key)
             try:
-                if key in ("period", "yield_duration", "penalty_duration"):
+                if f is None:
+                    self.problem(
+                        loc,
+                        f"{what}: unknown schedule setting {key!r}{did_you_mean(key, ff.SCHEDULE.keys())}",
+                    )
+                elif isinstance(f.kind, ff.Duration):
                     kwargs[key] = parse_duration(raw)
-                elif key in (
-                    "concurrent_tasks",
-                    "batch_size",
-                    "max_triggers",
-                    "poison_attempts",
-                ):
+                elif isinstance(f.kind, ff.Integer):
                     if isinstance(raw, bool) or not isinstance(raw, int | str):
                         raise ValueError(f"{raw!r} is not an integer")
                     kwargs[key] = int(raw)
-                elif key in ("strategy", "cron"):
+                else:  # strategy, cron: checked by Schedule and below
                     kwargs[key] = str(raw)
-                else:
-                    opts = [
-                        "strategy",
-                        "period",
-                        "cron",
-                        "concurrent_tasks",
-                        "batch_size",
-                        "max_triggers",
-                        "yield_duration",
-                        "penalty_duration",
-                        "poison_attempts",
-                    ]
-                    self.problem(
-                        loc,
-                        f"{what}: unknown schedule setting {key!r}{did_you_mean(key, opts)}",
-                    )
             except ValueError as exc:
                 self.problem(loc, f"{what}: schedule {key}: {exc}")
         if "cron" in kwargs and "strategy" not in kwargs:

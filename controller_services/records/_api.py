@@ -28,6 +28,7 @@ __all__ = [
     "RecordSetWriter",
     "RecordSetWriterFactory",
     "SchemaRegistry",
+    "SchemaSyntaxError",
     "WriteResult",
 ]
 
@@ -48,6 +49,15 @@ class RecordError(ValueError):
         super().__init__(message)
         self.line = line
         self.row = row
+
+
+class SchemaSyntaxError(ValueError):
+    """A schema declaration that cannot be parsed; the message says where.
+
+    Declared here, beside :class:`RecordError`, so that both schema parsers (the
+    declaration syntax in ``schema`` and Avro JSON in ``avro_types``) can raise it
+    without importing each other.
+    """
 
 
 class _Closeable:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .schema import SchemaSyntaxError
+from ._api import SchemaSyntaxError
 
 __all__ = ["arrow_to_avro", "avro_to_arrow", "avro_type_to_arrow"]
 

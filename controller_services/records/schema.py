@@ -28,7 +28,8 @@ import re
 
 import pyarrow as pa
 
-from ._api import RecordError
+from ._api import RecordError, SchemaSyntaxError
+from .avro_types import avro_to_arrow
 
 __all__ = [
     "SchemaSyntaxError",
@@ -40,10 +41,6 @@ __all__ = [
     "parse_schema",
     "parse_type",
 ]
-
-
-class SchemaSyntaxError(ValueError):
-    """A schema declaration that cannot be parsed; the message says where."""
 
 
 _SIMPLE: dict[str, pa.DataType] = {
@@ -271,8 +268,6 @@ def parse_schema(text: str) -> pa.Schema:
     if not stripped:
         raise SchemaSyntaxError("the schema text is empty")
     if stripped[0] in "{[":
-        from .avro_types import avro_to_arrow
-
         try:
             return avro_to_arrow(json.loads(stripped))
         except json.JSONDecodeError as exc:

@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import FlowEngineError, StateDirectoryError
+from .._flow_format import SETTINGS
 from .._provenance import NoProvenance, ProvenanceRepository
-from .._repositories import Repositories
+from .._repository import Repositories
 from .._units import parse_data_size, parse_duration
 from ._content import FileContentRepository
 from ._flowfiles import SQLiteFlowFileRepository
@@ -57,6 +58,10 @@ __all__ = [
     "SQLiteFlowFileRepository",
     "open_durable_repositories",
 ]
+
+
+#: the declared defaults of the settings (``flowengine._flow_format``)
+_SETTING = SETTINGS.defaults()
 
 
 def _size(value: Any, default: int) -> int:
@@ -146,7 +151,7 @@ def _open(
     """
     root = Path(state_dir)
     root.mkdir(parents=True, exist_ok=True)
-    sync = str(settings.get("sync", "normal"))
+    sync = str(settings.get("sync", _SETTING["sync"]))
     db = root / "flowfiles.db"
     content_dir = Path(settings.get("content_directory") or root / "content")
     fd = _lock(root)
@@ -156,8 +161,12 @@ def _open(
             flowfiles = _LockedFlowFileRepository(
                 db,
                 sync=sync,
-                swap_threshold=int(settings.get("swap_threshold", 20_000)),
-                swap_batch=int(settings.get("swap_batch_size", 10_000)),
+                swap_threshold=int(
+                    settings.get("swap_threshold", _SETTING["swap_threshold"])
+                ),
+                swap_batch=int(
+                    settings.get("swap_batch_size", _SETTING["swap_batch_size"])
+                ),
             )
         except sqlite3.OperationalError as exc:
             if "full" in str(exc).lower():
@@ -192,8 +201,13 @@ def _open(
         content = FileContentRepository(
             content_dir,
             claim_counts=flowfiles.claim_counts,
-            max_appendable=_size(settings.get("claim_max_appendable_size"), 50 * 1024),
-            max_size=_size(settings.get("content_max_size"), 0),
+            max_appendable=_size(
+                settings.get("claim_max_appendable_size"),
+                _SETTING["claim_max_appendable_size"],
+            ),
+            max_size=_size(
+                settings.get("content_max_size"), _SETTING["content_max_size"]
+            ),
             sync_always=sync == "always",
             barrier=flowfiles.durability_barrier,
         )
@@ -204,8 +218,14 @@ def _open(
         if provenance:
             prov = ParquetProvenanceRepository(
                 root / "provenance",
-                max_age=_duration(settings.get("provenance_max_age"), 30 * 86400.0),
-                max_size=_size(settings.get("provenance_max_size"), 10 * 1024**3),
+                max_age=_duration(
+                    settings.get("provenance_max_age"),
+                    _SETTING["provenance_max_age"],
+                ),
+                max_size=_size(
+                    settings.get("provenance_max_size"),
+                    _SETTING["provenance_max_size"],
+                ),
             )
         else:
             prov = NoProvenance()

@@ -63,6 +63,19 @@ _BATCH_SQL = (
 _FORMAT = "1"
 
 
+def read_generation(con: sqlite3.Connection) -> int:
+    """The run generation in the ``meta`` table (0 before the first run; ``_manifest``)."""
+    row = con.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def write_generation(con: sqlite3.Connection, generation: int) -> None:
+    """Record the run generation in the ``meta`` table (``_manifest`` says why)."""
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),)
+    )
+
+
 def _encode(attrs: dict[str, str]) -> bytes:
     # marshal is ~6x faster than json for str->str maps and its format 4 is stable.
     return marshal.dumps(attrs, 4)
@@ -296,14 +309,10 @@ class SQLiteFlowFileRepository(FlowFileRepository):
 
     def generation(self) -> int:
         """The run generation recorded in the database (see ``_manifest``)."""
-        from ._manifest import read_generation
-
         return read_generation(self._con)
 
     def set_generation(self, generation: int) -> None:
         """Checkpoint, then record ``generation`` as the first frame of the new WAL."""
-        from ._manifest import write_generation
-
         with contextlib.suppress(sqlite3.OperationalError):  # busy: not essential
             self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         write_generation(self._con, generation)

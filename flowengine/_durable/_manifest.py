@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import StateDirectoryError
+from ._flowfiles import _FORMAT, _SCHEMA, write_generation
 
-__all__ = ["check_state", "read_generation", "repair", "write_generation"]
+__all__ = ["check_state", "repair"]
 
 MANIFEST = "manifest.json"
 _WHAT_TO_DO = (
@@ -104,17 +105,6 @@ def database_error(root: Path, db: Path, exc: sqlite3.Error) -> StateDirectoryEr
     return _damaged(root, f"the FlowFile repository {db} is damaged ({exc})")
 
 
-def read_generation(con: sqlite3.Connection) -> int:
-    row = con.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-    return int(row[0]) if row is not None else 0
-
-
-def write_generation(con: sqlite3.Connection, generation: int) -> None:
-    con.execute(
-        "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),)
-    )
-
-
 def check_generation(
     root: Path, db: Path, manifest: dict[str, Any] | None, generation: int
 ) -> None:
@@ -172,8 +162,6 @@ def repair(root: Path, content_dir: Path | None = None) -> dict[str, Any]:
 
     The caller holds the state directory's lock. Returns what was done (for the CLI).
     """
-    from ._flowfiles import _FORMAT, _SCHEMA
-
     content_dir = content_dir or root / "content"
     db = root / "flowfiles.db"
     stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -19,7 +19,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
+from flowengine.expression import _multi
 from flowengine.expression import _values as V
+from flowengine.expression._context import PSEUDO as _PSEUDO
+from flowengine.expression._context import EvalContext, attrs_of, lookup, pseudo
 from flowengine.expression._errors import (
     ExpressionError,
     ExpressionEvaluationError,
@@ -28,9 +31,10 @@ from flowengine.expression._errors import (
 from flowengine.expression._parser import Attr, Call, Lit, Node, Param, Template
 from flowengine.expression._registry import REGISTRY, Fn, closest
 
-__all__ = ["EvalContext", "generate"]
+__all__ = ["generate"]
 
 _EMPTY: Final[Mapping[str, str]] = {}
+_INLINE_CONST: Final = (str, int, bool, type(None))
 _MULTI: Final = frozenset(
     {
         "anyAttribute",
@@ -42,54 +46,6 @@ _MULTI: Final = frozenset(
     }
 )
 _REDUCERS: Final = frozenset({"join", "count"})
-_PSEUDO: Final = {
-    "fileSize": "size",
-    "entryDate": "entry_date",
-    "lineageStartDate": "lineage_start_date",
-    "flowFileId": "id",
-    "lastQueueDate": "last_queue_date",
-    "queueDateIndex": "queue_date_index",
-}
-_INLINE_CONST: Final = (str, int, bool, type(None))
-
-
-class EvalContext(NamedTuple):
-    """What context-aware functions (``evaluateELString``, ``getStateValue``) see."""
-
-    flowfile: Any
-    attributes: Mapping[str, str]
-    extras: Mapping[str, str] | None
-    state: Mapping[str, str] | None
-
-
-def _pseudo(flowfile: Any, name: str) -> str | None:
-    value = getattr(flowfile, _PSEUDO[name], None)
-    return None if value is None else str(value)
-
-
-def _attrs_of(flowfile: Any) -> Mapping[str, str]:
-    """The FlowFile's attribute map; the engine's FlowFile exposes its (never mutated)
-    dict as ``_attrs``, which skips building a read-only view per evaluation."""
-    attrs = getattr(flowfile, "_attrs", None)
-    return attrs if attrs is not None else flowfile.attributes  # type: ignore[no-any-return]
-
-
-def lookup(ctx: EvalContext, name: str | None) -> str | None:
-    """Full NiFi name lookup: extras -> pseudo-attributes -> attributes -> env."""
-    if name is None:
-        return None
-    if ctx.extras is not None:
-        value = ctx.extras.get(name)
-        if value is not None:
-            return value
-    if ctx.flowfile is not None and name in _PSEUDO:
-        value = _pseudo(ctx.flowfile, name)
-        if value is not None:
-            return value
-    value = ctx.attributes.get(name)
-    if value is None:
-        value = os.environ.get(name)
-    return value
 
 
 class _Val(NamedTuple):
@@ -526,13 +482,11 @@ _SPECIAL: Final[dict[str, Callable[[_Gen, Fn, Call, Node | None], _Val]]] = {
 
 
 def _base_namespace() -> dict[str, Any]:
-    from flowengine.expression import _multi
-
     return {
         "_EMPTY": _EMPTY,
-        "_attrs_of": _attrs_of,
+        "_attrs_of": attrs_of,
         "_getenv": os.environ.get,
-        "_pseudo": _pseudo,
+        "_pseudo": pseudo,
         "_lookup": lookup,
         "_ctx": EvalContext,
         "_to_str": V.to_str,

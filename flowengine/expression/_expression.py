@@ -22,9 +22,10 @@ from flowengine.expression import (
     _fn_system,  # noqa: F401
 )
 from flowengine.expression._compiler import generate
+from flowengine.expression._context import EvalContext
 from flowengine.expression._errors import ExpressionSyntaxError
 from flowengine.expression._parser import parse_value
-from flowengine.expression._registry import REGISTRY
+from flowengine.expression._registry import REGISTRY, register
 
 __all__ = ["Expression", "compile", "functions"]
 
@@ -146,6 +147,19 @@ def compile(
     if parameters is not None:
         return Expression(text, parameters=parameters)
     return _compile_cached(text)
+
+
+@register("evaluateELString", null="maybe", ctx=True)
+def _evaluate_el_string(ctx: EvalContext, s: str | None) -> str | None:
+    """``evaluateELString()``: evaluate EL found in a value, in the caller's context."""
+    if s is None:
+        return None
+    return compile(s).evaluate(
+        ctx.flowfile,
+        attributes=ctx.attributes,
+        extras=ctx.extras,
+        state=ctx.state,
+    )
 
 
 def functions() -> dict[str, dict[str, Any]]:

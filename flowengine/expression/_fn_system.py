@@ -1,8 +1,9 @@
 """Subjectless functions and single-value reducers (NiFi guide §Subjectless).
 
-Owns: ip hostname UUID nextInt thread getStateValue getUri evaluateELString,
-and ``count``/``join`` applied to a single value (with ``all*`` functions they are
-compiled as aggregations by the compiler).
+Owns: ip hostname UUID nextInt thread getStateValue getUri, and ``count``/``join``
+applied to a single value (with ``all*`` functions they are compiled as aggregations by
+the compiler). ``evaluateELString`` compiles EL, so it is
+registered beside :func:`compile` in ``_expression`` (which imports this module).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flowengine.expression._errors import ExpressionEvaluationError
 from flowengine.expression._registry import register
 
 if TYPE_CHECKING:
-    from flowengine.expression._compiler import EvalContext
+    from flowengine.expression._context import EvalContext
 
 __all__: list[str] = []
 
@@ -113,20 +114,6 @@ def _get_uri(
             "getUri() needs at least a scheme, host or path"
         )
     return out
-
-
-@register("evaluateELString", null="maybe", ctx=True)
-def _evaluate_el_string(ctx: EvalContext, s: str | None) -> str | None:
-    if s is None:
-        return None
-    from flowengine.expression._expression import compile as el_compile
-
-    return el_compile(s).evaluate(
-        ctx.flowfile,
-        attributes=ctx.attributes,
-        extras=ctx.extras,
-        state=ctx.state,
-    )
 
 
 @register("count", subject="ANY", result="WHOLE", null="never")

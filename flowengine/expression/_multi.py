@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flowengine.expression._context import EvalContext, lookup
 from flowengine.expression._errors import ExpressionEvaluationError
 from flowengine.expression._values import JDate, JInstant, java_long
 
@@ -104,8 +105,6 @@ def named_values(
     names: tuple[str, ...], ff: Any, a: Mapping[str, str], extras: Any, state: Any
 ) -> list[str | None]:
     """Values of the named attributes, through the full lookup chain."""
-    from flowengine.expression._compiler import EvalContext, lookup
-
     ctx = EvalContext(ff, a, extras, state)
     return [lookup(ctx, n) for n in names]
 
