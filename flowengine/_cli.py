@@ -21,9 +21,7 @@ import argparse
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_FAILURES, EXIT_TIMEOUT = 0, 1, 2, 3, 4
-EXIT_CONFIG = 5  # a processor cannot work as configured (see the docstring)
-EXIT_STATE = 6  # the state directory needs the user's decision (see the docstring)
+from ._exit_codes import EXIT_INVALID, EXIT_OK, EXIT_TIMEOUT
 
 __all__ = ["main"]
 

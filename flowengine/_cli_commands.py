@@ -12,7 +12,13 @@ from typing import Any
 import anyio
 import structlog
 
-from ._cli import (
+from ._errors import (
+    FlowEngineError,
+    ServiceError,
+    StateDirectoryError,
+    ValidationError,
+)
+from ._exit_codes import (
     EXIT_CONFIG,
     EXIT_ERROR,
     EXIT_FAILURES,
@@ -20,12 +26,6 @@ from ._cli import (
     EXIT_OK,
     EXIT_STATE,
     EXIT_TIMEOUT,
-)
-from ._errors import (
-    FlowEngineError,
-    ServiceError,
-    StateDirectoryError,
-    ValidationError,
 )
 from ._registry import default_registry
 

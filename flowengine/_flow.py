@@ -153,7 +153,7 @@ class RunResult:
     def exit_code(self) -> int:
         """The CLI's exit code for this outcome: 0 ok, 3 failures, 4 timed out, 5 a
         processor could not work as configured (:attr:`halted`)."""
-        from ._cli import EXIT_CONFIG, EXIT_FAILURES, EXIT_OK, EXIT_TIMEOUT
+        from ._exit_codes import EXIT_CONFIG, EXIT_FAILURES, EXIT_OK, EXIT_TIMEOUT
 
         if self.halted:
             return EXIT_CONFIG

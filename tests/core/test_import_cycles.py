@@ -39,8 +39,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
         )
     ): "the engine circle, closed by TYPE_CHECKING imports: the public ProcessSession is "
     "the implementation built from a Node (issue 12: session interface, run state)",
-    frozenset({"flowengine._cli", "flowengine._cli_commands"}): "the commands take "
-    "the exit codes from _cli (issue 12 rule 6: exit codes defined once)",
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import flowengine
-from flowengine import _cli
+from flowengine import _exit_codes
 from flowengine._loader import read_flow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,13 +111,13 @@ def test_flow_format_exit_code_table_matches_the_cli() -> None:
     table = FLOW_FORMAT.split("**Exit codes**", 1)[1]
     documented = {int(c) for c in re.findall(r"^\| (\d) \|", table, re.M)}
     defined = {
-        _cli.EXIT_OK,
-        _cli.EXIT_ERROR,
-        _cli.EXIT_INVALID,
-        _cli.EXIT_FAILURES,
-        _cli.EXIT_TIMEOUT,
-        _cli.EXIT_CONFIG,
-        _cli.EXIT_STATE,
+        _exit_codes.EXIT_OK,
+        _exit_codes.EXIT_ERROR,
+        _exit_codes.EXIT_INVALID,
+        _exit_codes.EXIT_FAILURES,
+        _exit_codes.EXIT_TIMEOUT,
+        _exit_codes.EXIT_CONFIG,
+        _exit_codes.EXIT_STATE,
     }
     assert documented == defined
 
