@@ -109,7 +109,7 @@ def test_flow_format_validation_messages_are_current(tmp_path: Path) -> None:
 def test_flow_format_exit_code_table_matches_the_cli() -> None:
     """Every exit code the CLI defines is in the table, with nothing extra."""
     table = FLOW_FORMAT.split("**Exit codes**", 1)[1]
-    documented = {int(c) for c in re.findall(r"^\| (\d) \|", table, re.M)}
+    documented = {int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)}
     defined = {
         _cli.EXIT_OK,
         _cli.EXIT_ERROR,
@@ -117,6 +117,8 @@ def test_flow_format_exit_code_table_matches_the_cli() -> None:
         _cli.EXIT_FAILURES,
         _cli.EXIT_TIMEOUT,
         _cli.EXIT_STATE,
+        _cli.EXIT_SIGINT,
+        _cli.EXIT_SIGTERM,
     }
     assert documented == defined
 

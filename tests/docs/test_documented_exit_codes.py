@@ -124,3 +124,10 @@ def test_a_bad_condition_is_reported_once(tmp_path: Path) -> None:
         f"{path}:6:38: processor 'route': dynamic property 'big': "
         "parameter #{limit} is not defined"
     ]
+
+
+def test_a_negative_grace_period_is_a_usage_error(tmp_path: Path) -> None:
+    """--grace-period takes seconds >= 0; anything else is exit 2 with the reason."""
+    r = run(str(ROOT / "flows" / "hello.yaml"), "--grace-period", "-1", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "--grace-period: expected a number of seconds >= 0, not '-1'" in r.stderr
