@@ -59,10 +59,11 @@ class AbandonedTriggers:
     def __str__(self) -> str:
         n = self.count
         triggers = "1 trigger" if n == 1 else f"{n} triggers"
-        when = (
-            "stopped at once"
+        where = f"{triggers} still running in {self.processor!r}"
+        stopped = (
+            f"stopped at once with {where}"
             if self.grace_period == 0
-            else f"after {self.grace_period:g} s grace"
+            else f"stopped with {where} after {self.grace_period:g} s grace"
         )
         fenced = n - self.committing
         if fenced == n:
@@ -76,10 +77,7 @@ class AbandonedTriggers:
                 f"{fenced} session(s) rolled back, {self.committing} commit(s) "
                 "already in progress left to finish"
             )
-        return (
-            f"stopped with {triggers} still running in {self.processor!r} {when}; "
-            f"{how} ({self.flowfiles} FlowFile(s) back in their queues)"
-        )
+        return f"{stopped}; {how} ({self.flowfiles} FlowFile(s) back in their queues)"
 
 
 class _StatusWatcher:

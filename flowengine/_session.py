@@ -215,7 +215,7 @@ class ProcessSession:
         self._bytes_read = 0
         self._bytes_written = 0
         #: see "Fencing" in the module docstring
-        self._guard = threading.RLock()
+        self._guard = threading.Lock()  # never held while calling out to the processor
         self._terminated = False
         self.provenance = ProvenanceReporter(self)
 
@@ -668,7 +668,7 @@ class ProcessSession:
         rolled back and :class:`~flowengine._errors.TerminatedTaskError` is raised."""
         with self._guard:
             if self._terminated:
-                self.rollback()
+                self._rollback()
                 self._check_terminated()
             self._commit()
 
@@ -696,7 +696,7 @@ class ProcessSession:
                 if rec.removed:
                     removed.append(rec)
                     continue
-                self.rollback()
+                self._rollback()  # the commit holds the guard
                 raise FlowFileHandlingError(
                     f"{cur!r} was neither transferred nor removed "
                     f"(transfer relationship not specified) in {node.name}"
@@ -989,19 +989,23 @@ class ProcessSession:
         ``requeue=False`` (the engine's isolation of a failed batch) keeps the pulled
         FlowFiles in flight: the caller owns them."""
         with self._guard:
-            if self._owned:
-                self._repo.decref_many(list(self._owned.values()))
-            if requeue:
-                penalty = (
-                    self._clock.monotonic() + self._node.penalty_duration
-                    if penalize
-                    else 0.0
-                )
-                for conn, ffs in self._polled.items():
-                    if penalize:
-                        ffs = [f._evolve(penalty_until=penalty) for f in ffs]
-                    conn.requeue(ffs)
-            self._reset()
+            self._rollback(penalize, requeue)
+
+    def _rollback(self, penalize: bool = False, requeue: bool = True) -> None:
+        """:meth:`rollback` with the guard already held."""
+        if self._owned:
+            self._repo.decref_many(list(self._owned.values()))
+        if requeue:
+            penalty = (
+                self._clock.monotonic() + self._node.penalty_duration
+                if penalize
+                else 0.0
+            )
+            for conn, ffs in self._polled.items():
+                if penalize:
+                    ffs = [f._evolve(penalty_until=penalty) for f in ffs]
+                conn.requeue(ffs)
+        self._reset()
 
     def _terminate(self, timeout: float) -> int | None:
         """Fence this session (NiFi's "Terminate" of a stuck task): roll it back, the
@@ -1019,7 +1023,7 @@ class ProcessSession:
         try:
             self._terminated = True
             held = sum(len(ffs) for ffs in self._polled.values())
-            self.rollback()
+            self._rollback()
             return held
         finally:
             self._guard.release()

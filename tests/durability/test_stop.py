@@ -189,7 +189,7 @@ def test_stop_immediately_skips_the_grace_period(
     with result:
         assert result.stopped_at_once and not result.timed_out and not result.ok
         assert [str(a) for a in result.abandoned] == [
-            "stopped with 1 trigger still running in 'stuck' stopped at once; "
+            "stopped at once with 1 trigger still running in 'stuck'; "
             "its session was rolled back (1 FlowFile(s) back in their queues)"
         ]
     assert took < 1.5, took
@@ -229,6 +229,65 @@ def test_a_trigger_that_finishes_within_the_grace_period_commits(
         ("state", "done"),
         ("commit", "done"),
     ]
+
+
+class Busy(Processor):
+    """While ``BLOCK[key]`` is not set, one trigger keeps taking and rewriting FlowFiles
+    in a single session for seconds (the fence lands in the middle of that work);
+    once it is set, FlowFiles pass through."""
+
+    input_requirement = InputRequirement.REQUIRED
+    KEY = PropertyDescriptor("key", required=True)
+    SUCCESS = Relationship("success")
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        key = context.property(self.KEY).value or ""
+        if BLOCK[key].is_set():
+            session.transfer(session.get(100), self.SUCCESS)
+            return
+        ENTERED[key].set()
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                ff = session.get()
+                if ff is None:
+                    time.sleep(0.0005)
+                    continue
+                ff = session.write(ff, session.read(ff) + b"!")
+                session.transfer(ff, self.SUCCESS)
+        except TerminatedTaskError:
+            AFTER.append(("busy", "TerminatedTaskError"))
+            raise
+        finally:
+            LEFT.set()
+
+
+def test_the_fence_lands_safely_in_the_middle_of_work(
+    tmp_path: Path, stuck: threading.Event, records: dict[str, Any]
+) -> None:
+    """A trigger busy taking and writing FlowFiles when it is abandoned: its next use of
+    the session raises, nothing it took is lost, no content claim leaks, and the rerun
+    delivers every FlowFile exactly once."""
+    f = flowengine.Flow("busy")
+    f.add_processor("src", Source, {"total": "300", "per_trigger": "10"})
+    f.add_processor("busy", Busy, {"key": "s"})
+    f.add_processor("sink", Collect, {"key": "out"}, schedule={"batch_size": 100})
+    f.connect("src", "busy")
+    f.connect("busy", "sink")
+    with run_flow(f, tmp_path, timeout=0.4, grace_period=0.1) as first:
+        assert [a.processor for a in first.abandoned] == ["busy"]
+        assert first.abandoned[0].flowfiles > 0
+    assert LEFT.wait(10)  # the abandoned thread ran into the fence and left
+    assert AFTER == [("busy", "TerminatedTaskError")]
+    assert records.get("out", []) == []
+    stuck.set()
+    with run_flow(f, tmp_path) as second:
+        assert second.ok, second
+    got = sorted(int(a["n"]) for a, _ in records["out"])
+    assert got == list(range(300))
+    assert all(body.endswith(b"-") for _, body in records["out"])  # not rewritten
+    assert referenced(tmp_path) == (0, set())
+    assert content_files(tmp_path) == set()
 
 
 def test_grace_period_must_not_be_negative(tmp_path: Path) -> None:
