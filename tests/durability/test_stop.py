@@ -26,6 +26,7 @@ import pytest
 
 import flowengine
 from flowengine import (
+    ControllerService,
     InputRequirement,
     ProcessContext,
     Processor,
@@ -89,6 +90,16 @@ class Stuck(Processor):
                     AFTER.append((name, "TerminatedTaskError"))
         finally:
             LEFT.set()
+
+
+class Recorder(ControllerService):
+    """Notes when it is disabled (the stop must disable services even when it gives up
+    on a trigger)."""
+
+    disabled: list[float] = []
+
+    def on_disabled(self) -> None:
+        Recorder.disabled.append(time.monotonic())
 
 
 @pytest.fixture
@@ -165,6 +176,9 @@ def test_stop_immediately_skips_the_grace_period(
     """request_stop() waits the grace period; request_stop(immediately=True) meanwhile
     (the CLI's second signal) ends the run at once, the session rolled back."""
     stopped_at: list[float] = []
+    Recorder.disabled.clear()
+    flow = _flow()
+    flow.add_service("recorder", Recorder, {})
 
     def on_start(runtime: Any) -> None:
         def stop() -> None:
@@ -176,8 +190,7 @@ def test_stop_immediately_skips_the_grace_period(
 
         threading.Thread(target=stop, daemon=True).start()
 
-    result = flowengine.Flow.run(
-        _flow(),
+    result = flow.run(
         durable=True,
         state_dir=str(tmp_path),
         until_drained=False,
@@ -186,6 +199,7 @@ def test_stop_immediately_skips_the_grace_period(
         on_start=on_start,
     )
     took = time.monotonic() - stopped_at[0]
+    assert len(Recorder.disabled) == 1 and Recorder.disabled[0] > stopped_at[0]
     with result:
         assert result.stopped_at_once and not result.timed_out and not result.ok
         assert [str(a) for a in result.abandoned] == [
@@ -211,8 +225,7 @@ def test_a_trigger_that_finishes_within_the_grace_period_commits(
 
         threading.Thread(target=stop, daemon=True).start()
 
-    with flowengine.Flow.run(
-        _flow(),
+    with _flow().run(
         durable=True,
         state_dir=str(tmp_path),
         until_drained=False,
