@@ -145,6 +145,11 @@ class Node:
         self.abandoned = 0
         self.abandoned_flowfiles = 0
         self.abandoned_unfenced = 0
+        #: a trigger of this node was abandoned: no session of it may commit any more,
+        #: not even one the processor made itself (``context.new_session()``) and
+        #: commits from the abandoned thread (NiFi: a terminated processor's sessions
+        #: are all unusable)
+        self.fenced = False
 
     def __repr__(self) -> str:
         return f"Node({self.id!r}, {self.type_name})"
@@ -562,6 +567,7 @@ class Node:
         """The run stopped while this trigger was still running: fence its session
         (rolled back, FlowFiles back to their queues; the trigger's thread, if it ever
         returns, can no longer commit anything) and count it for the run summary."""
+        self.fenced = True
         held = session._terminate(_FENCE_WAIT)
         self.abandoned += 1
         if held is None:

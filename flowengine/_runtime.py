@@ -271,7 +271,7 @@ class FlowRuntime:
                 repo.commit(CommitDelta(state={node.id: state}))
                 return
             with session._guard:  # an abandoned trigger's state write is fenced too
-                if session._terminated:
+                if session._terminated or node.fenced:
                     raise TerminatedTaskError(
                         f"the trigger of {node.name!r} was terminated when the run "
                         "stopped: its state change was not stored"

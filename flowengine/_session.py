@@ -664,10 +664,12 @@ class ProcessSession:
         """Make everything done in this session visible at once (NiFi's commit order:
         provenance, repository journal, enqueue, acknowledge).
 
-        A terminated session (its trigger was abandoned at stop) never commits: it is
-        rolled back and :class:`~flowengine._errors.TerminatedTaskError` is raised."""
+        A terminated session (its trigger was abandoned at stop), or any session of a
+        processor one of whose triggers was abandoned, never commits: it is rolled back
+        and :class:`~flowengine._errors.TerminatedTaskError` is raised."""
         with self._guard:
-            if self._terminated:
+            if self._terminated or self._node.fenced:
+                self._terminated = True
                 self._rollback()
                 self._check_terminated()
             self._commit()

@@ -303,6 +303,57 @@ def test_the_fence_lands_safely_in_the_middle_of_work(
     assert content_files(tmp_path) == set()
 
 
+class Binner(Processor):
+    """Holds its input in a session of its own (``context.new_session()``, as binning
+    processors do) and blocks before committing it."""
+
+    input_requirement = InputRequirement.REQUIRED
+    KEY = PropertyDescriptor("key", required=True)
+    SUCCESS = Relationship("success")
+
+    def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        key = context.property(self.KEY).value or ""
+        bin_session = context.new_session()
+        ff = bin_session.get()
+        if ff is None:
+            return
+        bin_session.transfer(ff, self.SUCCESS)
+        if not BLOCK[key].is_set():
+            ENTERED[key].set()
+            BLOCK[key].wait(60)
+            try:
+                bin_session.commit()
+                AFTER.append(("bin commit", "done"))
+            except TerminatedTaskError:
+                AFTER.append(("bin commit", "TerminatedTaskError"))
+            finally:
+                LEFT.set()
+            return
+        bin_session.commit()
+
+
+def test_a_session_the_processor_made_itself_is_fenced_too(
+    tmp_path: Path, stuck: threading.Event, records: dict[str, Any]
+) -> None:
+    """NiFi makes every session of a terminated processor unusable: a session from
+    context.new_session() that the abandoned trigger commits late is refused too."""
+    f = flowengine.Flow("binner")
+    f.add_processor("src", Source, {"total": "1"})
+    f.add_processor("binner", Binner, {"key": "s"})
+    f.add_processor("sink", Collect, {"key": "out"})
+    f.connect("src", "binner")
+    f.connect("binner", "sink")
+    with run_flow(f, tmp_path, timeout=0.4, grace_period=0.1) as first:
+        assert [a.processor for a in first.abandoned] == ["binner"]
+    stuck.set()
+    assert LEFT.wait(10)
+    assert AFTER == [("bin commit", "TerminatedTaskError")]
+    with run_flow(f, tmp_path) as second:
+        assert second.ok, second
+    assert [a["n"] for a, _ in records["out"]] == ["0"]
+    assert referenced(tmp_path) == (0, set())
+
+
 def test_grace_period_must_not_be_negative(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="grace_period"):
         _flow().run(grace_period=-1)
