@@ -12,7 +12,11 @@ its retries did not cure) and ended an ``--until-drained`` run — its FlowFiles
 queued, fix the configuration and rerun; 6 the state
 directory cannot be used as it is (damaged FlowFile repository, FlowFiles queued for
 connections the flow no longer has, no space left): nothing was changed, the message
-says what to do (docs/durability.md, "What happens when…").
+says what to do (docs/durability.md, "What happens when…"); 130 / 143 stopped by SIGINT /
+SIGTERM without a clean finish: a second signal stopped it at once, or triggers still
+running when the grace period ended were abandoned (their sessions rolled back), 128 plus
+the signal's number as shells report it. One signal and a clean stop keeps 0 (a
+service) or 4 (an ``--until-drained`` run that had not drained).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._exit_codes import EXIT_INVALID, EXIT_OK, EXIT_TIMEOUT
+from ._exit_codes import EXIT_INVALID, EXIT_OK, EXIT_SIGINT
 
 __all__ = ["main"]
 
@@ -30,6 +34,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # usage errors exit 2, as documented
         self.print_usage(sys.stderr)
         self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seconds >= 0, not {text!r}"
+        )
+    return value
 
 
 def _logging_options(p: argparse.ArgumentParser, default: Any) -> None:
@@ -54,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Run NiFi-style data flows written in YAML.",
         epilog="exit codes: 0 ok, 1 error, 2 invalid flow/usage, 3 failures, "
         "4 timed out, 5 a processor cannot work as configured, "
-        "6 state directory needs attention",
+        "6 state directory needs attention, "
+        "130 stopped by SIGINT / 143 by SIGTERM without a clean finish",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     _logging_options(p, argparse.SUPPRESS)
@@ -84,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="S",
         help="give up after S seconds (exit 4)",
+    )
+    run.add_argument(
+        "--grace-period",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="on a stop (signal, --timeout, drained), let running triggers finish "
+        "for up to S seconds, then abandon them and roll their sessions back "
+        "(default 10; a second SIGINT/SIGTERM skips the rest of it)",
     )
     run.add_argument(
         "--param",
@@ -216,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
 
         handler = getattr(commands, f"cmd_{args.command}")
         return int(handler(args))
-    except KeyboardInterrupt:
-        return EXIT_TIMEOUT
+    except KeyboardInterrupt:  # SIGINT before the run watches for signals
+        return EXIT_SIGINT
     except BrokenPipeError:
         return EXIT_OK
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ from ._exit_codes import (
     EXIT_FAILURES,
     EXIT_INVALID,
     EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
     EXIT_STATE,
     EXIT_TIMEOUT,
 )
@@ -159,7 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         parameters=shown,
     )
     try:
-        result, _interrupted = anyio.run(
+        result, signals = anyio.run(
             _run, flow, args, params, durable, state_dir, live, backend="asyncio"
         )
     except ValidationError as exc:
@@ -182,6 +187,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.until_drained or live:
             print_summary(result.status, result.failures, sys.stderr)
         _report_halts(result.halted)
+        for stuck in result.abandoned:
+            # Also without the table: the one thing a user must learn from this stop.
+            print(f"flowengine run: {stuck}", file=sys.stderr)
+        code = _run_exit_code(args, result, signals)
         log.info(
             "flow_finished",
             flow=flow.name,
@@ -190,16 +199,47 @@ def cmd_run(args: argparse.Namespace) -> int:
             seconds=round(result.seconds, 3),
             failures=[str(f) for f in result.failures],
             halted=[str(h) for h in result.halted],
+            abandoned=[str(a) for a in result.abandoned],
+            exit_code=code,
         )
-        if result.halted:
-            return EXIT_CONFIG
-        if result.timed_out:
-            return EXIT_TIMEOUT
-        if args.until_drained:
-            if not result.drained:
-                return EXIT_TIMEOUT  # interrupted: state is kept, a rerun continues
-            return EXIT_FAILURES if result.failures else EXIT_OK
-        return EXIT_OK
+    return _exit_leaving_abandoned_threads(code, bool(result.abandoned))
+
+
+def _run_exit_code(args: argparse.Namespace, result: Any, signals: list[int]) -> int:
+    """The exit code of ``run`` (docs/flow-format.md, "Exit codes"). A stop forced by a
+    signal — the second one, or one whose grace period ended with triggers abandoned —
+    is 128 + that signal (130 SIGINT, 143 SIGTERM) as shells expect; a clean stop after
+    one signal keeps 0 (service) or 4 (an ``--until-drained`` run that had not drained);
+    a processor that could not work as configured ended the run: 5; ``--timeout`` is 4
+    whatever was abandoned."""
+    if signals and (result.stopped_at_once or result.abandoned):
+        return EXIT_SIGINT if signals[-1] == signal.SIGINT else EXIT_SIGTERM
+    if result.halted:
+        return EXIT_CONFIG
+    if result.timed_out:
+        return EXIT_TIMEOUT
+    if args.until_drained:
+        if not result.drained:
+            return EXIT_TIMEOUT  # interrupted: state is kept, a rerun continues
+        return EXIT_FAILURES if result.failures else EXIT_OK
+    return EXIT_OK
+
+
+def _exit_leaving_abandoned_threads(code: int, abandoned: bool) -> int:
+    """Return ``code``; but when triggers were abandoned and their worker threads are
+    still blocked, end the process now: the interpreter would otherwise wait for them
+    at exit, perhaps forever. The repositories are closed by then (the run is over and
+    its fenced sessions cannot commit), so nothing is lost by not waiting."""
+    if abandoned and any(
+        t.is_alive() and not t.daemon and t is not threading.main_thread()
+        for t in threading.enumerate()
+    ):
+        log.info("exiting_without_waiting_for_abandoned_threads", exit_code=code)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    return code
 
 
 def _report_halts(halts: list[Any]) -> None:
@@ -230,24 +270,36 @@ async def _run(
     durable: bool,
     state_dir: str,
     live: bool,
-) -> tuple[Any, bool]:
+) -> tuple[Any, list[int]]:
     holder: dict[str, Any] = {}
-    interrupted = False
+    signals: list[int] = []
 
     def on_start(runtime: Any) -> None:
         holder["runtime"] = runtime
+        if signals:  # received while the flow was being opened
+            runtime.request_stop(immediately=len(signals) > 1)
 
     async with anyio.create_task_group() as tg:
 
         async def watch_signals() -> None:
-            nonlocal interrupted
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for signum in signals:
-                    interrupted = True
-                    log.info("stop_requested", signal=signal.Signals(signum).name)
+            # The first signal stops gracefully (the grace period); a second one stops
+            # at once: triggers still running are abandoned, their sessions rolled back.
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as received:
+                async for signum in received:
+                    signals.append(signum)
+                    name = signal.Signals(signum).name
                     rt = holder.get("runtime")
+                    if len(signals) == 1:
+                        log.info(
+                            "stop_requested",
+                            signal=name,
+                            grace_period=None if rt is None else rt.grace_period,
+                            hint="a second SIGINT/SIGTERM stops at once",
+                        )
+                    else:
+                        log.warning("stop_requested_at_once", signal=name)
                     if rt is not None:
-                        rt.request_stop()
+                        rt.request_stop(immediately=len(signals) > 1)
 
         tg.start_soon(watch_signals)
         if live:
@@ -277,6 +329,7 @@ async def _run(
                 on_start=on_start,
                 migrate=migrate,
                 drop_orphans=args.drop_orphans,
+                grace_period=args.grace_period,
             )
         except FlowEngineError as exc:
             # Raised below, outside the task group, which would wrap it in an
@@ -285,7 +338,7 @@ async def _run(
         tg.cancel_scope.cancel()
     if failed is not None:
         raise failed
-    return result, interrupted
+    return result, signals
 
 
 def cmd_processors(args: argparse.Namespace) -> int:

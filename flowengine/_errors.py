@@ -6,6 +6,7 @@ Every error the engine raises derives from :class:`FlowEngineError`::
     FlowEngineError
     ├── ValidationError            a flow or component configuration is invalid (collects problems)
     ├── FlowFileHandlingError      a session was used against its contract (NiFi FlowFileHandlingException)
+    ├── TerminatedTaskError        the trigger was abandoned at stop; its session is fenced (NiFi TerminatedTaskException)
     ├── ProcessException           a processor failed to process; rolled back, FlowFiles penalized
     │   └── ConfigurationError     the processor cannot work as configured; waiting will not help
     ├── ContentError               the content repository could not read or write a claim
@@ -27,6 +28,7 @@ __all__ = [
     "ProcessException",
     "ServiceError",
     "StateDirectoryError",
+    "TerminatedTaskError",
     "ValidationError",
 ]
 
@@ -47,6 +49,13 @@ class ValidationError(FlowEngineError):
 
 class FlowFileHandlingError(FlowEngineError):
     """A FlowFile was used against the session contract (unknown, already transferred, ...)."""
+
+
+class TerminatedTaskError(FlowEngineError):
+    """The trigger using this session was abandoned when the run stopped (NiFi's
+    TerminatedTaskException after "Terminate"): the session was rolled back and fenced,
+    so anything the still-running trigger does with it afterwards (get, write, commit,
+    state) raises this instead of taking effect."""
 
 
 class ProcessException(FlowEngineError):

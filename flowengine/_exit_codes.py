@@ -13,6 +13,8 @@ __all__ = [
     "EXIT_FAILURES",
     "EXIT_INVALID",
     "EXIT_OK",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
     "EXIT_STATE",
     "EXIT_TIMEOUT",
 ]
@@ -31,3 +33,7 @@ EXIT_TIMEOUT = 4
 EXIT_CONFIG = 5
 #: the state directory needs the user's decision; nothing was changed
 EXIT_STATE = 6
+#: stopped by SIGINT without a clean finish (128 + 2, as shells report it)
+EXIT_SIGINT = 130
+#: stopped by SIGTERM without a clean finish (128 + 15)
+EXIT_SIGTERM = 143

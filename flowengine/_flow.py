@@ -25,7 +25,7 @@ from ._registry import Registry, default_registry
 from ._status import FlowStatus, ProcessorStatus
 from ._validation import FlowProblem, Plan, plan_flow
 
-__all__ = ["Failure", "Flow", "Halt", "RunResult"]
+__all__ = ["AbandonedTriggers", "Failure", "Flow", "Halt", "RunResult"]
 
 #: the declared defaults of the settings (``flowengine._flow_format``)
 _SETTING = SETTINGS.defaults()
@@ -61,6 +61,45 @@ class Halt:
         where = f" ({self.resource})" if self.resource else ""
         check = f"; check {self.hint}" if self.hint else ""
         return f"processor {self.processor!r}: {code}{self.message}{where}{check}"
+
+
+@dataclass(frozen=True)
+class AbandonedTriggers:
+    """Triggers of one processor still running when the run stopped for good (after
+    the grace period, or at once on a second stop request): abandoned, their sessions
+    rolled back and fenced (see docs/durability.md, "Stopping a run")."""
+
+    processor: str
+    count: int
+    #: FlowFiles their sessions held, back in their queues (a durable rerun does them)
+    flowfiles: int
+    #: the grace period they were given, in seconds (0 when stopped at once)
+    grace_period: float
+    #: triggers whose commit was already in progress and was left to finish
+    committing: int = 0
+
+    def __str__(self) -> str:
+        n = self.count
+        triggers = "1 trigger" if n == 1 else f"{n} triggers"
+        where = f"{triggers} still running in {self.processor!r}"
+        stopped = (
+            f"stopped at once with {where}"
+            if self.grace_period == 0
+            else f"stopped with {where} after {self.grace_period:g} s grace"
+        )
+        fenced = n - self.committing
+        if fenced == n:
+            how = (
+                "its session was rolled back"
+                if n == 1
+                else "their sessions were rolled back"
+            )
+        else:
+            how = (
+                f"{fenced} session(s) rolled back, {self.committing} commit(s) "
+                "already in progress left to finish"
+            )
+        return f"{stopped}; {how} ({self.flowfiles} FlowFile(s) back in their queues)"
 
 
 class _StatusWatcher:
@@ -131,6 +170,8 @@ class RunResult:
         provenance: Any,
         orphans: int = 0,
         halted: list[Halt] | None = None,
+        abandoned: Sequence[AbandonedTriggers] = (),
+        stopped_at_once: bool = False,
     ) -> None:
         self.status = status
         self.halted = halted or []
@@ -141,13 +182,24 @@ class RunResult:
         self.seconds = seconds
         self.provenance = provenance
         self.orphans = orphans
+        #: processors whose triggers were still running at the stop (see
+        #: :class:`AbandonedTriggers`); empty when every trigger finished in time
+        self.abandoned = list(abandoned)
+        #: the stop skipped the grace period (a second signal, ``immediately=True``)
+        self.stopped_at_once = stopped_at_once
         self._content: ContentRepository | None = content
 
     @property
     def ok(self) -> bool:
         """Finished (drained or stopped) in time, with no FlowFile in a failure
-        relationship and no processor that could not work as configured."""
-        return not self.timed_out and not self.failures and not self.halted
+        relationship, no processor that could not work as configured and no trigger
+        abandoned at the stop."""
+        return (
+            not self.timed_out
+            and not self.failures
+            and not self.halted
+            and not self.abandoned
+        )
 
     @property
     def exit_code(self) -> int:
@@ -326,6 +378,7 @@ class Flow(ProcessGroup):
         status_interval: float = 1.0,
         migrate: Mapping[str, str] | None = None,
         drop_orphans: bool = False,
+        grace_period: float | None = None,
     ) -> RunResult:
         """Run inside an existing event loop.
 
@@ -356,9 +409,15 @@ class Flow(ProcessGroup):
                 the state directory for a connection the flow no longer has.
             drop_orphans: durable runs: drop such FlowFiles (DROP provenance events)
                 instead of refusing to start (``StateDirectoryError``).
+            grace_period: seconds a stop (timeout, drained, stop request) lets running
+                triggers finish before abandoning them: their sessions are rolled back
+                and fenced, their FlowFiles go back to their queues, and the result's
+                ``abandoned`` names them (default 10, NiFi's graceful shutdown period).
+                An abandoned sync trigger's thread keeps running until its blocking call
+                returns (Python cannot interrupt a thread); it can no longer commit.
         """
         from ._repositories import open_repositories
-        from ._runtime import FlowRuntime
+        from ._runtime import DEFAULT_GRACE_PERIOD, FlowRuntime
 
         if inputs:
             unknown = sorted(set(inputs) - set(self.input_ports))
@@ -403,6 +462,7 @@ class Flow(ProcessGroup):
             if administrative_yield is None
             else administrative_yield,
             max_threads=int(self.settings.get("max_threads", _SETTING["max_threads"])),
+            grace_period=DEFAULT_GRACE_PERIOD if grace_period is None else grace_period,
         )
         try:
             _settle_orphans(runtime, repos, drop_orphans)
@@ -448,6 +508,18 @@ class Flow(ProcessGroup):
                 Halt(nid, str(e), e.code, e.resource, e.hint)
                 for nid, e in outcome.halted
             ],
+            abandoned=[
+                AbandonedTriggers(
+                    node.id,
+                    node.abandoned,
+                    node.abandoned_flowfiles,
+                    0.0 if outcome.stopped_at_once else outcome.grace_period,
+                    node.abandoned_unfenced,
+                )
+                for node in runtime.nodes.values()
+                if node.abandoned
+            ],
+            stopped_at_once=outcome.stopped_at_once,
         )
 
 

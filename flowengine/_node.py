@@ -54,6 +54,16 @@ _LONG_NS = 20_000_000
 #: per worker thread: the nodes a running sync trigger has woken (see Node.notify)
 _worker = threading.local()
 MAX_BULLETINS = 20
+#: how long the stop waits for a commit already in progress in an abandoned trigger's
+#: worker thread before giving up on fencing it (see ProcessSession._terminate)
+_FENCE_WAIT = 1.0
+
+
+def current_session() -> ProcessSession | None:
+    """The session of the sync trigger running on this worker thread, if any (the
+    state manager refuses writes from a trigger whose session was terminated)."""
+    session: ProcessSession | None = getattr(_worker, "session", None)
+    return session
 
 
 class Node:
@@ -140,6 +150,18 @@ class Node:
         self.suspects: deque[list[tuple[Connection, FlowFile]]] = deque()
         self._isolated_failures: dict[str, int] = {}
         self.poison: dict[str, str] = {}
+        #: triggers abandoned when the run stopped (still running after the grace
+        #: period, or at once on a second stop request): how many, how many FlowFiles
+        #: their sessions held (rolled back), and how many could not be fenced because
+        #: a commit was in progress (see ProcessSession._terminate)
+        self.abandoned = 0
+        self.abandoned_flowfiles = 0
+        self.abandoned_unfenced = 0
+        #: a trigger of this node was abandoned: no session of it may commit any more,
+        #: not even one the processor made itself (``context.new_session()``) and
+        #: commits from the abandoned thread (NiFi: a terminated processor's sessions
+        #: are all unusable)
+        self.fenced = False
 
     def __repr__(self) -> str:
         return f"Node({self.id!r}, {self.type_name})"
@@ -455,6 +477,7 @@ class Node:
         Also returns the trigger's wall and thread-CPU nanoseconds."""
         deferred: set[Node] = set()
         _worker.deferred = deferred
+        _worker.session = session
         wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
         try:
             error = self._trigger_sync(session)
@@ -462,6 +485,7 @@ class Node:
             return error, deferred, wall, cpu
         finally:
             _worker.deferred = None
+            _worker.session = None
 
     def _observe_worker_trigger(self, wall_ns: int, cpu_ns: int) -> None:
         """Adaptive placement: count short CPU-bound worker triggers; promote."""
@@ -508,10 +532,11 @@ class Node:
                     session.commit()
                     error = None
                 except BaseException as exc:
+                    if isinstance(exc, anyio.get_cancelled_exc_class()):
+                        self._abandon(session)
+                        raise
                     _note_inputs(exc, session)
                     self._roll_back_failed(session, exc)
-                    if isinstance(exc, anyio.get_cancelled_exc_class()):
-                        raise
                     error = exc
             elif self.run_inline:
                 error = self._trigger_sync(session)
@@ -520,9 +545,19 @@ class Node:
                         time.perf_counter_ns() - start, error is not None
                     )
             else:
-                error, woken, wall, cpu = await anyio.to_thread.run_sync(
-                    self._trigger_in_worker, session, limiter=rt.thread_limiter
-                )
+                try:
+                    # abandon_on_cancel: a thread cannot be cancelled; when the run
+                    # stops for good (grace period over, second signal) the loop stops
+                    # waiting for it and fences its session instead.
+                    error, woken, wall, cpu = await anyio.to_thread.run_sync(
+                        self._trigger_in_worker,
+                        session,
+                        limiter=rt.thread_limiter,
+                        abandon_on_cancel=True,
+                    )
+                except anyio.get_cancelled_exc_class():
+                    self._abandon(session)
+                    raise
                 for node in woken:
                     node.notify()
                 if self.adaptive:
@@ -542,6 +577,31 @@ class Node:
             self.next_run_at = rt.clock.monotonic() + period
         elif self.schedule.strategy == "cron":
             self.next_run_at = rt.next_cron_fire(self)
+
+    def _abandon(self, session: ProcessSession) -> None:
+        """The run stopped while this trigger was still running: fence its session
+        (rolled back, FlowFiles back to their queues; the trigger's thread, if it ever
+        returns, can no longer commit anything) and count it for the run summary."""
+        self.fenced = True
+        held = session._terminate(_FENCE_WAIT)
+        self.abandoned += 1
+        if held is None:
+            self.abandoned_unfenced += 1
+        else:
+            self.abandoned_flowfiles += held
+        outcome = (
+            "its commit was in progress and was left to finish"
+            if held is None
+            else f"its session was rolled back ({held} FlowFile(s) back in their queues)"
+        )
+        self.add_bulletin("error", f"trigger abandoned at stop; {outcome}")
+        self.runtime.logger.warning(
+            "trigger_abandoned",
+            processor=self.id,
+            group=self.group,
+            flowfiles=held,
+            rolled_back=held is not None,
+        )
 
     def _on_isolated_error(
         self, error: BaseException, msg: str, uuid: str | None, log: Any

@@ -7,7 +7,21 @@ penalty/yield/timer expires) instead of polling, so an idle flow costs nothing.
 
 Life of a run: restore queued FlowFiles from the repository → enable services (dependencies
 first) → ``on_scheduled`` every processor → task loops → stop (drained, timeout or request)
-→ loops finish their current trigger → ``on_unscheduled``/``on_stopped`` → disable services.
+→ loops finish their current trigger (for at most the grace period) → triggers still
+running are abandoned and their sessions fenced → ``on_unscheduled``/``on_stopped`` →
+disable services.
+
+Stopping (NiFi's graceful shutdown period, ``nifi.flowcontroller.graceful.shutdown.period``,
+and its "Terminate" of stuck tasks): a stop (timeout, drained, :meth:`FlowRuntime.request_stop`)
+lets running triggers finish for ``grace_period`` seconds (default
+:data:`DEFAULT_GRACE_PERIOD`); :meth:`FlowRuntime.request_stop` with ``immediately=True``
+(the CLI's second signal) skips what is left of it. Then every trigger still running is
+*abandoned*: a sync trigger's worker thread cannot be interrupted, so the loop stops
+waiting for it and fences its session (rolled back, its FlowFiles back in their queues,
+and nothing the thread does with it afterwards can commit, see
+:meth:`ProcessSession._terminate`); an async trigger is cancelled and rolled back. The
+repositories never see an abandoned trigger's work, so a durable rerun processes its
+FlowFiles again: nothing lost, nothing committed twice.
 
 Run until drained ends when every source is finished (exhausted or ``max_triggers``
 reached), every connection is empty (queued and in flight) and no trigger runs; or when
@@ -18,6 +32,7 @@ did not cure), with FlowFiles still queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import math
 import threading
@@ -34,10 +49,15 @@ from ._connection import Connection
 from ._content import ContentRepository
 from ._context import ProcessContext, PropertyValue, StateManager
 from ._cron import CronSchedule
-from ._errors import ConfigurationError, ServiceError, ValidationError
+from ._errors import (
+    ConfigurationError,
+    ServiceError,
+    TerminatedTaskError,
+    ValidationError,
+)
 from ._flowfile import FlowFile
 from ._logging import engine_logger
-from ._node import Node, _reaches
+from ._node import Node, _reaches, current_session
 from ._ports import Funnel, InputPort, OutputPort, RootInputPort, RootOutputPort
 from ._properties import PropertyDescriptor
 from ._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
@@ -52,7 +72,9 @@ __all__ = ["FlowRuntime", "RunOutcome"]
 BORED_YIELD = 0.01
 #: gc thresholds while a flow runs (see FlowRuntime.run); Python's default is (700, 10, 10)
 _RUN_GC_THRESHOLD = (50_000, 20, 100)
-STOP_GRACE = 30.0
+#: seconds a stop waits for running triggers before abandoning them (NiFi's
+#: nifi.flowcontroller.graceful.shutdown.period defaults to 10 sec too)
+DEFAULT_GRACE_PERIOD = 10.0
 
 
 @dataclass
@@ -60,6 +82,10 @@ class RunOutcome:
     drained: bool = False
     timed_out: bool = False
     stopped: bool = False
+    #: the stop skipped the grace period (``request_stop(immediately=True)``)
+    stopped_at_once: bool = False
+    #: the grace period the stop gave running triggers, in seconds
+    grace_period: float = DEFAULT_GRACE_PERIOD
     error: BaseException | None = None
     #: (processor id, error) of processors that stopped a run until drained
     halted: list[tuple[str, ConfigurationError]] = field(default_factory=list)
@@ -85,7 +111,10 @@ class FlowRuntime:
         administrative_yield: float = 30.0,
         max_threads: int = 10,
         processor_factory: Callable[[type[Any]], Any] | None = None,
+        grace_period: float = DEFAULT_GRACE_PERIOD,
     ) -> None:
+        if not grace_period >= 0:
+            raise ValueError(f"grace_period must be >= 0 seconds, not {grace_period!r}")
         self.plan = plan
         self.content = content
         self.flowfile_repository = flowfile_repository
@@ -96,6 +125,7 @@ class FlowRuntime:
         self.collect_outputs = collect_outputs
         self.administrative_yield = administrative_yield
         self.max_threads = max_threads
+        self.grace_period = float(grace_period)
         self.thread_limiter: Any = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = -1
@@ -112,6 +142,9 @@ class FlowRuntime:
         self._stop: asyncio.Event | None = None
         self._halted: asyncio.Event | None = None
         self.halted: list[tuple[str, ConfigurationError]] = []
+        self._hurry: asyncio.Event | None = None
+        #: a stop asked for before the run created its events (see request_stop)
+        self._stop_early: bool | None = None
         self._crons: dict[str, CronSchedule] = {}
         self._group_running: dict[str, bool] = dict.fromkeys(plan.groups, True)
         self._tg: Any = None
@@ -244,7 +277,17 @@ class FlowRuntime:
         repo = self.flowfile_repository
 
         def store(state: dict[str, str]) -> None:
-            repo.commit(CommitDelta(state={node.id: state}))
+            session = current_session()
+            if session is None:
+                repo.commit(CommitDelta(state={node.id: state}))
+                return
+            with session._guard:  # an abandoned trigger's state write is fenced too
+                if session._terminated or node.fenced:
+                    raise TerminatedTaskError(
+                        f"the trigger of {node.name!r} was terminated when the run "
+                        "stopped: its state change was not stored"
+                    )
+                repo.commit(CommitDelta(state={node.id: state}))
 
         return ProcessContext(
             name=node.name,
@@ -548,14 +591,27 @@ class FlowRuntime:
         if self._halted is not None:
             self._halted.set()
 
-    def request_stop(self) -> None:
-        """Ask the run to stop gracefully (SIGINT/SIGTERM); safe from any thread."""
-        if self._stop is None:
+    def request_stop(self, *, immediately: bool = False) -> None:
+        """Ask the run to stop; safe from any thread. Gracefully: running triggers
+        get the grace period to finish. ``immediately`` (the CLI's second signal):
+        no grace, or no more of it — triggers still running are abandoned at once and
+        their sessions rolled back and fenced (see the module docstring)."""
+        if self._stop is None or self.loop is None:
+            # Not running yet: the run stops as soon as it has started.
+            self._stop_early = bool(self._stop_early) or immediately
             return
         if threading.get_ident() == self.loop_thread:
-            self._stop.set()
-        elif self.loop is not None:
-            self.loop.call_soon_threadsafe(self._stop.set)
+            self._set_stop(immediately)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: run over
+                self.loop.call_soon_threadsafe(self._set_stop, immediately)
+
+    def _set_stop(self, immediately: bool) -> None:
+        assert self._stop is not None
+        assert self._hurry is not None
+        self._stop.set()
+        if immediately:
+            self._hurry.set()
 
     async def _sweeper(self) -> None:
         conns = [c for c in self.connections if c.expiration > 0]
@@ -587,7 +643,12 @@ class FlowRuntime:
         self._drained = asyncio.Event()
         self._stop = asyncio.Event()
         self._halted = asyncio.Event()
-        outcome = RunOutcome(outputs=self.outputs, halted=self.halted)
+        self._hurry = asyncio.Event()
+        if self._stop_early is not None:
+            self._set_stop(self._stop_early)
+        outcome = RunOutcome(
+            outputs=self.outputs, halted=self.halted, grace_period=self.grace_period
+        )
         outcome.orphans = self._restore()
         self._enable_services()
         started = time.monotonic()
@@ -617,11 +678,9 @@ class FlowRuntime:
                 for node in self.nodes.values():
                     node.running = False
                     node.notify()
-                # Graceful stop: loops finish their current trigger; then the rest is cancelled.
-                with anyio.move_on_after(STOP_GRACE):
-                    while any(n.active for n in self.nodes.values()):  # noqa: ASYNC110 - bounded grace-period poll of trigger counters
-                        await anyio.sleep(0.005)
-                tg.cancel_scope.cancel()
+                await self._grace()
+                outcome.stopped_at_once = self._hurry.is_set()
+                tg.cancel_scope.cancel()  # abandons (and fences) what still runs
         finally:
             for node in self.nodes.values():
                 self._stop_node(node)
@@ -630,6 +689,26 @@ class FlowRuntime:
                 "flow_stopped", seconds=round(time.monotonic() - started, 3)
             )
         return outcome
+
+    async def _grace(self) -> None:
+        """Graceful stop: loops finish their current trigger, for at most the grace
+        period, less if a stop ``immediately`` comes meanwhile."""
+        assert self._hurry is not None
+        hurry = self._hurry
+        nodes = list(self.nodes.values())
+        with anyio.move_on_after(self.grace_period):
+            while not hurry.is_set() and any(n.active for n in nodes):  # noqa: ASYNC110 - bounded grace-period poll of trigger counters
+                await anyio.sleep(0.005)
+        stuck = {n.id: n.active for n in nodes if n.active}
+        if stuck:
+            self.logger.warning(
+                "stopping_with_triggers_running",
+                processors=stuck,
+                grace_period=self.grace_period,
+                at_once=hurry.is_set(),
+                hint="their sessions are rolled back; a durable rerun processes "
+                "their FlowFiles again",
+            )
 
     def status(self) -> FlowStatus:
         return FlowStatus(

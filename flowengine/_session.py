@@ -11,12 +11,21 @@ Content claim accounting (who holds a reference to which content resource):
 * the session holds one claimant on every claim it wrote or cloned that is still current;
 * at commit, the claim of a FlowFile that leaves (dropped) or whose content changed is
   released; at rollback, the session's own claims are released and queued ones untouched.
+
+Fencing (a stop that abandons a stuck trigger, see :meth:`ProcessSession._terminate`): the
+engine rolls the session back from the event loop's thread while the trigger may still be
+running on its worker thread; from then on the session is *terminated* and whatever that
+thread does with it (take FlowFiles, write content, commit, set state) raises
+:class:`~flowengine._errors.TerminatedTaskError`. A per-session lock orders the fence
+against the few steps where both threads could touch the same records: taking FlowFiles,
+owning content claims, commit and rollback.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from os import PathLike
@@ -24,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ._content import ContentClaim
-from ._errors import FlowFileHandlingError
+from ._errors import FlowFileHandlingError, TerminatedTaskError
 from ._flowfile import PROTECTED_FROM_REMOVAL, FlowFile, new_uuid
 from ._processor import FAILURE_RELATIONSHIPS, Relationship
 from ._provenance import ProvenanceEvent, ProvenanceEventType
@@ -205,12 +214,16 @@ class ProcessSession:
         self._state: dict[str, str] | None = None
         self._bytes_read = 0
         self._bytes_written = 0
+        #: see "Fencing" in the module docstring
+        self._guard = threading.Lock()  # never held while calling out to the processor
+        self._terminated = False
         self.provenance = ProvenanceReporter(self)
 
     # -- helpers -----------------------------------------------------------------------
     def _record(self, ff: FlowFile) -> _Record:
         rec = self._records.get(ff.id)
         if rec is None:
+            self._check_terminated()
             self.rollback()
             raise FlowFileHandlingError(f"{ff!r} is not known in this session")
         if rec.removed or rec.rel is not None:
@@ -231,6 +244,8 @@ class ProcessSession:
     def get(self, max_count: int | None = None) -> Any:
         """``get()``: the next available FlowFile or None (round-robin over incoming
         queues). ``get(n)``: a list of up to n FlowFiles, all from one queue."""
+        if self._terminated:
+            self._check_terminated()
         single = max_count is None
         n = 1 if max_count is None else max_count
         node = self._node
@@ -271,15 +286,19 @@ class ProcessSession:
         return got[0] if single else got
 
     def _take(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
-        records = self._records
-        rec = _Record
-        for ff in flowfiles:
-            records[ff.id] = rec(ff, ff, conn)
-        polled = self._polled.get(conn)
-        if polled is None:
-            self._polled[conn] = list(flowfiles)
-        else:
-            polled.extend(flowfiles)
+        with self._guard:
+            if self._terminated:  # polled after the fence: straight back to the queue
+                conn.requeue(flowfiles)
+                self._check_terminated()
+            records = self._records
+            rec = _Record
+            for ff in flowfiles:
+                records[ff.id] = rec(ff, ff, conn)
+            polled = self._polled.get(conn)
+            if polled is None:
+                self._polled[conn] = list(flowfiles)
+            else:
+                polled.extend(flowfiles)
 
     def queue_size(self) -> tuple[int, int]:
         """(count, bytes) queued across all incoming connections."""
@@ -346,8 +365,10 @@ class ProcessSession:
             lineage_start_date=cur.lineage_start_date,
         )
         if claim is not None:
-            self._repo.incref(claim)
-            self._owned[new.id] = claim
+            with self._guard:
+                self._check_terminated()
+                self._repo.incref(claim)
+                self._owned[new.id] = claim
         rec = _Record(None, new, None)
         rec.parents = (cur._attrs["uuid"],)
         rec.kind = "clone" if claim is cur.claim else "child"
@@ -400,18 +421,23 @@ class ProcessSession:
 
     # -- content -----------------------------------------------------------------------
     def _set_claim(self, rec: _Record, claim: ContentClaim | None) -> FlowFile:
-        cur = rec.current
-        owned = self._owned
-        if owned:
-            old_owned = owned.pop(cur.id, None)
-            if old_owned is not None:
-                self._repo.decref(old_owned)
-        if claim is not None:
-            owned[cur.id] = claim
-            self._bytes_written += claim.length
-        new = cur._with_claim(claim)
-        rec.current = new
-        return new
+        with self._guard:
+            if self._terminated:  # written after the fence: nobody will commit it
+                if claim is not None:
+                    self._repo.decref(claim)
+                self._check_terminated()
+            cur = rec.current
+            owned = self._owned
+            if owned:
+                old_owned = owned.pop(cur.id, None)
+                if old_owned is not None:
+                    self._repo.decref(old_owned)
+            if claim is not None:
+                owned[cur.id] = claim
+                self._bytes_written += claim.length
+            new = cur._with_claim(claim)
+            rec.current = new
+            return new
 
     def write(
         self,
@@ -636,7 +662,19 @@ class ProcessSession:
 
     def commit(self) -> None:
         """Make everything done in this session visible at once (NiFi's commit order:
-        provenance, repository journal, enqueue, acknowledge)."""
+        provenance, repository journal, enqueue, acknowledge).
+
+        A terminated session (its trigger was abandoned at stop), or any session of a
+        processor one of whose triggers was abandoned, never commits: it is rolled back
+        and :class:`~flowengine._errors.TerminatedTaskError` is raised."""
+        with self._guard:
+            if self._terminated or self._node.fenced:
+                self._terminated = True
+                self._rollback()
+                self._check_terminated()
+            self._commit()
+
+    def _commit(self) -> None:
         records = self._records
         if not records and self._state is None:
             return
@@ -660,7 +698,7 @@ class ProcessSession:
                 if rec.removed:
                     removed.append(rec)
                     continue
-                self.rollback()
+                self._rollback()  # the commit holds the guard
                 raise FlowFileHandlingError(
                     f"{cur!r} was neither transferred nor removed "
                     f"(transfer relationship not specified) in {node.name}"
@@ -952,6 +990,11 @@ class ProcessSession:
         content written here is released, reported events and state changes vanish.
         ``requeue=False`` (the engine's isolation of a failed batch) keeps the pulled
         FlowFiles in flight: the caller owns them."""
+        with self._guard:
+            self._rollback(penalize, requeue)
+
+    def _rollback(self, penalize: bool = False, requeue: bool = True) -> None:
+        """:meth:`rollback` with the guard already held."""
         if self._owned:
             self._repo.decref_many(list(self._owned.values()))
         if requeue:
@@ -965,6 +1008,34 @@ class ProcessSession:
                     ffs = [f._evolve(penalty_until=penalty) for f in ffs]
                 conn.requeue(ffs)
         self._reset()
+
+    def _terminate(self, timeout: float) -> int | None:
+        """Fence this session (NiFi's "Terminate" of a stuck task): roll it back, the
+        FlowFiles it took back to their queues, and make every later use of it by the
+        abandoned trigger raise :class:`~flowengine._errors.TerminatedTaskError`.
+
+        Called from the event loop's thread while the trigger may still run on its
+        worker. Returns how many FlowFiles went back, or None when a commit already in
+        progress did not finish within ``timeout`` seconds (it then completes or fails
+        on its own; it started before the stop gave up on it, so its outcome is that of
+        any commit cut short by the process ending: all or nothing)."""
+        if not self._guard.acquire(timeout=timeout):
+            self._terminated = True  # whatever it does after this commit is refused
+            return None
+        try:
+            self._terminated = True
+            held = sum(len(ffs) for ffs in self._polled.values())
+            self._rollback()
+            return held
+        finally:
+            self._guard.release()
+
+    def _check_terminated(self) -> None:
+        if self._terminated:
+            raise TerminatedTaskError(
+                f"the trigger of {self._node.name!r} was terminated when the run stopped: "
+                "its session was rolled back and cannot be used any more"
+            )
 
     def _reset(self) -> None:
         self._records = {}

@@ -109,7 +109,7 @@ def test_flow_format_validation_messages_are_current(tmp_path: Path) -> None:
 def test_flow_format_exit_code_table_matches_the_cli() -> None:
     """Every exit code the CLI defines is in the table, with nothing extra."""
     table = FLOW_FORMAT.split("**Exit codes**", 1)[1]
-    documented = {int(c) for c in re.findall(r"^\| (\d) \|", table, re.M)}
+    documented = {int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)}
     defined = {
         _exit_codes.EXIT_OK,
         _exit_codes.EXIT_ERROR,
@@ -118,6 +118,8 @@ def test_flow_format_exit_code_table_matches_the_cli() -> None:
         _exit_codes.EXIT_TIMEOUT,
         _exit_codes.EXIT_CONFIG,
         _exit_codes.EXIT_STATE,
+        _exit_codes.EXIT_SIGINT,
+        _exit_codes.EXIT_SIGTERM,
     }
     assert documented == defined
 

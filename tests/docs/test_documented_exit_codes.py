@@ -221,3 +221,10 @@ class AlwaysMisconfigured(Processor):
                 resource="thing://x",
                 hint="the thing property",
             )
+
+
+def test_a_negative_grace_period_is_a_usage_error(tmp_path: Path) -> None:
+    """--grace-period takes seconds >= 0; anything else is exit 2 with the reason."""
+    r = run(str(ROOT / "flows" / "hello.yaml"), "--grace-period", "-1", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "--grace-period: expected a number of seconds >= 0, not '-1'" in r.stderr
