@@ -176,10 +176,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.error("flow_failed", error=str(exc))
         return EXIT_ERROR
     with result:
-        from ._live import print_summary
+        from ._live import background_line, drain_flush_lines, print_summary
 
         if args.until_drained or live:
             print_summary(result.status, result.failures, sys.stderr)
+        extra: dict[str, Any] = {}
+        if flushed := drain_flush_lines(result.status):
+            extra["flushed_at_drain"] = flushed
+        if troubled := [t for t in result.status.background if t.failures]:
+            extra["background"] = [background_line(t) for t in troubled]
         log.info(
             "flow_finished",
             flow=flow.name,
@@ -187,6 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             timed_out=result.timed_out,
             seconds=round(result.seconds, 3),
             failures=[str(f) for f in result.failures],
+            **extra,
         )
         if result.timed_out:
             return EXIT_TIMEOUT

@@ -21,7 +21,7 @@ from ._definition import Location, ProcessGroup
 from ._errors import FlowEngineError, ValidationError
 from ._flowfile import FlowFile
 from ._registry import Registry, default_registry
-from ._status import FlowStatus, ProcessorStatus
+from ._status import DrainFlush, FlowStatus, ProcessorStatus
 from ._validation import FlowProblem, Plan, plan_flow
 
 __all__ = ["Failure", "Flow", "RunResult"]
@@ -130,6 +130,14 @@ class RunResult:
         if self.timed_out:
             return 4
         return 3 if self.failures else 0
+
+    @property
+    def drain_flushes(self) -> dict[str, tuple[DrainFlush, ...]]:
+        """Per processor id, the bins it flushed below their minimums because the flow
+        drained (empty when every bin met its minimums)."""
+        return {
+            p.id: p.drain_flushes for p in self.status.processors if p.drain_flushes
+        }
 
     @property
     def counts(self) -> dict[str, ProcessorStatus]:

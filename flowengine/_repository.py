@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._flowfile import FlowFile
+
+if TYPE_CHECKING:
+    from ._status import BackgroundTaskStatus
 
 __all__ = ["CommitDelta", "FlowFileRepository", "InMemoryFlowFileRepository"]
 
@@ -55,6 +58,10 @@ class FlowFileRepository:
         the durable repository then restores that queue lazily through the store.
         """
         return None
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        """Health of the repository's background work (none in memory)."""
+        return ()
 
     def close(self) -> None:
         """Flush and release resources."""
