@@ -381,3 +381,43 @@ def test_whole_state_directory_full_mid_run_recovers(
     assert got == [(n, content_of(n, size)) for n in range(total)]  # nothing lost
     assert len({a["uuid"] for a, _ in records["held"]}) == 500
     assert content_files(state) == set()
+
+
+def test_a_commit_refused_by_a_full_repository_leaks_no_content(
+    tmp_path: Path, records: dict
+) -> None:
+    """The FlowFile repository refuses the first commits (disk full): the rolled-back
+    sessions release the content they wrote, so nothing is left on disk once the run
+    drained (the claims had already moved to the queues, and stayed counted forever)."""
+    from flowengine._errors import ContentRepositoryFullError
+
+    f = flowengine.Flow("refused")
+    f.add_processor(
+        "src",
+        Source,
+        {"total": "10", "per_trigger": "2", "size": "20000"},
+        schedule={"yield_duration": "0.05 sec"},
+    )
+    f.add_processor("sink", Collect, {"key": "out"})
+    f.connect("src", "sink")
+    f.settings.update({"claim_max_appendable_size": "1 KB"})
+    refusals = [3]
+
+    def on_start(rt: Any) -> None:
+        repo = rt.flowfile_repository
+        commit = repo.commit
+
+        def refusing(delta: Any) -> None:
+            if refusals[0] and delta.placed:
+                refusals[0] -= 1
+                raise ContentRepositoryFullError("FlowFile repository: disk full")
+            commit(delta)
+
+        repo.commit = refusing
+
+    with run_flow(f, tmp_path / "state", timeout=60, on_start=on_start) as result:
+        assert result.drained
+    assert refusals == [0]
+    got = sorted({(int(a["n"]), body) for a, body in records["out"]})
+    assert got == [(n, content_of(n, 20000)) for n in range(10)]
+    assert content_files(tmp_path / "state") == set()
