@@ -182,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.error("flow_failed", error=str(exc))
         return EXIT_ERROR
     with result:
-        from ._live import print_summary
+        from ._live import background_line, drain_flush_lines, print_summary
 
         if args.until_drained or live:
             print_summary(result.status, result.failures, sys.stderr)
@@ -191,6 +191,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             # Also without the table: the one thing a user must learn from this stop.
             print(f"flowengine run: {stuck}", file=sys.stderr)
         code = _run_exit_code(args, result, signals)
+        extra: dict[str, Any] = {}
+        if flushed := drain_flush_lines(result.status):
+            extra["flushed_at_drain"] = flushed
+        if troubled := [t for t in result.status.background if t.failures]:
+            extra["background"] = [background_line(t) for t in troubled]
         log.info(
             "flow_finished",
             flow=flow.name,
@@ -201,6 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             halted=[str(h) for h in result.halted],
             abandoned=[str(a) for a in result.abandoned],
             exit_code=code,
+            **extra,
         )
     return _exit_leaving_abandoned_threads(code, bool(result.abandoned))
 

@@ -19,7 +19,10 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+
+if TYPE_CHECKING:
+    from ._status import BackgroundTaskStatus
 
 __all__ = [
     "ContentClaim",
@@ -141,6 +144,10 @@ class ContentRepository(ABC):
     @abstractmethod
     def resource_count(self) -> int:
         """Number of live resources (leak checks in tests)."""
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        """Health of the repository's background threads (none in memory)."""
+        return ()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release OS resources; content of a non-durable repository is gone."""

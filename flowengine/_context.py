@@ -189,6 +189,7 @@ class ProcessContext:
         is_draining: bool = False,
         monotonic: Callable[[], float] | None = None,
         upstream_exhausted: Callable[[], bool] | None = None,
+        drain_flush_fn: Callable[[int, str, str], None] | None = None,
     ) -> None:
         self.name = name
         self.id = id
@@ -206,6 +207,7 @@ class ProcessContext:
         self.is_draining = is_draining
         self.monotonic = monotonic or (lambda: 0.0)
         self._upstream_exhausted = upstream_exhausted
+        self._drain_flush = drain_flush_fn
 
     @property
     def batch_size(self) -> int:
@@ -241,6 +243,24 @@ class ProcessContext:
         """True when the flow runs until drained and nothing more can reach this
         processor: the moment to flush what it holds (bins of a merge)."""
         return self._upstream_exhausted() if self._upstream_exhausted else False
+
+    def report_drain_flush(self, items: int, unit: str, minimum: str) -> None:
+        """Report one bin flushed *below* one of its minimums because the flow drained
+        (:meth:`upstream_exhausted`), so the run summary, the ``flow_finished`` log line
+        and :attr:`FlowStatus.drain_flushes` say what was merged short.
+
+        Args:
+            items: what the bin held, in ``unit`` (``2``).
+            unit: what ``items`` counts (``"records"``, ``"FlowFiles"``, ``"bytes"``).
+            minimum: the threshold it fell short of, with its value, as the user
+                configured it (``"Minimum Number of Records 500"``).
+
+        Reports are summed per processor, unit and minimum: ``merge_a: 2 bins of 7
+        records flushed below Minimum Number of Records 500 at drain``. Report only
+        bins that were short: a bin that met its minimums is an ordinary merge.
+        """
+        if self._drain_flush is not None:
+            self._drain_flush(items, unit, minimum)
 
     def new_session(self) -> ProcessSession:
         """A session the processor commits itself, e.g. to hold FlowFiles across

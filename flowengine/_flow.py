@@ -22,7 +22,7 @@ from ._errors import FlowEngineError, ValidationError
 from ._flow_format import SETTINGS
 from ._flowfile import FlowFile
 from ._registry import Registry, default_registry
-from ._status import FlowStatus, ProcessorStatus
+from ._status import DrainFlush, FlowStatus, ProcessorStatus
 from ._validation import FlowProblem, Plan, plan_flow
 
 __all__ = ["AbandonedTriggers", "Failure", "Flow", "Halt", "RunResult"]
@@ -212,6 +212,14 @@ class RunResult:
         if self.timed_out:
             return EXIT_TIMEOUT
         return EXIT_FAILURES if self.failures else EXIT_OK
+
+    @property
+    def drain_flushes(self) -> dict[str, tuple[DrainFlush, ...]]:
+        """Per processor id, the bins it flushed below their minimums because the flow
+        drained (empty when every bin met its minimums)."""
+        return {
+            p.id: p.drain_flushes for p in self.status.processors if p.drain_flushes
+        }
 
     @property
     def counts(self) -> dict[str, ProcessorStatus]:

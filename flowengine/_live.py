@@ -6,11 +6,12 @@ embedding result and any future HTTP API read.
 
 from __future__ import annotations
 
+import time
 from typing import IO, Any
 
 import anyio
 
-from ._status import FlowStatus
+from ._status import BackgroundTaskStatus, FlowStatus
 from ._units import format_size
 
 __all__ = [
@@ -166,7 +167,55 @@ def status_tables(
         for poisoned in poison:
             table.add_row(*poisoned)
         parts.append(table)
+    troubled = [t for t in status.background if t.failures]
+    if troubled:
+        parts.append(_background_table(troubled))
     return Group(*parts)
+
+
+def _clock_time(ms: int | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ms / 1000)) if ms else ""
+
+
+def background_line(t: BackgroundTaskStatus) -> str:
+    """One background thread's trouble in words (failing now, or recovered)."""
+    if t.failing:
+        return (
+            f"{t.name} failing since {_clock_time(t.last_error_ms)}: {t.last_error} "
+            f"(retrying; {t.failures} failed attempt(s))"
+        )
+    return (
+        f"{t.name} recovered at {_clock_time(t.recovered_ms)} "
+        f"after {t.failures} failed attempt(s)"
+    )
+
+
+def _background_table(tasks: list[BackgroundTaskStatus]) -> Any:
+    """The background threads that failed during the run: failing now (with the
+    error and since when) or recovered (and when)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="background threads", title_justify="left")
+    for col in ("thread", "state", "failures", "when", "last error"):
+        table.add_column(col)
+    for t in tasks:
+        state = Text(t.state, style="red" if t.failing else "green")
+        when = t.last_error_ms if t.failing else t.recovered_ms
+        table.add_row(
+            t.name,
+            state if t.failing else Text("recovered", style="green"),
+            f"{t.failures:,}",
+            _clock_time(when),
+            Text(t.last_error or ""),
+        )
+    return table
+
+
+def drain_flush_lines(status: FlowStatus) -> list[str]:
+    """``merge_a: 1 bin of 2 records flushed below Minimum Number of Records 500 at
+    drain``: what processors flushed below their minimums because the flow drained."""
+    return [f"{pid}: {flush}" for pid, flush in status.drain_flushes]
 
 
 async def live_status(holder: dict[str, Any], refresh: float = 0.5) -> None:
@@ -217,6 +266,11 @@ def status_fields(status: FlowStatus) -> dict[str, Any]:
         "queued_bytes": sum(c.queued_bytes for c in status.connections),
         "in_flight": sum(c.in_flight_count for c in status.connections),
         "errors": sum(p.errors for p in procs),
+        **(
+            {"background_errors": {t.name: t.last_error for t in failing}}
+            if (failing := [t for t in status.background if t.failing])
+            else {}
+        ),
     }
 
 
@@ -237,3 +291,8 @@ def print_summary(status: FlowStatus, failures: list[Any], file: IO[str]) -> Non
 
     console = Console(file=file, width=120 if not file.isatty() else None)
     console.print(status_tables(status, failures, width=console.width))
+    flushed = drain_flush_lines(status)
+    if flushed:
+        console.print("flushed at drain (below minimums):", markup=False)
+        for line in flushed:
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)

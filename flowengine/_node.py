@@ -34,7 +34,13 @@ from ._flowfile import FlowFile
 from ._processor import Processor, Relationship, Schedule
 from ._retry import RetryPolicy
 from ._session import ProcessSession
-from ._status import Bulletin, ProcessorStatus, failure_reason, freeze_counts
+from ._status import (
+    Bulletin,
+    DrainFlush,
+    ProcessorStatus,
+    failure_reason,
+    freeze_counts,
+)
 
 if TYPE_CHECKING:
     from ._context import ProcessContext
@@ -162,6 +168,8 @@ class Node:
         #: commits from the abandoned thread (NiFi: a terminated processor's sessions
         #: are all unusable)
         self.fenced = False
+        #: bins flushed below a minimum at drain: (unit, minimum) -> [bins, items]
+        self._drain_flushes: dict[tuple[str, str], list[int]] = {}
 
     def __repr__(self) -> str:
         return f"Node({self.id!r}, {self.type_name})"
@@ -342,6 +350,14 @@ class Node:
             uuid,
         )
 
+    def note_drain_flush(self, items: int, unit: str, minimum: str) -> None:
+        """One bin of ``items`` ``unit`` flushed below ``minimum`` at drain (see
+        :meth:`ProcessContext.report_drain_flush`); summed per unit and minimum."""
+        with self._lock:
+            acc = self._drain_flushes.setdefault((unit, minimum), [0, 0])
+            acc[0] += 1
+            acc[1] += items
+
     def add_bulletin(
         self, level: str, message: str, flowfile_uuid: str | None = None
     ) -> None:
@@ -379,6 +395,10 @@ class Node:
                 relationship_counts=freeze_counts(self.rel_counts),
                 bulletins=tuple(self.bulletins),
                 poison=dict(self.poison),
+                drain_flushes=tuple(
+                    DrainFlush(bins, items, unit, minimum)
+                    for (unit, minimum), (bins, items) in self._drain_flushes.items()
+                ),
             )
 
     # -- triggering --------------------------------------------------------------------

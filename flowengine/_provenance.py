@@ -14,6 +14,10 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._status import BackgroundTaskStatus
 
 __all__ = [
     "InMemoryProvenanceRepository",
@@ -137,6 +141,10 @@ class ProvenanceRepository:
                             frontier.append(c)
         related |= down
         return [e for e in events if e.flowfile_uuid in related]
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        """Health of the repository's background threads (none in memory)."""
+        return ()
 
     def close(self) -> None:
         """Flush and release resources."""

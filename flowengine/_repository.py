@@ -14,11 +14,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._content import ContentRepository
 from ._flowfile import FlowFile
 from ._provenance import ProvenanceRepository
+
+if TYPE_CHECKING:
+    from ._status import BackgroundTaskStatus
 
 __all__ = [
     "CommitDelta",
@@ -66,6 +69,10 @@ class FlowFileRepository:
         the durable repository then restores that queue lazily through the store.
         """
         return None
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        """Health of the repository's background work (none in memory)."""
+        return ()
 
     def close(self) -> None:
         """Flush and release resources."""

@@ -306,6 +306,7 @@ class FlowRuntime:
             is_draining=self.until_drained,
             monotonic=self.clock.monotonic,
             upstream_exhausted=lambda: self.upstream_exhausted(node),
+            drain_flush_fn=node.note_drain_flush,
         )
 
     def _collector(self, port: str) -> Callable[[list[FlowFile]], None]:
@@ -716,6 +717,11 @@ class FlowRuntime:
             time_ms=self.clock.time_ms(),
             processors=tuple(n.status() for n in self.nodes.values()),
             connections=tuple(c.statistics() for c in self.connections),
+            background=(
+                self.content.background_status()
+                + self.flowfile_repository.background_status()
+                + self.provenance.background_status()
+            ),
         )
 
 

@@ -720,6 +720,11 @@ class ProcessSession:
                 bucket.append(cur)
 
         owned = self._owned
+        # What the session owned, to give back if the repository commit fails (a full
+        # disk): ownership moves to the queues below, and a rollback that no longer saw
+        # these claims would leak their content files until the next start.
+        owned_before = dict(owned) if owned else None
+        increfed: list[ContentClaim] = []
         placements: dict[Connection, list[FlowFile]] = {}
         dropped: list[tuple[FlowFile, str]] = []
         fanout: list[tuple[FlowFile, FlowFile]] = []
@@ -788,6 +793,7 @@ class ProcessSession:
                     )
                     if cur.claim is not None:
                         repo.incref(cur.claim)
+                        increfed.append(cur.claim)
                     copies.append(copy)
                     fanout.append((cur, copy))
         # Any claim the session still owns belongs to nothing that survives.
@@ -808,7 +814,14 @@ class ProcessSession:
                 delta.dropped = [f for f, _ in dropped]
             if self._state is not None:
                 delta.state[node.id] = self._state
-            ffrepo.commit(delta)
+            try:
+                ffrepo.commit(delta)
+            except BaseException:
+                if increfed:
+                    repo.decref_many(increfed)
+                if owned_before is not None:
+                    self._owned = owned_before  # the caller's rollback releases them
+                raise
         if events:
             runtime.provenance.register(events)
         for conn, ffs in placements.items():

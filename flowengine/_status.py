@@ -7,9 +7,53 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ._connection import ConnectionStatus
+__all__ = [
+    "BackgroundTaskStatus",
+    "Bulletin",
+    "ConnectionStatus",
+    "DrainFlush",
+    "FlowStatus",
+    "ProcessorStatus",
+]
 
-__all__ = ["Bulletin", "ConnectionStatus", "FlowStatus", "ProcessorStatus"]
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """A frozen snapshot of one connection."""
+
+    id: str
+    name: str
+    source: str
+    destination: str
+    relationships: tuple[str, ...]
+    queued_count: int
+    queued_bytes: int
+    in_flight_count: int
+    penalized_count: int
+    back_pressure_objects: int
+    back_pressure_bytes: int
+    flowfiles_in: int
+    bytes_in: int
+    flowfiles_out: int
+    bytes_out: int
+    expired: int
+    #: queued FlowFiles currently held in the repository, not in memory
+    swapped_count: int = 0
+
+    @property
+    def fill_ratio(self) -> float:
+        """Fullness against the tighter of the two thresholds (0 when both disabled)."""
+        ratios = []
+        total = self.queued_count + self.in_flight_count
+        if self.back_pressure_objects:
+            ratios.append(total / self.back_pressure_objects)
+        if self.back_pressure_bytes:
+            ratios.append(self.queued_bytes / self.back_pressure_bytes)
+        return max(ratios, default=0.0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.fill_ratio >= 1.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +65,49 @@ class Bulletin:
     component: str
     message: str
     flowfile_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class DrainFlush:
+    """Bins a processor flushed below one of its minimums because the flow drained.
+
+    Reported by the processor (:meth:`ProcessContext.report_drain_flush`) and summed
+    per processor and minimum: ``1 bin of 2 records flushed below Minimum Number of
+    Records 500 at drain``.
+    """
+
+    bins: int
+    items: int
+    unit: str
+    minimum: str
+
+    def __str__(self) -> str:
+        bins = "1 bin" if self.bins == 1 else f"{self.bins:,} bins"
+        return f"{bins} of {self.items:,} {self.unit} flushed below {self.minimum} at drain"
+
+
+@dataclass(frozen=True)
+class BackgroundTaskStatus:
+    """Health of one of the engine's background threads (content cleanup, provenance
+    writer...): such a thread never dies of an error, it logs, backs off and retries,
+    and this says whether it is failing now.
+
+    ``last_error``/``last_error_ms`` describe the failure in progress and are cleared
+    when a round succeeds again; ``failures`` counts failed rounds over the run, so a
+    summary can still say a thread had trouble and recovered (``recovered_ms``).
+    """
+
+    name: str
+    state: str  # "ok" or "failing"
+    last_error: str | None = None
+    last_error_ms: int | None = None
+    failures: int = 0
+    recovered_ms: int | None = None
+    bulletins: tuple[Bulletin, ...] = ()
+
+    @property
+    def failing(self) -> bool:
+        return self.state == "failing"
 
 
 @dataclass(frozen=True)
@@ -47,6 +134,8 @@ class ProcessorStatus:
     bulletins: tuple[Bulletin, ...] = ()
     #: FlowFiles that kept failing alone (isolation rule): uuid -> reason
     poison: Mapping[str, str] = field(default_factory=dict)
+    #: bins flushed below their minimums because the flow drained
+    drain_flushes: tuple[DrainFlush, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,10 +146,13 @@ class FlowStatus:
     time_ms: int
     processors: tuple[ProcessorStatus, ...]
     connections: tuple[ConnectionStatus, ...]
+    #: the repositories' background threads (empty in memory)
+    background: tuple[BackgroundTaskStatus, ...] = ()
 
     @property
     def bulletins(self) -> tuple[Bulletin, ...]:
         out = [b for p in self.processors for b in p.bulletins]
+        out.extend(b for t in self.background for b in t.bulletins)
         out.sort(key=lambda b: b.time_ms)
         return tuple(out)
 
@@ -69,6 +161,18 @@ class FlowStatus:
             if p.id == name or p.name == name:
                 return p
         raise KeyError(name)
+
+    def background_task(self, name: str) -> BackgroundTaskStatus:
+        for t in self.background:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def drain_flushes(self) -> tuple[tuple[str, DrainFlush], ...]:
+        """``(processor id, flush)`` for every processor that flushed bins below
+        their minimums at drain."""
+        return tuple((p.id, d) for p in self.processors for d in p.drain_flushes)
 
     def connection(self, id: str) -> ConnectionStatus:
         for c in self.connections:

@@ -32,10 +32,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._background import BackgroundHealth, next_backoff
 from .._content import ContentClaim, ContentRepository, ContentWriter
 from .._errors import ContentError, ContentRepositoryFullError
 from .._flowfile import now_ms
 from .._logging import engine_logger
+from .._status import BackgroundTaskStatus
 
 __all__ = ["FileContentRepository"]
 
@@ -263,8 +265,11 @@ class FileContentRepository(ContentRepository):
         self._prefix = str(now_ms())
         self._next = 0
         self.missing: list[str] = []
-        #: the cleanup thread's last error (None once a round succeeds again)
-        self.last_error: str | None = None
+        self.health = BackgroundHealth(
+            "content-cleanup",
+            failed_event="content_cleanup_failed",
+            recovered_event="content_cleanup_recovered",
+        )
         self.reclaimed = self._reclaim_orphans()
         self.deleted = 0
         self._wake = threading.Event()
@@ -614,7 +619,8 @@ class FileContentRepository(ContentRepository):
         # durability barrier (a WAL checkpoint), shared by everything released meanwhile.
         # The cleaner must outlive errors (the barrier's checkpoint fails on a full
         # disk): a dead cleaner never deletes released content again and the disk
-        # refills. Log, keep the doomed resources, back off (up to 30 s), retry.
+        # refills. Log, keep the doomed resources, back off (up to 30 s), retry; the
+        # health record shows the error in the flow status until a round succeeds.
         backoff = 0.0
         while not self._stopping:
             if not backoff:
@@ -623,20 +629,21 @@ class FileContentRepository(ContentRepository):
             try:
                 self.cleanup()
             except Exception as exc:
-                backoff = min(30.0, max(0.5, backoff * 2))
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                engine_logger(component="content-cleanup").warning(
-                    "content_cleanup_failed", error=self.last_error, retry_in=backoff
-                )
+                backoff = next_backoff(backoff, first=0.5, limit=30.0)
+                self.health.failed(exc, backoff)
                 self._pause.wait(backoff)
                 continue
-            if backoff:
-                engine_logger(component="content-cleanup").info(
-                    "content_cleanup_recovered"
-                )
             backoff = 0.0
-            self.last_error = None
+            self.health.succeeded()
             self._pause.wait(interval)
+
+    @property
+    def last_error(self) -> str | None:
+        """The cleanup thread's last error (None once a round succeeds again)."""
+        return self.health.last_error
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        return (self.health.status(),)
 
     def cleanup(self) -> int:
         """Delete released resources now (after the durability barrier); count deleted."""
@@ -647,9 +654,15 @@ class FileContentRepository(ContentRepository):
         if self.barrier is not None:
             try:
                 self.barrier()
-            except BaseException:
+            except BaseException as exc:
                 with self._lock:  # not deleted: retried next round
                     self._destructable[:0] = doomed
+                if isinstance(exc, Exception):
+                    raise ContentError(
+                        "the FlowFile repository checkpoint that must precede deleting "
+                        f"{len(doomed)} released content file(s) failed: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
                 raise
         freed = 0
         for res in doomed:

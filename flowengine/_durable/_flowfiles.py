@@ -22,6 +22,7 @@ import contextlib
 import functools
 import json
 import marshal
+import os
 import sqlite3
 import threading
 from array import array
@@ -30,10 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._background import BackgroundHealth
 from .._content import ContentClaim
 from .._errors import ContentRepositoryFullError, FlowEngineError
 from .._flowfile import FlowFile, now_ms, reserve_ids
 from .._repository import CommitDelta, FlowFileRepository
+from .._status import BackgroundTaskStatus
 from ._groupcommit import GroupCommitter
 
 __all__ = ["SQLiteFlowFileRepository"]
@@ -251,6 +254,13 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         #: called inside every commit before it is made durable (fsync content: ``always``)
         self.before_commit: Callable[[], None] | None = None
         self._closed = False
+        #: the WAL checkpoint run before released content is deleted (see
+        #: durability_barrier); it runs on the content cleaner's thread
+        self.checkpoint_health = BackgroundHealth(
+            "flowfile-checkpoint",
+            failed_event="flowfile_checkpoint_failed",
+            recovered_event="flowfile_checkpoint_recovered",
+        )
 
     # -- setup ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -466,11 +476,41 @@ class SQLiteFlowFileRepository(FlowFileRepository):
         return True
 
     def durability_barrier(self) -> None:
-        """Make every commit so far survive power loss (before content is deleted)."""
+        """Make every commit so far survive power loss (before content is deleted).
+
+        Normally a WAL checkpoint. On a full disk the checkpoint cannot extend the
+        database file; the WAL is then fsynced instead, which needs no space and makes
+        the committed frames just as durable (SQLite replays them at open). Without that
+        fallback released content could never be deleted on a full disk although
+        deleting it is what frees the space: the flow stalled until a restart (issue
+        23.6). The checkpoint's failure and recovery show in the flow status as the
+        ``flowfile-checkpoint`` background task.
+        """
         if self._closed or self.sync == "always":
             return
         with self._rlock:
-            self._rcon.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            try:
+                self._rcon.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.OperationalError as exc:
+                if not _is_disk_full(exc):
+                    self.checkpoint_health.failed(exc, None)
+                    raise
+                self._sync_wal()  # raises if even that fails: the cleaner retries
+                self.checkpoint_health.failed(exc, None, fallback="WAL fsynced")
+                return
+        self.checkpoint_health.succeeded()
+
+    def _sync_wal(self) -> None:
+        """fsync the WAL file (committed frames survive power loss)."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        fd = os.open(wal, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        return (self.checkpoint_health.status(),)
 
     def close(self) -> None:
         if self._closed:

@@ -30,8 +30,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._background import BackgroundHealth, next_backoff
 from .._logging import engine_logger
 from .._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
+from .._status import BackgroundTaskStatus
 
 __all__ = ["ParquetProvenanceRepository"]
 
@@ -170,8 +172,11 @@ class ParquetProvenanceRepository(ProvenanceRepository):
         self._total = 0
         self._bad: set[Path] = set()  # unreadable segments already warned about
         self._log = engine_logger(component="provenance")
-        #: the last error of the writer thread (None once a write succeeds again)
-        self.last_error: str | None = None
+        self.health = BackgroundHealth(
+            "provenance-writer",
+            failed_event="provenance_write_failed",
+            recovered_event="provenance_write_recovered",
+        )
         if not read_only:
             self.apply_retention()
             self._thread = threading.Thread(
@@ -206,16 +211,21 @@ class ParquetProvenanceRepository(ProvenanceRepository):
             try:
                 self.flush()
             except Exception as exc:  # the thread must survive
-                backoff = min(60.0, max(1.0, backoff * 2))
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                self._log.warning(
-                    "provenance_write_failed", error=self.last_error, retry_in=backoff
-                )
+                backoff = next_backoff(backoff, first=1.0, limit=60.0)
+                self.health.failed(exc, backoff)
             else:
-                if backoff:
-                    self._log.info("provenance_write_recovered")
                 backoff = 0.0
-                self.last_error = None
+                self.health.succeeded()
+
+    @property
+    def last_error(self) -> str | None:
+        """The writer thread's last error (None once a write succeeds again)."""
+        return self.health.last_error
+
+    def background_status(self) -> tuple[BackgroundTaskStatus, ...]:
+        if self.read_only:
+            return ()
+        return (self.health.status(),)
 
     def _convert(self) -> None:
         """Turn the buffered events into a pending Arrow table (GIL-bound work)."""

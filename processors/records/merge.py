@@ -208,6 +208,7 @@ merge:
         self._min_records = int(p(self.MIN_RECORDS).as_int() or 1)
         self._max_records = int(p(self.MAX_RECORDS).as_int() or 1000)
         self._min_size = int(p(self.MIN_SIZE).as_data_size() or 0)
+        self._min_size_text = p(self.MIN_SIZE).value or "0 B"
         self._max_size = (
             p(self.MAX_SIZE).as_data_size() if p(self.MAX_SIZE).is_set else None
         )
@@ -226,6 +227,7 @@ merge:
             drained = context.upstream_exhausted()
             for b in list(self._bins.values()):
                 if drained:
+                    self._report_short(context, b)
                     self._merge(
                         context, b, writer_f, "Upstream exhausted: the flow is draining"
                     )
@@ -238,6 +240,25 @@ merge:
                     and b.size >= self._min_size
                 ):
                     self._merge(context, b, writer_f, "Minimum thresholds reached")
+
+    def _report_short(self, context: ProcessContext, b: _Bin) -> None:
+        """Tell the engine a bin flushed at drain fell short of a minimum (the run
+        summary lists it), naming the first minimum it missed."""
+        if self._defrag:
+            if b.expected is not None and len(b.flowfiles) < b.expected:
+                context.report_drain_flush(
+                    len(b.flowfiles), "fragments", f"fragment.count {b.expected}"
+                )
+        elif b.records < self._min_records:
+            context.report_drain_flush(
+                b.records,
+                "records",
+                f"{self.MIN_RECORDS.label} {self._min_records}",
+            )
+        elif b.size < self._min_size:
+            context.report_drain_flush(
+                b.size, "bytes", f"{self.MIN_SIZE.label} {self._min_size_text}"
+            )
 
     def _bin_one(
         self,

@@ -34,7 +34,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
             "_runtime",
             "_service",
             "_session",
-            "_status",
             "_validation",
         )
     ): "the engine circle, closed by TYPE_CHECKING imports: the public ProcessSession is "

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 import flowengine
+from flowengine._status import DrainFlush
 from flowengine.testing import TestRunner
 
 CSV = ("CSVReader", {})
@@ -181,6 +185,9 @@ def test_a_bin_never_waits_forever_when_the_flow_drains() -> None:
             .attributes["merge.completion.reason"]
             .startswith("Upstream exhausted")
         )
+        assert result.drain_flushes == {
+            "merge": (DrainFlush(1, 8, "records", "Minimum Number of Records 1000000"),)
+        }
 
 
 def test_a_bin_the_writer_rejects_sends_its_inputs_to_failure(
@@ -237,3 +244,98 @@ def test_bins_behind_one_router_flush_when_the_flow_drains(merges: int) -> None:
         assert sorted(n for o in out for n in ns(result.read(o))) == list(
             range(6 * merges)
         )
+        assert result.drain_flushes == {
+            f"merge_{k}": (
+                DrainFlush(1, 6, "records", "Minimum Number of Records 500"),
+            )
+            for k in range(merges)
+        }
+        assert (
+            str(result.drain_flushes["merge_0"][0])
+            == "1 bin of 6 records flushed below Minimum Number of Records 500 at drain"
+        )
+
+
+def test_full_bins_are_not_reported_as_flushed_at_drain() -> None:
+    """A bin that met its minimums and merges at drain is an ordinary merge: nothing is
+    reported as flushed below a minimum."""
+    f = flowengine.Flow("merge-full")
+    f.add_service("csv", "CSVReader", {})
+    f.add_service("json", "JsonRecordSetWriter", {"output_grouping": "output-oneline"})
+    f.add_input_port("in")
+    f.add_output_port("out")
+    f.add_processor(
+        "merge",
+        "MergeRecord",
+        {
+            "record_reader": "csv",
+            "record_writer": "json",
+            "minimum_number_of_records": "2",
+            "maximum_number_of_records": "100",
+        },
+        auto_terminate=["original", "failure"],
+    )
+    f.connect("in", "merge")
+    f.connect("merge", "out", ["merged"])
+    inputs = {"in": [two_rows(i) for i in range(3)]}
+    with f.run(until_drained=True, timeout=20, inputs=inputs) as result:
+        assert result.drained
+        assert sum(len(ns(result.read(o))) for o in result.outputs["out"]) == 6
+        assert result.drain_flushes == {}
+        assert result.status.drain_flushes == ()
+
+
+TWO_MERGES = """\
+flow: two-merges
+services:
+  csv: {type: CSVReader}
+  json: {type: JsonRecordSetWriter}
+processors:
+  gen_a:
+    type: GenerateFlowFile
+    properties: {custom_text: "n,s\\n1,a\\n2,b\\n", k: a}
+    schedule: {max_triggers: 1}
+  gen_b:
+    type: GenerateFlowFile
+    properties: {custom_text: "n,s\\n3,c\\n", k: b}
+    schedule: {max_triggers: 3, period: 0 sec}
+  route:
+    type: RouteOnAttribute
+    properties: {to_a: "${k:equals('a')}", to_b: "${k:equals('b')}"}
+    auto_terminate: [unmatched]
+  merge_a: &merge
+    type: MergeRecord
+    properties: {record_reader: csv, record_writer: json,
+                 minimum_number_of_records: 500, maximum_number_of_records: 500}
+    auto_terminate: [merged, original, failure]
+  merge_b: *merge
+connections:
+  - gen_a -> route
+  - gen_b -> route
+  - route:to_a -> merge_a
+  - route:to_b -> merge_b
+"""
+
+
+def test_cli_summary_says_what_was_flushed_below_minimums_at_drain(
+    tmp_path: Path,
+) -> None:
+    """`run --until-drained`: the summary and the flow_finished line name each merge that
+    flushed a bin below its minimums, with its size and the minimum (issue 23.7)."""
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(TWO_MERGES)
+    run = subprocess.run(
+        [sys.executable, "-m", "flowengine", "run", str(flow), "--until-drained",
+         "--timeout", "60", "--state-dir", str(tmp_path / "state")],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    a = "merge_a: 1 bin of 2 records flushed below Minimum Number of Records 500 at drain"
+    b = "merge_b: 1 bin of 3 records flushed below Minimum Number of Records 500 at drain"
+    assert a in run.stderr and b in run.stderr, run.stderr[-3000:]
+    finished = [
+        json.loads(x)
+        for x in run.stderr.splitlines()
+        if x.startswith("{") and '"flow_finished"' in x
+    ]
+    assert sorted(finished[0]["flushed_at_drain"]) == [a, b]
