@@ -469,7 +469,9 @@ class Node:
             out = session.put_attributes(
                 ff, {"error.message": str(exc) or type(exc).__name__}
             )
-            session.transfer(out, "failure")
+            # penalized, as NiFi processors route to failure: a failure loop back
+            # into this processor must not spin on it
+            session.transfer(session.penalize(out), "failure")
             session.commit()
             self._isolated_failures.pop(uuid, None)
             exc.routed_to_failure = True  # type: ignore[attr-defined]

@@ -227,3 +227,25 @@ def test_bisection_commits_every_good_flowfile_of_a_large_batch(types: Any) -> N
         "ValueError: cannot handle 31",
         "ValueError: cannot handle 7",
     ]
+
+
+class FailOnMarkedWithFailure(FailOnMarked):
+    """The same, with a ``failure`` relationship for the engine to isolate into."""
+
+    FAILURE = Relationship("failure")
+
+
+def test_an_isolated_flowfile_routed_to_failure_is_penalized() -> None:
+    """The engine routes a FlowFile that fails alone to ``failure`` penalized, as
+    NiFi processors do (``session.penalize`` then ``transfer(REL_FAILURE)``), so a
+    failure loop back into the processor does not spin on it; the good one is not."""
+    r = TestRunner(FailOnMarkedWithFailure)
+    r.set_schedule(penalty_duration="30 sec")
+    r.enqueue(b"a", {"n": "1"})
+    r.enqueue(b"b", {"n": "2", "bad": "1"})
+    r.run()
+    (bad,) = r.flowfiles_for("failure")
+    assert bad["error.message"] == "cannot handle 2"
+    assert bad.is_penalized
+    (good,) = r.flowfiles_for("success")
+    assert not good.is_penalized
