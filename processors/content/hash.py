@@ -24,7 +24,7 @@ from flowengine import (
 
 __all__ = ["ALGORITHMS", "CryptographicHashAttribute", "CryptographicHashContent"]
 
-_CHUNK = 1 << 20
+_CHUNK = 4 << 20  # fewer reads: hashing is faster than the per-read overhead
 
 
 def _blake2(size: int) -> Callable[[], Any]:
