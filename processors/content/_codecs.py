@@ -222,15 +222,12 @@ def _decompress_members(
     for chunk in _chunks(src):
         seen_data = True
         while chunk:
+            if d.eof:  # the previous member ended: a new one starts here
+                if not concat:
+                    return  # bytes after the stream are ignored (InflaterInputStream)
+                d = make()
             out.write(d.decompress(chunk))
-            if not d.eof:
-                break
-            chunk = d.unused_data
-            if not chunk:
-                break
-            if not concat:
-                return  # trailing bytes after the stream are ignored (InflaterInputStream)
-            d = make()
+            chunk = d.unused_data if d.eof else b""
     if not seen_data:
         raise CodecError(f"empty input is not a {name} stream")
     if not d.eof:

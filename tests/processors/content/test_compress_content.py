@@ -353,3 +353,31 @@ def test_200_mb_streams_with_bounded_memory(fmt: str, tmp_path: Any) -> None:
         tracemalloc.stop()
     assert sink.n == size
     assert peak < 48 << 20, f"peak {peak >> 20} MB"
+
+
+class _Pieces(io.RawIOBase):
+    """Returns the given pieces one read each (a read boundary exactly at a member's end)."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self.pieces = list(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+
+@pytest.mark.parametrize(
+    ("fmt", "one"),
+    [
+        ("gzip", gzip.compress),
+        ("bzip2", bz2.compress),
+        ("xz-lzma2", lzma.compress),
+    ],
+)
+def test_member_boundary_on_a_read_boundary(fmt: str, one: Any) -> None:
+    """A second member starting exactly where a read ends is still read."""
+    out = io.BytesIO()
+    _codecs.decompress(fmt, _Pieces(one(b"first "), one(b"second")), out)  # type: ignore[arg-type]
+    assert out.getvalue() == b"first second"
