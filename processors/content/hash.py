@@ -138,6 +138,8 @@ hash:
         factory = ALGORITHMS[name][0]
         attribute = f"content_{name}"
         fail_empty = bool(context.property(self.FAIL_WHEN_EMPTY).as_bool())
+        buf = bytearray(_CHUNK)
+        view = memoryview(buf)
         for ff in session.get(context.batch_size):
             if ff.size == 0 and fail_empty:
                 ff = session.put_attribute(ff, "error.message", "content is empty")
@@ -145,8 +147,9 @@ hash:
                 continue
             h = factory()
             with session.open(ff) as src:
-                while chunk := src.read(_CHUNK):
-                    h.update(chunk)
+                # readinto one reused buffer: no new bytes object per read
+                while n := src.readinto(buf):
+                    h.update(view[:n])
             ff = session.put_attribute(ff, attribute, h.hexdigest())
             session.provenance.modify_attributes(ff)
             session.transfer(ff, self.SUCCESS)
