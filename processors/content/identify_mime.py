@@ -47,18 +47,24 @@ class MimeType:
     parent: str | None = None
     priority: int = 50
 
+    #: configured magic: each chain matches when all its matches do (Tika's nesting)
+    chains: list[list[tuple[int, int, bytes | re.Pattern[bytes]]]] = field(
+        default_factory=list
+    )
+
     def matches(self, head: bytes) -> bool:
-        for start, end, value in self.magics:
-            if isinstance(value, re.Pattern):
-                if value.match(head, start):
-                    return True
-                continue
-            if start == end:
-                if head.startswith(value, start):
-                    return True
-            elif head.find(value, start, end + len(value)) >= 0:
-                return True
-        return False
+        return any(_hit(head, m) for m in self.magics) or any(
+            all(_hit(head, m) for m in chain) for chain in self.chains
+        )
+
+
+def _hit(head: bytes, match: tuple[int, int, bytes | re.Pattern[bytes]]) -> bool:
+    start, end, value = match
+    if isinstance(value, re.Pattern):
+        return value.match(head, start) is not None
+    if start == end:
+        return head.startswith(value, start)
+    return head.find(value, start, end + len(value)) >= 0
 
 
 def _t(
@@ -248,7 +254,10 @@ class _Detector:
         return False
 
     def detect(self, head: bytes, filename: str | None) -> str:
-        magic = next((t.name for t in self.types if t.magics and t.matches(head)), None)
+        magic = next(
+            (t.name for t in self.types if (t.magics or t.chains) and t.matches(head)),
+            None,
+        )
         if self.builtin:
             if magic in (None, "image/webp"):
                 magic = _riff(head) or (None if magic == "image/webp" else magic)
@@ -325,17 +334,36 @@ def parse_config(text: str) -> list[MimeType]:
         t.parent = sub.get("type") if sub is not None else None
         for magic in node.findall("magic"):
             t.priority = int(magic.get("priority", "50"))
-            for match in magic.iter("match"):
-                kind = match.get("type", "string")
-                value = match.get("value", "")
-                lo, _, hi = match.get("offset", "0").partition(":")
-                start, end = int(lo), int(hi or lo)
-                if kind == "string":
-                    t.magics.append((start, end, _unescape(value)))
-                elif kind == "regex":
-                    t.magics.append((start, start, re.compile(value.encode())))
+            for match in magic.findall("match"):
+                t.chains.extend(_chains(name, match, []))
         types.append(t)
     return types
+
+
+def _chains(
+    name: str,
+    match: ET.Element,
+    prefix: list[tuple[int, int, bytes | re.Pattern[bytes]]],
+) -> list[list[tuple[int, int, bytes | re.Pattern[bytes]]]]:
+    """A <match> and its nested ones as AND-chains (one per leaf), as Tika reads them."""
+    kind = match.get("type", "string")
+    value = match.get("value", "")
+    lo, _, hi = match.get("offset", "0").partition(":")
+    start, end = int(lo), int(hi or lo)
+    if kind == "string":
+        here: bytes | re.Pattern[bytes] = _unescape(value)
+    elif kind == "regex":
+        here = re.compile(value.encode())
+        end = start
+    else:
+        raise ValueError(
+            f"{name}: match type {kind!r} is not supported (use string or regex)"
+        )
+    chain = [*prefix, (start, end, here)]
+    children = match.findall("match")
+    if not children:
+        return [chain]
+    return [c for child in children for c in _chains(name, child, chain)]
 
 
 PRESET = "Preset"

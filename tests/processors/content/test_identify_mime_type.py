@@ -155,6 +155,13 @@ CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
     <magic priority="50"><match value="abcd" type="string" offset="0"/></magic>
     <glob pattern="*.abcd"/>
   </mime-type>
+  <mime-type type="custom/nested">
+    <magic priority="60">
+      <match value="NEST" type="string" offset="0">
+        <match value="ED" type="string" offset="4"/>
+      </match>
+    </magic>
+  </mime-type>
   <mime-type type="custom/hexy">
     <magic priority="50"><match value="\\x01\\x02XY" type="string" offset="2:8"/></magic>
   </mime-type>
@@ -170,9 +177,17 @@ def test_config_body_replace() -> None:
     runner.enqueue(b"abcd1234")
     runner.enqueue(b"zz..\x01\x02XY")
     runner.enqueue(gzip.compress(b"x"))
+    runner.enqueue(b"NESTED")
+    runner.enqueue(b"NESTXX")  # the nested match must hold too
     runner.run()
     types = [f["mime.type"] for f in runner.flowfiles_for("success")]
-    assert types == ["custom/abcd", "custom/hexy", "application/octet-stream"]
+    assert types == [
+        "custom/abcd",
+        "custom/hexy",
+        "application/octet-stream",
+        "custom/nested",
+        "application/octet-stream",
+    ]
     assert runner.flowfiles_for("success")[0]["mime.extension"] == ".abcd"
 
 
@@ -196,6 +211,12 @@ def test_config_file_merge(tmp_path: Path) -> None:
         {"config_strategy": "Replace"},
         {"config_strategy": "Replace", "config_body": CONFIG, "config_file": "/x"},
         {"config_strategy": "Merge", "config_body": "<mime-info><oops"},
+        {
+            "config_strategy": "Replace",
+            "config_body": '<mime-info><mime-type type="a/b"><magic>'
+            '<match value="0x1" type="little32" offset="0"/></magic>'
+            "</mime-type></mime-info>",
+        },
     ],
 )
 def test_config_is_validated(props: dict[str, str]) -> None:
