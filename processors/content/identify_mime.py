@@ -205,6 +205,9 @@ def _arrow_stream(head: bytes) -> bool:
     return 0 < length < (1 << 24)
 
 
+_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
 def _looks_like_text(head: bytes) -> bool:
     if not head:
         return False
@@ -212,7 +215,7 @@ def _looks_like_text(head: bytes) -> bool:
         return True
     if b"\x00" in head:
         return False
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    controls = len(head) - len(head.translate(None, _CONTROLS))
     return controls * 100 <= len(head)  # allow a little noise, as Tika's text check
 
 
@@ -224,7 +227,7 @@ def _charset(head: bytes) -> str:
         return "UTF-16LE"
     if head.startswith(b"\xfe\xff"):
         return "UTF-16BE"
-    if all(b < 128 for b in head):
+    if head.isascii():
         return "ISO-8859-1"
     try:
         head.decode("utf-8")
@@ -242,6 +245,14 @@ class _Detector:
         self.types = sorted(types, key=lambda t: -t.priority)
         self.by_name = {t.name: t for t in types}
         self.builtin = builtin_text
+        self._globs = [
+            (
+                t.name,
+                re.compile("|".join(fnmatch.translate(g.lower()) for g in t.globs)),
+            )
+            for t in self.types
+            if t.globs
+        ]
 
     def _is_a(self, name: str, ancestor: str) -> bool:
         seen = 0
@@ -267,14 +278,7 @@ class _Detector:
                 magic = "application/xml"
         if filename:
             lower = filename.lower()
-            glob = next(
-                (
-                    t.name
-                    for t in self.types
-                    if any(fnmatch.fnmatchcase(lower, g.lower()) for g in t.globs)
-                ),
-                None,
-            )
+            glob = next((n for n, rx in self._globs if rx.match(lower)), None)
             if glob and (magic is None or self._is_a(glob, magic)):
                 return glob
         if magic:
