@@ -13,7 +13,9 @@ flat whatever the content size. Libraries, chosen per format by measured through
 
   * ``snappy`` — xerial snappy-java's ``SnappyOutputStream``: a 16-byte header
     (``\\x82SNAPPY\\x00``, version 1, compatible version 1), then blocks of at most
-    32 KiB, each a big-endian int32 compressed length and a raw snappy block.
+    32 KiB, each a big-endian int32 compressed length and a raw snappy block. Input
+    without that header is read as one raw snappy block, as snappy-java's
+    ``SnappyInputStream`` does (bounded to 64 MiB: a raw block cannot be streamed).
   * ``snappy-hadoop`` — Hadoop's ``BlockCompressorStream`` layout as snappy-java's
     ``SnappyHadoopCompatibleOutputStream`` writes it: no header; per 32 KiB block a
     big-endian int32 uncompressed length, then one or more (int32 compressed length,
@@ -273,7 +275,8 @@ def _snappy_compress(src: BinaryIO, out: BinaryIO) -> None:
 def _snappy_decompress(src: BinaryIO, out: BinaryIO) -> None:
     header = src.read(len(_XERIAL_HEADER))
     if not header.startswith(_XERIAL_MAGIC) or len(header) < len(_XERIAL_HEADER):
-        raise CodecError("not a snappy stream: missing the snappy-java header")
+        _raw_snappy(header, src, out)
+        return
     (compat,) = struct.unpack(">i", header[12:16])
     if compat < 1:
         raise CodecError(f"unsupported snappy-java stream version {compat}")
@@ -289,6 +292,35 @@ def _snappy_decompress(src: BinaryIO, out: BinaryIO) -> None:
         if length < 0:
             raise CodecError(f"corrupt snappy stream: block length {length}")
         out.write(_raw_decompress(_read_exact(src, length, "snappy block")))
+
+
+RAW_SNAPPY_LIMIT = 64 << 20
+
+
+def _raw_snappy(start: bytes, src: BinaryIO, out: BinaryIO) -> None:
+    """No snappy-java header: snappy-java then reads the whole input as one raw snappy
+    block, and so do we. A raw block cannot be streamed, so it is bounded: input or
+    output over 64 MiB is refused rather than held in memory."""
+    rest = src.read(RAW_SNAPPY_LIMIT + 1 - len(start))
+    data = start + rest
+    if not data:
+        raise CodecError("empty input is not a snappy stream")
+    if len(data) > RAW_SNAPPY_LIMIT:
+        raise CodecError(
+            "not a snappy-java stream, and too large (> 64 MiB) to read as one raw "
+            "snappy block"
+        )
+    size, shift = 0, 0  # the block's preamble: its uncompressed length as a varint
+    for i, b in enumerate(data[:5]):
+        size |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            break
+        if i == 4:
+            raise CodecError("corrupt raw snappy block: bad length preamble")
+    if size > 4 * RAW_SNAPPY_LIMIT:
+        raise CodecError(f"raw snappy block of {size} bytes is over the 256 MiB bound")
+    out.write(_raw_decompress(data))
 
 
 def _hadoop_compress(src: BinaryIO, out: BinaryIO) -> None:

@@ -32,7 +32,9 @@ class CompressContent(Processor):
     As in NiFi, a common idiom is IdentifyMimeType followed by CompressContent with
     Mode ``decompress`` and Compression Format ``use mime.type attribute``: compressed
     content is decompressed, anything else passes to ``success`` unchanged. Content is
-    streamed in 1 MiB chunks both ways, so memory stays flat for any size. Compressing
+    streamed in 1 MiB chunks both ways, so memory stays flat for any size (except
+    ``snappy`` input without snappy-java's header, which is one raw block as in NiFi and
+    is bounded to 64 MiB). Compressing
     sets ``mime.type`` to the format's type; decompressing removes it. A corrupt or
     truncated stream goes to ``failure`` with ``error.message`` and its content
     unchanged. Unlike NiFi (which rejects the combination at validation) snappy-hadoop

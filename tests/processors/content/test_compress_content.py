@@ -381,3 +381,14 @@ def test_member_boundary_on_a_read_boundary(fmt: str, one: Any) -> None:
     out = io.BytesIO()
     _codecs.decompress(fmt, _Pieces(one(b"first "), one(b"second")), out)  # type: ignore[arg-type]
     assert out.getvalue() == b"first second"
+
+
+def test_snappy_without_header_is_read_as_one_raw_block() -> None:
+    """As snappy-java: content without its header is decompressed as a raw block."""
+    runner = _runner("decompress", "snappy")
+    runner.enqueue(bytes(cramjam.snappy.compress_raw(TEXT)))
+    runner.enqueue(b"\xff\xff\xff\xff\x0f not snappy")  # a 4 GiB claimed length
+    runner.run()
+    runner.flowfiles_for("success")[0].assert_content_equals(TEXT)
+    failed = runner.flowfiles_for("failure")[0]
+    assert "256 MiB" in failed["error.message"]
