@@ -1,0 +1,1 @@
+"""Content processors: compress, hash, identify, encode, split, merge, rewrite."""
