@@ -1,0 +1,1 @@
+"""Content processors: split, merge, rewrite, extract, route, compress, hash, identify."""
