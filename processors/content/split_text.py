@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from itertools import islice
 from typing import Any, BinaryIO
 
 from flowengine import (
@@ -19,6 +21,9 @@ from ._text import CHUNK, iter_line_spans, read_prefix
 from .split_content import fragment_attributes
 
 __all__ = ["SplitText"]
+
+
+_NL = re.compile(b"\n")
 
 
 class _TooFewHeaderLines(ValueError):
@@ -185,6 +190,51 @@ split:
             splits.append((start, pos, last_text_end, lines))
         return header_end, splits, total - header_lines
 
+    def _plan_fast(
+        self, stream: BinaryIO
+    ) -> tuple[int, list[tuple[int, int, int]]] | None:
+        """The common case (Line Split Count only, ``\n`` endings) at C speed: skip
+        to every Nth newline with ``finditer`` + ``islice``. Returns (header length,
+        [(start, end, lines)]), or None as soon as a ``\r`` shows up (the general
+        scanner then takes over from the start)."""
+        n = self._lines
+        base = 0  # stream offset of chunk[0]
+        start = 0  # stream offset where the current split starts
+        need = n  # newlines still to see before the current split ends
+        header_left = self._header_count
+        header_end = 0
+        splits: list[tuple[int, int, int]] = []
+        last = b""
+        while chunk := stream.read(CHUNK):
+            if b"\r" in chunk:
+                return None
+            p = 0
+            while header_left:
+                i = chunk.find(b"\n", p)
+                if i < 0:
+                    break
+                p = i + 1
+                header_left -= 1
+                header_end = start = base + p
+            if not header_left:
+                while chunk.count(b"\n", p) >= need:
+                    m = next(islice(_NL.finditer(chunk, p), need - 1, None))
+                    p = m.end()
+                    splits.append((start, base + p, n))
+                    start = base + p
+                    need = n
+                need -= chunk.count(b"\n", p)
+            base += len(chunk)
+            last = chunk[-1:]
+        if header_left:
+            raise _TooFewHeaderLines(
+                f"the content has {self._header_count - header_left} line(s); "
+                f"Header Line Count is {self._header_count}"
+            )
+        if start < base:
+            splits.append((start, base, n - need + (last != b"\n")))
+        return header_end, splits
+
     def _starts_with(self, stream: BinaryIO, offset: int, marker: bytes) -> bool:
         # The scanner has read ahead; look the bytes up through a second handle.
         reader = self._peek
@@ -200,19 +250,50 @@ split:
     def _split(self, session: ProcessSession, ff: Any) -> None:
         self._peek: BinaryIO | None = None
         try:
-            with session.open(ff) as stream:
-                if self._marker is not None and self._header_count == 0:
-                    with session.open(ff) as peek:
-                        self._peek = peek
-                        header_end, plan, _ = self._plan(stream)
-                else:
-                    header_end, plan, _ = self._plan(stream)
+            fast = None
+            if (
+                self._lines
+                and self._max_size is None
+                and (self._header_count or self._marker is None)
+            ):
+                with session.open(ff) as stream:
+                    fast = self._plan_fast(stream)
+            if fast is not None:
+                header_end, ranges = fast
+                with session.open(ff) as peek:
+                    plan = [
+                        (a, b, _text_end(peek, a, b) if self._trim else b, lines)
+                        for a, b, lines in ranges
+                    ]
+            else:
+                header_end, plan = self._plan_general(session, ff)
         except _TooFewHeaderLines as exc:
             ff = session.put_attribute(ff, "error.message", str(exc))
             session.transfer(ff, self.FAILURE)
             return
         finally:
             self._peek = None
+        self._emit(session, ff, header_end, plan)
+
+    def _plan_general(
+        self, session: ProcessSession, ff: Any
+    ) -> tuple[int, list[tuple[int, int, int, int]]]:
+        with session.open(ff) as stream:
+            if self._marker is not None and self._header_count == 0:
+                with session.open(ff) as peek:
+                    self._peek = peek
+                    header_end, plan, _ = self._plan(stream)
+            else:
+                header_end, plan, _ = self._plan(stream)
+        return header_end, plan
+
+    def _emit(
+        self,
+        session: ProcessSession,
+        ff: Any,
+        header_end: int,
+        plan: list[tuple[int, int, int, int]],
+    ) -> None:
         header = b""
         if header_end:
             with session.open(ff) as stream:
@@ -243,6 +324,18 @@ split:
             ff, {"fragment.identifier": ident, "fragment.count": str(count)}
         )
         session.transfer(ff, self.ORIGINAL)
+
+
+def _text_end(peek: BinaryIO, start: int, end: int) -> int:
+    """Where the range's trailing line endings begin (``start`` if it is all endings)."""
+    look = 64
+    while True:
+        lo = max(start, end - look)
+        peek.seek(lo)
+        tail = peek.read(end - lo).rstrip(b"\r\n")
+        if tail or lo == start:
+            return lo + len(tail)
+        look *= 4
 
 
 def _prepend(header: bytes) -> Any:
