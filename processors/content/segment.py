@@ -60,6 +60,10 @@ class SegmentContent(Processor):
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         size = self._size
         for ff in session.get(context.batch_size):
+            # segments only reference the content, but content that is gone must
+            # fail here, not as dangling ranges downstream
+            with session.open(ff):
+                pass
             total = ff.size
             count = -(-total // size)
             ident = str(uuid.uuid4())
