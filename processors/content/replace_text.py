@@ -370,7 +370,7 @@ reformat:
         if strategy == SURROUND:
 
             def surround(line: str) -> str:
-                cut = line_ending(line)
+                cut = _first_eol(line)
                 return head + line[:cut] + tail + line[cut:]
 
             return surround
@@ -408,7 +408,8 @@ reformat:
 
 
 def _first_eol(line: str) -> int:
-    """NiFi's Append inserts before the first \\r or \\n of the line."""
+    """NiFi's Append (and Surround's append) inserts before the line's first \\r or
+    \\n."""
     for i, c in enumerate(line):
         if c in "\r\n":
             return i
