@@ -34,6 +34,7 @@ __all__ = [
 
 CHUNK: Final = 1 << 20
 _EOL = re.compile(rb"\r\n|\r|\n")
+_NOT_A_REFERENCE = re.compile(r"\$\D")
 
 
 def java_pattern(regex: str, flags: int = 0) -> re.Pattern[str]:
@@ -186,52 +187,64 @@ def read_prefix(stream: BinaryIO, limit: int) -> bytes:
 
 
 class ReplacementTemplate:
-    """A Java ``Matcher.appendReplacement`` template with ReplaceText's leniency.
+    """A Java ``Matcher.appendReplacement`` template, with ReplaceText's rules.
 
-    ``$n`` refers to group n; a number larger than the group count drops trailing
-    digits while it is 10 or more (``$12`` with one group is group 1 then ``2``), and
-    a reference still out of range is literal text (NiFi's
-    ``escapeLiteralBackReferences``); ``$`` not followed by a digit or ``{name}`` is a
-    literal ``$`` (``normalizeReplacementString``); ``\\x`` is ``x``.
+    ``$n`` refers to group n: Java takes further digits while the group number stays
+    valid (``$12`` with one group is group 1, then ``2``); a reference whose number,
+    so truncated, is still out of range is literal text (NiFi's
+    ``escapeLiteralBackReferences``); ``${name}`` is a named group; ``\\x`` is ``x``.
+    With ``normalize`` (ReplaceText), a ``$`` followed by anything but a digit anywhere
+    makes the *whole* value literal, as NiFi's ``normalizeReplacementString`` does
+    (``Matcher.quoteReplacement``): then even ``$1`` or ``${name}`` in it stay as
+    written. A reference to a group of a regex without groups, or a trailing ``\\`` or
+    ``$``, is an error (``ValueError``), as in Java.
     """
 
     __slots__ = ("_literal", "_parts")
 
-    def __init__(self, template: str, pattern: re.Pattern[str]) -> None:
+    def __init__(
+        self, template: str, pattern: re.Pattern[str], *, normalize: bool = False
+    ) -> None:
+        if normalize and _NOT_A_REFERENCE.search(template):
+            self._parts: list[str | int] = [template]
+            self._literal: str | None = template
+            return
         groups = pattern.groups
         parts: list[str | int] = []
         buf: list[str] = []
         i, n = 0, len(template)
         while i < n:
             c = template[i]
-            if c == "\\" and i + 1 < n:
+            if c == "\\":
+                if i + 1 >= n:
+                    raise ValueError("character to be escaped is missing")
                 buf.append(template[i + 1])
                 i += 2
                 continue
-            if c != "$" or i + 1 >= n:
+            if c != "$":
                 buf.append(c)
                 i += 1
                 continue
+            if i + 1 >= n:
+                raise ValueError("Illegal group reference: group index is missing")
             nxt = template[i + 1]
             if nxt == "{":
                 close = template.find("}", i + 2)
                 name = template[i + 2 : close] if close > 0 else ""
-                if name in pattern.groupindex:
-                    parts.extend(("".join(buf), pattern.groupindex[name]))
-                    buf.clear()
-                    i = close + 1
-                    continue
-                buf.append(c)
-                i += 1
+                if name not in pattern.groupindex:
+                    raise ValueError(f"No group with name {{{name}}}")
+                parts.extend(("".join(buf), pattern.groupindex[name]))
+                buf.clear()
+                i = close + 1
                 continue
             if not nxt.isdigit():
-                buf.append(c)
-                i += 1
-                continue
+                raise ValueError(f"Illegal group reference: ${nxt}")
             j = i + 1
             while j < n and template[j].isdigit():
                 j += 1
             digits = template[i + 1 : j]
+            if groups == 0:
+                raise ValueError(f"No group {digits[0]}: the regex has no groups")
             ref = int(digits)
             used = len(digits)
             while ref > groups and ref >= 10:
@@ -246,7 +259,7 @@ class ReplacementTemplate:
             i = j
         parts.append("".join(buf))
         self._parts = [p for p in parts if p != ""]
-        self._literal: str | None = (
+        self._literal = (
             "".join(str(p) for p in self._parts)
             if all(isinstance(p, str) for p in self._parts)
             else None

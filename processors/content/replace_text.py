@@ -51,7 +51,7 @@ LAST_LINE = "Last-Line"
 EXCEPT_FIRST_LINE = "Except-First-Line"
 EXCEPT_LAST_LINE = "Except-Last-Line"
 DEFAULT_REGEX = "(?s)(^.*$)"
-_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+_VARIABLE = re.compile(r"(\$?)\$\{([^}]+)\}")
 #: strategies that must hold the whole content (or line) in memory
 _BUFFERED = (REGEX_REPLACE, LITERAL_REPLACE, SUBSTITUTE_VARIABLES)
 
@@ -97,9 +97,11 @@ class ReplaceText(Processor):
     Literal Replace and Substitute Variables, so content over Maximum Buffer Size goes
     to ``failure``; Prepend, Append, Surround and Always Replace stream. Search Value
     is a Java regex; the Replacement Value's Expression Language sees the capture
-    groups as ``${'$1'}``; ``$1`` refers to them directly and a reference to a group
-    the regex lacks is literal text. Content that is not valid in Character Set goes to
-    ``failure`` with ``error.message``.
+    groups as ``${'$1'}``; ``$1`` refers to them directly, a reference to a group the
+    regex lacks is literal text, and (NiFi's rule) a ``$`` before anything but a digit
+    makes the whole evaluated value literal. An empty FlowFile is left untouched in
+    Line-by-Line mode. Content that is not valid in Character Set goes to ``failure``
+    with ``error.message``.
     """
 
     tags = ("Text", "Regular Expression", "Update", "Change", "Replace", "Modify")
@@ -349,8 +351,15 @@ reformat:
             attrs = ff.attributes
 
             def substitute(m: re.Match[str]) -> str:
-                value = attrs.get(m.group(1))
-                return m.group(0) if value is None else value
+                # commons-text StringSubstitutor: $${x} is an escaped ${x}; ${x:-d}
+                # falls back to d; an unknown name stays as written
+                if m.group(1):
+                    return m.group(0)[1:]
+                name, sep, default = m.group(2).partition(":-")
+                value = attrs.get(name)
+                if value is None:
+                    return default if sep else m.group(0)
+                return value
 
             return lambda text: _VARIABLE.sub(substitute, text)
         if strategy == SURROUND:
@@ -390,7 +399,12 @@ reformat:
             raise _Bad(f"Search Value: {exc}") from None
         replacement = context.property(self.REPLACEMENT_VALUE)
         if not replacement.has_expressions:
-            template = ReplacementTemplate(replacement.value or "", pattern)
+            try:
+                template = ReplacementTemplate(
+                    replacement.value or "", pattern, normalize=True
+                )
+            except ValueError as exc:
+                raise _Bad(f"Replacement Value: {exc}") from None
             literal = template.literal
             if literal is not None:
                 return lambda text: pattern.sub(lambda m: literal, text)
@@ -402,7 +416,11 @@ reformat:
         def per_match(m: re.Match[str]) -> str:
             extras = {f"${i}": m.group(i) or "" for i in range(groups + 1)}
             evaluated = expr.evaluate(ff, extras=extras)
-            return ReplacementTemplate(evaluated, pattern).expand(m)
+            try:
+                template = ReplacementTemplate(evaluated, pattern, normalize=True)
+            except ValueError as exc:
+                raise _Bad(f"Replacement Value: {exc}") from None
+            return template.expand(m)
 
         return lambda text: pattern.sub(per_match, text)
 

@@ -45,26 +45,44 @@ def test_expression_language_with_back_references() -> None:
 
 
 def test_back_references_nifi_leniency() -> None:
-    """A reference to a group the regex lacks is literal; \\$ is a dollar; $12 with one
-    group is group 1 then '2'."""
+    """A reference to a group the regex lacks is literal; $12 with one group is group 1
+    then '2'; \\$ is a dollar."""
     runner = _run(
-        b"price 42\n",
-        search_value="(\\d+)",
-        replacement_value="$1$12 $5 \\$ $x",
+        b"price 42\n", search_value="(\\d+)", replacement_value="$1$12 $5 \\$9"
     )
-    assert _out(runner) == b"price 42422 $5 $ $x\n"
+    assert _out(runner) == b"price 42422 $5 $9\n"
+
+
+def test_a_dollar_not_before_a_digit_makes_the_value_literal() -> None:
+    """NiFi's normalizeReplacementString: '$' followed by a non-digit anywhere quotes
+    the whole value, so its $1 stays as written too."""
+    runner = _run(b"price 42\n", search_value="(\\d+)", replacement_value="$1 costs $x")
+    assert _out(runner) == b"price $1 costs $x\n"
+
+
+def test_a_reference_without_groups_goes_to_failure() -> None:
+    """$1 with a regex that has no group: Java's 'No group 1' -> failure, intact."""
+    runner = _run(b"abc\n", search_value="b", replacement_value="[$1]")
+    runner.assert_all_transferred("failure", 1)
+    assert "No group 1" in runner.flowfiles_for("failure")[0]["error.message"]
 
 
 def test_regex_is_java_syntax() -> None:
-    """\\p{Alpha}, named groups and ${name} references work as in Java (``$${``
-    escapes the Expression Language, as in NiFi, where ``${word}`` is an attribute)."""
+    """\\p{Alpha}, named groups and \\Q..\\E work as in Java; $${...} escapes the
+    Expression Language, but a '${' left in the value makes it literal (NiFi)."""
+    runner = _run(
+        b"ab12 x.y\n",
+        search_value="(?<word>\\p{Alpha}+)(\\d+) x\\Q.\\Ey",
+        replacement_value="$2-$1",
+    )
+    assert _out(runner) == b"12-ab\n"
     runner = _run(
         b"ab12\n",
         search_value="(?<word>\\p{Alpha}+)(\\d+)",
         replacement_value="$${word}-$2 ${word}",
         attrs={"word": "attr"},
     )
-    assert _out(runner) == b"ab-12 attr\n"
+    assert _out(runner) == b"${word}-$2 attr\n"
 
 
 def test_literal_replace() -> None:
@@ -155,13 +173,14 @@ def test_entire_text_regex_spans_lines() -> None:
 
 
 def test_substitute_variables() -> None:
-    """${name} becomes the attribute's value; unknown names stay as written."""
+    """${name} becomes the attribute's value; unknown names stay as written; $${x}
+    escapes and ${x:-d} defaults, as NiFi's StringSubstitutor does."""
     runner = _run(
-        b"Hi ${who}, ${missing}!\n",
+        b"Hi ${who}, ${missing}! $${who} ${nope:-default}\n",
         {"who": "Ada"},
         replacement_strategy="Substitute Variables",
     )
-    assert _out(runner) == b"Hi Ada, ${missing}!\n"
+    assert _out(runner) == b"Hi Ada, ${missing}! ${who} default\n"
 
 
 def test_dot_star_always_replaces() -> None:
