@@ -132,6 +132,7 @@ reformat:
         required=True,
         validators=(JAVA_REGEX,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("replacement_strategy", (REGEX_REPLACE, LITERAL_REPLACE)),
     )
     REPLACEMENT_VALUE = PropertyDescriptor(
         "replacement_value",
@@ -147,12 +148,14 @@ reformat:
         "Surround: the text before the content or each line.",
         display_name="Text to Prepend",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("replacement_strategy", (SURROUND,)),
     )
     APPEND_TEXT = PropertyDescriptor(
         "text_to_append",
         "Surround: the text after the content or each line.",
         display_name="Text to Append",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("replacement_strategy", (SURROUND,)),
     )
     CHARACTER_SET = PropertyDescriptor(
         "character_set",
@@ -197,6 +200,7 @@ reformat:
                 (EXCEPT_LAST_LINE, "All lines but the last"),
             )
         ),
+        depends_on=("evaluation_mode", (LINE_BY_LINE,)),
     )
 
     SUCCESS = Relationship(
