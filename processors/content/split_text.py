@@ -125,9 +125,12 @@ split:
 
     # -- planning: one pass over the content, recording byte ranges --------------------
     def _plan(
-        self, stream: BinaryIO
+        self, stream: BinaryIO, peek: BinaryIO | None = None
     ) -> tuple[int, list[tuple[int, int, int, int]], int]:
-        """(header length, [(start, end, trimmed_end, lines)], total lines)."""
+        """(header length, [(start, end, trimmed_end, lines)], total lines).
+
+        ``peek``, a second handle on the content, reads the start of a line when
+        Header Line Marker Characters must be compared (the scanner reads ahead)."""
         max_lines = self._lines or None
         max_size = self._max_size
         header_end = 0
@@ -155,7 +158,7 @@ split:
                     last_text_end = end
                     continue
                 assert marker is not None
-                if self._starts_with(stream, line_start, marker):
+                if peek is not None and _starts_with(peek, line_start, marker):
                     header_end = end
                     header_lines += 1
                     pos = end
@@ -235,20 +238,11 @@ split:
             splits.append((start, base, n - need + (last != b"\n")))
         return header_end, splits
 
-    def _starts_with(self, stream: BinaryIO, offset: int, marker: bytes) -> bool:
-        # The scanner has read ahead; look the bytes up through a second handle.
-        reader = self._peek
-        if reader is None:
-            return False
-        reader.seek(offset)
-        return reader.read(len(marker)) == marker
-
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         for ff in session.get(context.batch_size):
             self._split(session, ff)
 
     def _split(self, session: ProcessSession, ff: Any) -> None:
-        self._peek: BinaryIO | None = None
         try:
             fast = None
             if (
@@ -271,8 +265,6 @@ split:
             ff = session.put_attribute(ff, "error.message", str(exc))
             session.transfer(ff, self.FAILURE)
             return
-        finally:
-            self._peek = None
         self._emit(session, ff, header_end, plan)
 
     def _plan_general(
@@ -281,8 +273,7 @@ split:
         with session.open(ff) as stream:
             if self._marker is not None and self._header_count == 0:
                 with session.open(ff) as peek:
-                    self._peek = peek
-                    header_end, plan, _ = self._plan(stream)
+                    header_end, plan, _ = self._plan(stream, peek)
             else:
                 header_end, plan, _ = self._plan(stream)
         return header_end, plan
@@ -324,6 +315,11 @@ split:
             ff, {"fragment.identifier": ident, "fragment.count": str(count)}
         )
         session.transfer(ff, self.ORIGINAL)
+
+
+def _starts_with(peek: BinaryIO, offset: int, marker: bytes) -> bool:
+    peek.seek(offset)
+    return peek.read(len(marker)) == marker
 
 
 def _text_end(peek: BinaryIO, start: int, end: int) -> int:

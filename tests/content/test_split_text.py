@@ -162,7 +162,6 @@ def test_memory_is_flat_in_the_input_size(
         assert result is not None
         plan = result[1]
     else:
-        proc._peek = None
         plan = proc._plan(stream)[1]
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
