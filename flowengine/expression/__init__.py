@@ -11,7 +11,9 @@ Compile once per property value (``compile`` is cached), evaluate per FlowFile.
 Name lookup follows NiFi 2.x: processor extras -> FlowFile pseudo-attributes
 (``fileSize``, ``entryDate`` ...) -> attributes -> environment variables; null
 renders as the empty string. ``#{param}`` references are substituted textually
-before EL parsing by :func:`substitute_parameters`.
+before EL parsing by :func:`substitute_parameters`. :func:`java_regex` compiles
+``java.util.regex`` syntax the way the EL's regex functions do, so processors that take
+a Java regex (ReplaceText, ExtractText ...) accept exactly what NiFi and the EL accept.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from flowengine.expression._parameters import (
     parameter_references,
     substitute_parameters,
 )
+from flowengine.expression._regex import java_regex
 
 __all__ = [
     "Expression",
@@ -37,6 +40,7 @@ __all__ = [
     "ParameterError",
     "compile",
     "functions",
+    "java_regex",
     "main",
     "parameter_references",
     "substitute_parameters",

@@ -1,1 +1,1 @@
-"""Content processors: compress, hash, identify, encode, split, merge, rewrite."""
+"""Content processors: split, merge, rewrite, extract, route, compress, hash, identify."""

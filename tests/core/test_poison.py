@@ -129,6 +129,30 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {"start_offset": "1 B"},
         "bad": "missing-content",
     },
+    "SplitText": lambda _: {
+        "props": {"line_split_count": "1"},
+        "bad": "missing-content",
+    },
+    "SplitContent": lambda _: {
+        "props": {"byte_sequence_format": "Text", "byte_sequence": "o"},
+        "bad": "missing-content",
+    },
+    "SegmentContent": lambda _: {
+        "props": {"segment_size": "2 B"},
+        "bad": "missing-content",
+    },
+    "ReplaceText": lambda _: {"props": {}, "bad": "missing-content"},
+    "ReplaceTextWithMapping": lambda tmp: {
+        "props": {"mapping_file": str(tmp / "map.txt")},
+        "files": {"map.txt": b"good\tfine\n"},
+        "bad": "missing-content",
+    },
+    "ExtractText": lambda _: {"props": {"g": "(o+)"}, "bad": "missing-content"},
+    "RouteOnContent": lambda _: {"props": {"g": "good"}, "bad": "missing-content"},
+    "RouteText": lambda _: {
+        "props": {"matching_strategy": "Contains", "g": "o"},
+        "bad": "missing-content",
+    },
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them
 S3_MODULE = "flowengine.processors.aws"

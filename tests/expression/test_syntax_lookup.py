@@ -233,6 +233,7 @@ def test_public_surface_is_curated() -> None:
         "ParameterError",
         "compile",
         "functions",
+        "java_regex",
         "main",
         "parameter_references",
         "substitute_parameters",

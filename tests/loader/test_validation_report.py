@@ -67,7 +67,7 @@ def test_nifi_types_we_lack_are_named_not_miscorrected(tmp_path: Path) -> None:
           grok: {type: GrokReader}
           gen: {type: GenerateFlowFile}
         processors:
-          a: {type: RouteOnContent, auto_terminate: [matched]}
+          a: {type: EvaluateXQuery, auto_terminate: [matched]}
           b: {type: GenerateFlowFle, auto_terminate: [success]}
           c: {type: CSVReader}
           d: {type: org.apache.nifi.processors.standard.UpdateAttribute}
@@ -88,7 +88,7 @@ def test_nifi_types_we_lack_are_named_not_miscorrected(tmp_path: Path) -> None:
     ), out
     assert "AvroReader" not in out and "RouteOnAttribute" not in out, out
     assert (
-        "6:13: processor 'a': unknown processor type 'RouteOnContent': NiFi's RouteOnContent is not available in flowengine yet"
+        "6:13: processor 'a': unknown processor type 'EvaluateXQuery': NiFi's EvaluateXQuery is not available in flowengine yet"
         in out
     ), out
     assert "'GenerateFlowFle' (did you mean 'GenerateFlowFile'?)" in out, out
