@@ -1,0 +1,1 @@
+"""Content processors: split, merge, rewrite, compress, hash, package and unpack FlowFile content."""
