@@ -435,3 +435,16 @@ def test_draining_a_bin_that_meets_its_minimums_is_not_reported() -> None:
         (out,) = res.outputs["out"]
         assert out.attributes["merge.reason"] == "MIN_THRESHOLDS_REACHED"
         assert res.drain_flushes == {}
+
+
+def test_a_waiting_bin_does_not_spin_and_still_meets_its_deadline() -> None:
+    """A real run holding a bin below its minimums: a handful of triggers in 2.5 s
+    (yielding until the Max Bin Age deadline), not one every 10 ms as MergeRecord; the
+    bin still merges on time (TIMEOUT at ~1 s)."""
+    f = _drain_flow(minimum_number_of_entries="100", max_bin_age="1 sec")
+    with f.run(until_drained=False, timeout=2.5, inputs={"in": [b"a", b"b"]}) as res:
+        (out,) = res.outputs["out"]
+        assert out.attributes["merge.reason"] == "TIMEOUT"
+        assert 1000 <= int(out.attributes["merge.bin.age"]) < 1500
+        (merge,) = [p for p in res.status.processors if p.name == "merge"]
+        assert merge.triggers < 20, merge.triggers
