@@ -84,6 +84,9 @@ class _Bin:
     flowfiles: list[FlowFile] = field(default_factory=list)
     size: int = 0
     expected: int | None = None  # fragment.count when defragmenting
+    #: binned this trigger, still in the trigger's session: migrated in one call
+    #: (``migrate`` scans the source session, so one call per FlowFile is quadratic)
+    pending: list[FlowFile] = field(default_factory=list)
 
 
 def _is_number(value: str | None) -> bool:
@@ -383,9 +386,12 @@ merge:
     # -- binning -------------------------------------------------------------------------
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         with self._lock:
+            self._session = session
             flowfiles = session.get(context.batch_size)
             for ff in flowfiles:
                 self._bin_one(context, session, ff)
+            for b in self._bins.values():
+                self._migrate(b)
             now = context.monotonic()
             drained = context.upstream_exhausted()
             for b in list(self._bins.values()):
@@ -478,7 +484,7 @@ merge:
             if self._max_size is not None and ff.size > self._max_size:
                 # NiFi: a FlowFile that fits no bin is merged alone.
                 alone = self._new_bin(context, key, register=False)
-                session.migrate(alone.session, [ff])
+                alone.pending.append(ff)
                 alone.flowfiles.append(ff)
                 alone.size = ff.size
                 self._merge(context, alone, MAX_BYTES)
@@ -496,7 +502,7 @@ merge:
                 oldest = min(self._bins.values(), key=lambda x: x.created)
                 self._merge(context, oldest, BIN_MANAGER_FULL)
             b = self._new_bin(context, key)
-        session.migrate(b.session, [ff])
+        b.pending.append(ff)
         b.flowfiles.append(ff)
         b.size += ff.size
         if self._defrag:
@@ -517,10 +523,17 @@ merge:
             self._bins[key] = b
         return b
 
+    def _migrate(self, b: _Bin) -> None:
+        """Hand the FlowFiles binned this trigger to the bin's own session."""
+        if b.pending:
+            self._session.migrate(b.session, b.pending)
+            b.pending = []
+
     # -- merging -------------------------------------------------------------------------
     def _merge(self, context: ProcessContext, b: _Bin, reason: str) -> None:
         if self._bins.get(b.key) is b:
             del self._bins[b.key]
+        self._migrate(b)
         s = b.session
         flowfiles = b.flowfiles
         if self._defrag:
