@@ -109,6 +109,11 @@ class MergeContent(Processor):
 
     Idle, it yields until the next bin's Max Bin Age deadline (at most its yield
     duration) instead of re-triggering.
+
+    Binned FlowFiles stay in the incoming queue until merged, so they count against its
+    back pressure (as in NiFi): with Minimum Number of Entries above the connection's
+    object threshold (10,000 by default) a bin cannot fill; raise the threshold or set
+    Max Bin Age.
     """
 
     tags = ("merge", "content", "concatenation", "archive", "tar", "zip", "flowfile")
