@@ -95,9 +95,10 @@ def iso_time(seconds: float) -> str:
 
 
 def open_tar_reader(src: BinaryIO) -> tarfile.TarFile:
-    """A streaming TAR reader (no seeking: entries are read in order)."""
+    """A streaming TAR reader (no seeking: entries are read in order); an uncompressed
+    TAR only, as NiFi (a .tar.gz is not a TAR: decompress it first)."""
     try:
-        return tarfile.open(fileobj=src, mode="r|*")
+        return tarfile.open(fileobj=src, mode="r|")
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ArchiveError(f"not a readable TAR archive: {exc}") from None
 

@@ -195,3 +195,11 @@ def test_round_trip_flowfile_stream_restores_attributes(fmt: str) -> None:
         o["uuid"] for o in TestRunner("MergeContent").flowfiles_for("original")
     }
     assert not originals & {o["uuid"] for o in out}  # new uuids
+
+
+def test_a_compressed_tar_is_not_a_tar() -> None:
+    """NiFi's tar format reads plain TAR only: a gzip-compressed one fails."""
+    import gzip
+
+    r = unpack(gzip.compress(tar_of({"a": b"x"})), packaging_format="tar")
+    assert r.transfer_count("failure") == 1 and r.transfer_count("success") == 0
