@@ -109,6 +109,19 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
     "MergeRecord": lambda _: _record_case(
         minimum_number_of_records="1", maximum_number_of_records="1"
     ),
+    "MergeContent": lambda _: {
+        "props": {"maximum_number_of_entries": "1"},
+        "bad": "missing-content",
+    },
+    "UnpackContent": lambda _: {
+        "props": {"packaging_format": "flowfile-stream-v3"},
+        "good": b"NiFiFF3\x00\x00" + (4).to_bytes(8, "big") + b"good",
+        "bad": "missing-content",
+    },
+    "PackageFlowFile": lambda _: {
+        "props": {"maximum_batch_size": "10"},
+        "bad": "missing-content",
+    },
     "LookupRecord": lambda _: {
         **_record_case(key="/name"),
         "services": {**_RECORD_SERVICES, "lk": ("SimpleKeyValueLookupService", {})},
