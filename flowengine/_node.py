@@ -31,8 +31,10 @@ from ._errors import (
     ProcessException,
 )
 from ._flowfile import FlowFile
-from ._processor import Processor, Relationship, Schedule
+from ._processor import Processor
+from ._relationship import Relationship
 from ._retry import RetryPolicy
+from ._schedule import Schedule
 from ._session import ProcessSession
 from ._status import Bulletin, ProcessorStatus, failure_reason, freeze_counts
 

@@ -1,6 +1,6 @@
 """The running flow: nodes, connections, services and the scheduler that drives them.
 
-:class:`FlowRuntime` instantiates a validated :class:`~flowengine._validation.Plan` and runs
+:class:`FlowRuntime` instantiates a validated :class:`~flowengine._plan.Plan` and runs
 it on anyio (asyncio backend). Each processor gets ``concurrent_tasks`` task loops; a loop
 waits on the node's wake-up event (set when input arrives, back pressure clears, or a
 penalty/yield/timer expires) instead of polling, so an idle flow costs nothing.
@@ -58,6 +58,7 @@ from ._errors import (
 from ._flowfile import FlowFile
 from ._logging import engine_logger
 from ._node import Node, _reaches, current_session
+from ._plan import Plan, PlannedComponent
 from ._ports import Funnel, InputPort, OutputPort, RootInputPort, RootOutputPort
 from ._properties import PropertyDescriptor
 from ._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
@@ -65,7 +66,6 @@ from ._repository import CommitDelta, FlowFileRepository
 from ._service import ConfigurationContext, ControllerService, ServiceState, transition
 from ._session import ProcessSession
 from ._status import FlowStatus
-from ._validation import Plan, PlannedComponent
 
 __all__ = ["FlowRuntime", "RunOutcome"]
 

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ._content import ContentClaim
 from ._errors import FlowFileHandlingError, TerminatedTaskError
 from ._flowfile import PROTECTED_FROM_REMOVAL, FlowFile, new_uuid
-from ._processor import FAILURE_RELATIONSHIPS, Relationship
 from ._provenance import ProvenanceEvent, ProvenanceEventType
+from ._relationship import FAILURE_RELATIONSHIPS, Relationship
 from ._repository import CommitDelta
 from ._retry import RetryPolicy
 from ._status import failure_reason

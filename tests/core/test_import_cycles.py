@@ -35,7 +35,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
             "_service",
             "_session",
             "_status",
-            "_validation",
         )
     ): "the engine circle, closed by TYPE_CHECKING imports: the public ProcessSession is "
     "the implementation built from a Node (issue 12: session interface, run state)",
