@@ -22,22 +22,19 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from ._clock import Clock
 from ._flow_format import BACK_PRESSURE
 from ._flowfile import FlowFile
 from ._prioritizers import Prioritizer, resolve_prioritizer
-
-if TYPE_CHECKING:
-    from ._node import Node
+from ._status import ConnectionStatus
 
 __all__ = [
     "DEFAULT_BACK_PRESSURE_OBJECTS",
     "DEFAULT_BACK_PRESSURE_SIZE",
     "Connection",
-    "ConnectionStatus",
+    "Endpoint",
     "SwapStore",
 ]
 
@@ -72,54 +69,39 @@ class SwapStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ConnectionStatus:
-    """A frozen snapshot of one connection."""
-
-    id: str
-    name: str
-    source: str
-    destination: str
-    relationships: tuple[str, ...]
-    queued_count: int
-    queued_bytes: int
-    in_flight_count: int
-    penalized_count: int
-    back_pressure_objects: int
-    back_pressure_bytes: int
-    flowfiles_in: int
-    bytes_in: int
-    flowfiles_out: int
-    bytes_out: int
-    expired: int
-    #: queued FlowFiles currently held in the repository, not in memory
-    swapped_count: int = 0
+class Endpoint(Protocol):
+    """What a connection needs of the components at its two ends: a name for its
+    status, and a way to wake one up (the destination when FlowFiles arrive, the source
+    when back pressure clears). The engine's nodes are endpoints; a connection never
+    needs more of them, so it does not depend on the scheduler."""
 
     @property
-    def fill_ratio(self) -> float:
-        """Fullness against the tighter of the two thresholds (0 when both disabled)."""
-        ratios = []
-        total = self.queued_count + self.in_flight_count
-        if self.back_pressure_objects:
-            ratios.append(total / self.back_pressure_objects)
-        if self.back_pressure_bytes:
-            ratios.append(self.queued_bytes / self.back_pressure_bytes)
-        return max(ratios, default=0.0)
+    def name(self) -> str: ...
 
-    @property
-    def is_full(self) -> bool:
-        return self.fill_ratio >= 1.0
+    def notify(self) -> None:
+        """Something changed that may make this component triggerable; safe from any
+        thread."""
+        ...
 
 
-class Connection:
-    """A queue from one component's relationships to another component."""
+#: the kind of component at a connection's ends (the engine's ``Node``)
+E = TypeVar("E", bound=Endpoint)
+
+
+class Connection(Generic[E]):
+    """A queue from one component's relationships to another component.
+
+    Generic in its endpoints: the engine's connections join nodes
+    (``Connection[Node]``), whose scheduling state the scheduler reads through
+    ``source`` and ``destination``; the connection itself only names and wakes them.
+    """
 
     def __init__(
         self,
         id: str,
-        source: Node,
+        source: E,
         relationships: Sequence[str],
-        destination: Node,
+        destination: E,
         *,
         clock: Clock,
         back_pressure_objects: int = DEFAULT_BACK_PRESSURE_OBJECTS,
@@ -174,7 +156,7 @@ class Connection:
                 self._count += count
                 self._bytes += size
         #: called with the expired FlowFiles (outside the lock) to drop them properly
-        self.on_expired: Callable[[Connection, list[FlowFile]], None] | None = None
+        self.on_expired: Callable[[Connection[E], list[FlowFile]], None] | None = None
 
     @property
     def is_self_loop(self) -> bool:

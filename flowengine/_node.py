@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Node"]
 
-_EMPTY: list[Connection] = []
+_EMPTY: list[Connection[Node]] = []
 #: the adaptive placement of sync triggers (``Processor.run_inline = None``): this many
 #: consecutive worker triggers, each at most ``_SHORT_NS`` long and busy on the CPU for
 #: at least ``_CPU_SHARE`` of it, move a processor to the loop thread; one inline
@@ -98,8 +98,8 @@ class Node:
         self.runtime = runtime
         self.penalty_duration = schedule.penalty_duration
         self.retry = retry
-        self.incoming: list[Connection] = []
-        self.outgoing: dict[str, list[Connection]] = {}
+        self.incoming: list[Connection[Node]] = []
+        self.outgoing: dict[str, list[Connection[Node]]] = {}
         self.context: ProcessContext | None = None
         self.is_async = type(processor).is_async()
         declared = type(processor).run_inline
@@ -110,7 +110,7 @@ class Node:
             declared is None and not self.is_async and schedule.concurrent_tasks == 1
         )
         self._short_streak = 0
-        self._gated: list[Connection] | None = None
+        self._gated: list[Connection[Node]] | None = None
         self.trigger_when_empty = type(processor).trigger_when_empty
         self._poll_index = 0
         self._lock = threading.Lock()
@@ -149,7 +149,7 @@ class Node:
         # poison isolation (see _isolate): groups of FlowFiles of a failed batch waiting
         # to be retried on their own, still in flight on their connections; the
         # isolated failures per FlowFile uuid; and the FlowFiles reported as poison
-        self.suspects: deque[list[tuple[Connection, FlowFile]]] = deque()
+        self.suspects: deque[list[tuple[Connection[Node], FlowFile]]] = deque()
         self._isolated_failures: dict[str, int] = {}
         self.poison: dict[str, str] = {}
         #: triggers abandoned when the run stopped (still running after the grace
@@ -169,7 +169,7 @@ class Node:
         return f"Node({self.id!r}, {self.type_name})"
 
     # -- wiring ------------------------------------------------------------------------
-    def connections_for(self, relationship: str) -> list[Connection]:
+    def connections_for(self, relationship: str) -> list[Connection[Node]]:
         return self.outgoing.get(relationship, _EMPTY)
 
     def next_poll_index(self) -> int:
@@ -437,7 +437,7 @@ class Node:
             self.suspects.extendleft(reversed(groups))
         exc.isolating = len(items) if first else -len(items)  # type: ignore[attr-defined]
 
-    def _poisoned(self, conn: Connection, ff: FlowFile, exc: Exception) -> None:
+    def _poisoned(self, conn: Connection[Node], ff: FlowFile, exc: Exception) -> None:
         """One FlowFile failed its trigger alone: route it to ``failure`` with
         ``error.message`` when the processor has that relationship (connected or
         auto-terminated); otherwise keep it queued, penalized (NiFi's behaviour for,

@@ -131,7 +131,7 @@ class FlowRuntime:
         self.loop_thread = -1
         self.active_triggers = 0
         self.nodes: dict[str, Node] = {}
-        self.connections: list[Connection] = []
+        self.connections: list[Connection[Node]] = []
         self.services: dict[str, ControllerService] = {}
         self.service_states: dict[str, ServiceState] = {}
         self.outputs: dict[str, list[FlowFile]] = {
@@ -321,7 +321,7 @@ class FlowRuntime:
         return collect
 
     # -- drops outside sessions ---------------------------------------------------------------
-    def _expire(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
+    def _expire(self, conn: Connection[Node], flowfiles: list[FlowFile]) -> None:
         delta = CommitDelta(dropped=list(flowfiles))
         if self.flowfile_repository.durable:
             self.flowfile_repository.commit(delta)

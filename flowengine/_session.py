@@ -75,7 +75,10 @@ class _Record:
     )
 
     def __init__(
-        self, original: FlowFile | None, current: FlowFile, source: Connection | None
+        self,
+        original: FlowFile | None,
+        current: FlowFile,
+        source: Connection[Any] | None,
     ) -> None:
         self.original = original  # the version pulled from a queue (None: created here)
         self.current = current
@@ -204,9 +207,9 @@ class ProcessSession:
         self._clock = flow.clock
         self._prov_enabled = flow.provenance.enabled
         self._records: dict[int, _Record] = {}
-        self._polled: dict[Connection, list[FlowFile]] = {}
+        self._polled: dict[Connection[Any], list[FlowFile]] = {}
         #: the isolation group this session serves (see Node._roll_back_failed)
-        self._group: list[tuple[Connection, FlowFile]] | None = None
+        self._group: list[tuple[Connection[Any], FlowFile]] | None = None
         self._owned: dict[
             int, ContentClaim
         ] = {}  # id -> claim the session holds for it
@@ -285,7 +288,7 @@ class ProcessSession:
         self._take(conn, got)
         return got[0] if single else got
 
-    def _take(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
+    def _take(self, conn: Connection[Any], flowfiles: list[FlowFile]) -> None:
         with self._guard:
             if self._terminated:  # polled after the fence: straight back to the queue
                 conn.requeue(flowfiles)
@@ -720,7 +723,7 @@ class ProcessSession:
                 bucket.append(cur)
 
         owned = self._owned
-        placements: dict[Connection, list[FlowFile]] = {}
+        placements: dict[Connection[Any], list[FlowFile]] = {}
         dropped: list[tuple[FlowFile, str]] = []
         fanout: list[tuple[FlowFile, FlowFile]] = []
         rel_counts: dict[str, int] = {}

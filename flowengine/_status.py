@@ -7,9 +7,46 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ._connection import ConnectionStatus
-
 __all__ = ["Bulletin", "ConnectionStatus", "FlowStatus", "ProcessorStatus"]
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """A frozen snapshot of one connection."""
+
+    id: str
+    name: str
+    source: str
+    destination: str
+    relationships: tuple[str, ...]
+    queued_count: int
+    queued_bytes: int
+    in_flight_count: int
+    penalized_count: int
+    back_pressure_objects: int
+    back_pressure_bytes: int
+    flowfiles_in: int
+    bytes_in: int
+    flowfiles_out: int
+    bytes_out: int
+    expired: int
+    #: queued FlowFiles currently held in the repository, not in memory
+    swapped_count: int = 0
+
+    @property
+    def fill_ratio(self) -> float:
+        """Fullness against the tighter of the two thresholds (0 when both disabled)."""
+        ratios = []
+        total = self.queued_count + self.in_flight_count
+        if self.back_pressure_objects:
+            ratios.append(total / self.back_pressure_objects)
+        if self.back_pressure_bytes:
+            ratios.append(self.queued_bytes / self.back_pressure_bytes)
+        return max(ratios, default=0.0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.fill_ratio >= 1.0
 
 
 @dataclass(frozen=True)
