@@ -19,9 +19,9 @@ lets running triggers finish for ``grace_period`` seconds (default
 *abandoned*: a sync trigger's worker thread cannot be interrupted, so the loop stops
 waiting for it and fences its session (rolled back, its FlowFiles back in their queues,
 and nothing the thread does with it afterwards can commit, see
-:meth:`ProcessSession._terminate`); an async trigger is cancelled and rolled back. The
-repositories never see an abandoned trigger's work, so a durable rerun processes its
-FlowFiles again: nothing lost, nothing committed twice.
+:meth:`StandardProcessSession._terminate`); an async trigger is cancelled and rolled
+back. The repositories never see an abandoned trigger's work, so a durable rerun
+processes its FlowFiles again: nothing lost, nothing committed twice.
 
 Run until drained ends when every source is finished (exhausted or ``max_triggers``
 reached), every connection is empty (queued and in flight) and no trigger runs; or when
@@ -64,7 +64,7 @@ from ._properties import PropertyDescriptor
 from ._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
 from ._repository import CommitDelta, FlowFileRepository
 from ._service import ConfigurationContext, ControllerService, ServiceState, transition
-from ._session import ProcessSession
+from ._standard_session import StandardProcessSession
 from ._status import FlowStatus
 
 __all__ = ["FlowRuntime", "RunOutcome"]
@@ -302,7 +302,7 @@ class FlowRuntime:
             yield_fn=node.yield_for,
             exhaust_fn=lambda: self._exhaust(node),
             bulletin_fn=node.add_bulletin,
-            session_factory=lambda: ProcessSession(node),
+            session_factory=lambda: StandardProcessSession(node),
             is_draining=self.until_drained,
             monotonic=self.clock.monotonic,
             upstream_exhausted=lambda: self.upstream_exhausted(node),
