@@ -60,7 +60,7 @@ _LAZY = {
     "ProcessSession": "._session",
     "Processor": "._processor",
     "PropertyDescriptor": "._properties",
-    "Relationship": "._processor",
+    "Relationship": "._relationship",
     "RunResult": "._flow",
     "TransformResult": "._transform",
     "ValidationError": "._errors",
@@ -83,13 +83,14 @@ if TYPE_CHECKING:
     from ._flow import Flow, RunResult
     from ._flowfile import FlowFile
     from ._loader import load
-    from ._processor import InputRequirement, Processor, Relationship
+    from ._processor import InputRequirement, Processor
     from ._properties import (
         AllowableValue,
         ExpressionLanguageScope,
         PropertyDescriptor,
         validators,
     )
+    from ._relationship import Relationship
     from ._service import ConfigurationContext, ControllerService
     from ._session import ProcessSession
     from ._transform import TransformResult, transform

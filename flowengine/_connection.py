@@ -22,7 +22,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from ._clock import Clock
 from ._flow_format import BACK_PRESSURE
@@ -30,14 +30,11 @@ from ._flowfile import FlowFile
 from ._prioritizers import Prioritizer, resolve_prioritizer
 from ._status import ConnectionStatus
 
-if TYPE_CHECKING:
-    from ._node import Node
-
 __all__ = [
     "DEFAULT_BACK_PRESSURE_OBJECTS",
     "DEFAULT_BACK_PRESSURE_SIZE",
     "Connection",
-    "ConnectionStatus",
+    "Endpoint",
     "SwapStore",
 ]
 
@@ -72,15 +69,39 @@ class SwapStore(Protocol):
         ...
 
 
-class Connection:
-    """A queue from one component's relationships to another component."""
+class Endpoint(Protocol):
+    """What a connection needs of the components at its two ends: a name for its
+    status, and a way to wake one up (the destination when FlowFiles arrive, the source
+    when back pressure clears). The engine's nodes are endpoints; a connection never
+    needs more of them, so it does not depend on the scheduler."""
+
+    @property
+    def name(self) -> str: ...
+
+    def notify(self) -> None:
+        """Something changed that may make this component triggerable; safe from any
+        thread."""
+        ...
+
+
+#: the kind of component at a connection's ends (the engine's ``Node``)
+E = TypeVar("E", bound=Endpoint)
+
+
+class Connection(Generic[E]):
+    """A queue from one component's relationships to another component.
+
+    Generic in its endpoints: the engine's connections join nodes
+    (``Connection[Node]``), whose scheduling state the scheduler reads through
+    ``source`` and ``destination``; the connection itself only names and wakes them.
+    """
 
     def __init__(
         self,
         id: str,
-        source: Node,
+        source: E,
         relationships: Sequence[str],
-        destination: Node,
+        destination: E,
         *,
         clock: Clock,
         back_pressure_objects: int = DEFAULT_BACK_PRESSURE_OBJECTS,
@@ -135,7 +156,7 @@ class Connection:
                 self._count += count
                 self._bytes += size
         #: called with the expired FlowFiles (outside the lock) to drop them properly
-        self.on_expired: Callable[[Connection, list[FlowFile]], None] | None = None
+        self.on_expired: Callable[[Connection[E], list[FlowFile]], None] | None = None
 
     @property
     def is_self_loop(self) -> bool:

@@ -6,7 +6,7 @@ writers always produce a new claim, and nothing modifies a resource once it is w
 
 Resources are reference counted by *claimants* (live FlowFile versions that point into
 them). A resource whose count drops to zero is released. Sessions do the counting:
-see :mod:`flowengine._session` for when counts change (write, clone, fan-out, drop).
+see :mod:`flowengine._standard_session` for when counts change (write, clone, fan-out, drop).
 
 Implementations: :class:`InMemoryContentRepository` here; the durable on-disk repository
 implements the same interface (see ``docs/architecture.md``).

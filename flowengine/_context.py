@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import structlog
 
     from ._flowfile import FlowFile
-    from ._processor import Relationship, Schedule
+    from ._relationship import Relationship
+    from ._schedule import Schedule
     from ._session import ProcessSession
 
 __all__ = ["ProcessContext", "PropertyValue", "ServiceLookup", "StateManager"]

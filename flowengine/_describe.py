@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._component import ConfigurableComponent
-from ._processor import Processor, Schedule
+from ._processor import Processor
 from ._properties import ExpressionLanguageScope, PropertyDescriptor
 from ._registry import Registry
+from ._schedule import Schedule
 from ._units import format_duration
 
 __all__ = ["describe_type", "processors_markdown", "render_text", "type_listing"]

@@ -21,9 +21,10 @@ from ._definition import Location, ProcessGroup
 from ._errors import FlowEngineError, ValidationError
 from ._flow_format import SETTINGS
 from ._flowfile import FlowFile
+from ._plan import Plan
 from ._registry import Registry, default_registry
 from ._status import DrainFlush, FlowStatus, ProcessorStatus
-from ._validation import FlowProblem, Plan, plan_flow
+from ._validation import FlowProblem, plan_flow
 
 __all__ = ["AbandonedTriggers", "Failure", "Flow", "Halt", "RunResult"]
 

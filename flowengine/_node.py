@@ -16,7 +16,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -31,9 +31,11 @@ from ._errors import (
     ProcessException,
 )
 from ._flowfile import FlowFile
-from ._processor import Processor, Relationship, Schedule
+from ._processor import Processor
+from ._relationship import Relationship
 from ._retry import RetryPolicy
-from ._session import ProcessSession
+from ._schedule import Schedule
+from ._standard_session import StandardProcessSession
 from ._status import (
     Bulletin,
     DrainFlush,
@@ -43,12 +45,15 @@ from ._status import (
 )
 
 if TYPE_CHECKING:
+    from ._clock import Clock
+    from ._content import ContentRepository
     from ._context import ProcessContext
-    from ._runtime import FlowRuntime
+    from ._provenance import ProvenanceRepository
+    from ._repository import FlowFileRepository
 
-__all__ = ["Node"]
+__all__ = ["Node", "RunState"]
 
-_EMPTY: list[Connection] = []
+_EMPTY: list[Connection[Node]] = []
 #: the adaptive placement of sync triggers (``Processor.run_inline = None``): this many
 #: consecutive worker triggers, each at most ``_SHORT_NS`` long and busy on the CPU for
 #: at least ``_CPU_SHARE`` of it, move a processor to the loop thread; one inline
@@ -61,15 +66,50 @@ _LONG_NS = 20_000_000
 _worker = threading.local()
 MAX_BULLETINS = 20
 #: how long the stop waits for a commit already in progress in an abandoned trigger's
-#: worker thread before giving up on fencing it (see ProcessSession._terminate)
+#: worker thread before giving up on fencing it (see StandardProcessSession._terminate)
 _FENCE_WAIT = 1.0
 
 
-def current_session() -> ProcessSession | None:
+def current_session() -> StandardProcessSession | None:
     """The session of the sync trigger running on this worker thread, if any (the
     state manager refuses writes from a trigger whose session was terminated)."""
-    session: ProcessSession | None = getattr(_worker, "session", None)
+    session: StandardProcessSession | None = getattr(_worker, "session", None)
     return session
+
+
+class RunState(Protocol):
+    """What a node may see of the run it is part of (the engine's ``FlowRuntime``).
+
+    The repositories and clock its sessions use; the event loop (wake-ups from worker
+    threads) and the thread limiter (sync triggers); the count of running triggers the
+    stop waits for; the cron timetable; and the halt of a run until drained that a
+    ConfigurationError retrying did not cure. A node reads nothing else of the run.
+    """
+
+    content: ContentRepository
+    flowfile_repository: FlowFileRepository
+    provenance: ProvenanceRepository
+    clock: Clock
+    #: structlog logger bound to the flow
+    logger: Any
+    #: the run's event loop and its thread (None / -1 before the run starts)
+    loop: asyncio.AbstractEventLoop | None
+    loop_thread: int
+    #: the anyio CapacityLimiter of worker threads for sync triggers
+    thread_limiter: Any
+    #: triggers running now, all nodes together (a stop waits for them)
+    active_triggers: int
+    until_drained: bool
+    #: seconds an unexpected trigger failure yields its processor
+    administrative_yield: float
+
+    def next_cron_fire(self, node: Node) -> float:
+        """The monotonic time of the node's next cron fire (0: not on cron)."""
+        ...
+
+    def halt(self, node: Node, error: ConfigurationError) -> None:
+        """End a run until drained: the node cannot work as configured."""
+        ...
 
 
 class Node:
@@ -85,7 +125,7 @@ class Node:
         relationships: Sequence[Relationship],
         schedule: Schedule,
         auto_terminated: set[str],
-        runtime: FlowRuntime,
+        runtime: RunState,
         kind: str = "processor",
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -102,8 +142,8 @@ class Node:
         self.runtime = runtime
         self.penalty_duration = schedule.penalty_duration
         self.retry = retry
-        self.incoming: list[Connection] = []
-        self.outgoing: dict[str, list[Connection]] = {}
+        self.incoming: list[Connection[Node]] = []
+        self.outgoing: dict[str, list[Connection[Node]]] = {}
         self.context: ProcessContext | None = None
         self.is_async = type(processor).is_async()
         declared = type(processor).run_inline
@@ -114,10 +154,11 @@ class Node:
             declared is None and not self.is_async and schedule.concurrent_tasks == 1
         )
         self._short_streak = 0
-        self._gated: list[Connection] | None = None
+        self._gated: list[Connection[Node]] | None = None
         self.trigger_when_empty = type(processor).trigger_when_empty
         self._poll_index = 0
-        self._lock = threading.Lock()
+        #: guards the counters and the isolation groups (``suspects``), see SessionHost
+        self.lock = threading.Lock()
         # scheduling state
         self.running = False
         self.scheduled = False
@@ -153,13 +194,13 @@ class Node:
         # poison isolation (see _isolate): groups of FlowFiles of a failed batch waiting
         # to be retried on their own, still in flight on their connections; the
         # isolated failures per FlowFile uuid; and the FlowFiles reported as poison
-        self.suspects: deque[list[tuple[Connection, FlowFile]]] = deque()
+        self.suspects: deque[list[tuple[Connection[Node], FlowFile]]] = deque()
         self._isolated_failures: dict[str, int] = {}
         self.poison: dict[str, str] = {}
         #: triggers abandoned when the run stopped (still running after the grace
         #: period, or at once on a second stop request): how many, how many FlowFiles
         #: their sessions held (rolled back), and how many could not be fenced because
-        #: a commit was in progress (see ProcessSession._terminate)
+        #: a commit was in progress (see StandardProcessSession._terminate)
         self.abandoned = 0
         self.abandoned_flowfiles = 0
         self.abandoned_unfenced = 0
@@ -175,7 +216,7 @@ class Node:
         return f"Node({self.id!r}, {self.type_name})"
 
     # -- wiring ------------------------------------------------------------------------
-    def connections_for(self, relationship: str) -> list[Connection]:
+    def connections_for(self, relationship: str) -> list[Connection[Node]]:
         return self.outgoing.get(relationship, _EMPTY)
 
     def next_poll_index(self) -> int:
@@ -300,7 +341,7 @@ class Node:
         dropped: int,
         reasons: Mapping[str, str] | None = None,
     ) -> None:
-        with self._lock:
+        with self.lock:
             self.commits += 1
             self.flowfiles_in += in_count
             self.bytes_in += in_bytes
@@ -353,7 +394,7 @@ class Node:
     def note_drain_flush(self, items: int, unit: str, minimum: str) -> None:
         """One bin of ``items`` ``unit`` flushed below ``minimum`` at drain (see
         :meth:`ProcessContext.report_drain_flush`); summed per unit and minimum."""
-        with self._lock:
+        with self.lock:
             acc = self._drain_flushes.setdefault((unit, minimum), [0, 0])
             acc[0] += 1
             acc[1] += items
@@ -368,7 +409,7 @@ class Node:
         )
 
     def status(self) -> ProcessorStatus:
-        with self._lock:
+        with self.lock:
             if self.running:
                 state = "running"
             elif self.finished:
@@ -406,7 +447,7 @@ class Node:
         d = self.schedule.yield_duration if seconds is None else seconds
         self.yielded_until = max(self.yielded_until, self.runtime.clock.monotonic() + d)
 
-    def _trigger_sync(self, session: ProcessSession) -> BaseException | None:
+    def _trigger_sync(self, session: StandardProcessSession) -> BaseException | None:
         assert self.context is not None
         try:
             self.processor.on_trigger(self.context, session)
@@ -417,7 +458,9 @@ class Node:
             return exc
         return None
 
-    def _roll_back_failed(self, session: ProcessSession, exc: BaseException) -> None:
+    def _roll_back_failed(
+        self, session: StandardProcessSession, exc: BaseException
+    ) -> None:
         """Roll back a failed trigger; a failure with input starts (or continues) the
         isolation of its FlowFiles (the isolation rule, docs/architecture.md): a batch
         of several is split into groups retried alone, so the good FlowFiles commit; a
@@ -451,11 +494,11 @@ class Node:
         else:
             half = (len(items) + 1) // 2
             groups = [items[:half], items[half:]]
-        with self._lock:
+        with self.lock:
             self.suspects.extendleft(reversed(groups))
         exc.isolating = len(items) if first else -len(items)  # type: ignore[attr-defined]
 
-    def _poisoned(self, conn: Connection, ff: FlowFile, exc: Exception) -> None:
+    def _poisoned(self, conn: Connection[Node], ff: FlowFile, exc: Exception) -> None:
         """One FlowFile failed its trigger alone: route it to ``failure`` with
         ``error.message`` when the processor has that relationship (connected or
         auto-terminated); otherwise keep it queued, penalized (NiFi's behaviour for,
@@ -464,7 +507,7 @@ class Node:
         uuid = ff.get("uuid") or ""
         reason = f"{type(exc).__name__}: {exc}"
         if "failure" in self.relationship_names:
-            session = ProcessSession(self)
+            session = StandardProcessSession(self)
             session._take(conn, [ff])
             out = session.put_attributes(
                 ff, {"error.message": str(exc) or type(exc).__name__}
@@ -491,7 +534,7 @@ class Node:
         exc.penalized = attempts  # type: ignore[attr-defined]
 
     def _trigger_in_worker(
-        self, session: ProcessSession
+        self, session: StandardProcessSession
     ) -> tuple[BaseException | None, set[Node], int, int]:
         """:meth:`_trigger_sync` on a worker thread, collecting the wake-ups it causes
         so the loop delivers them when the thread returns (see :meth:`notify`). The
@@ -543,7 +586,7 @@ class Node:
         self.triggers += 1
         self.active += 1
         rt.active_triggers += 1
-        session = ProcessSession(self)
+        session = StandardProcessSession(self)
         yielded_before = self.yielded_until
         start = time.perf_counter_ns()
         error: BaseException | None
@@ -600,7 +643,7 @@ class Node:
         elif self.schedule.strategy == "cron":
             self.next_run_at = rt.next_cron_fire(self)
 
-    def _abandon(self, session: ProcessSession) -> None:
+    def _abandon(self, session: StandardProcessSession) -> None:
         """The run stopped while this trigger was still running: fence its session
         (rolled back, FlowFiles back to their queues; the trigger's thread, if it ever
         returns, can no longer commit anything) and count it for the run summary."""
@@ -774,7 +817,7 @@ def _reaches(start: Node, target: Node) -> bool:
     return False
 
 
-def _note_inputs(error: BaseException, session: ProcessSession) -> None:
+def _note_inputs(error: BaseException, session: StandardProcessSession) -> None:
     """Record on a trigger's exception which FlowFiles it had taken (before the rollback
     returns them), so its bulletin and log line name the FlowFile when there was one."""
     if getattr(error, "flowfile_uuids", None) is not None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from ._context import ProcessContext
 from ._flowfile import FlowFile
-from ._processor import Processor, Relationship
+from ._processor import Processor
+from ._relationship import Relationship
 from ._session import ProcessSession
 
 __all__ = ["Funnel", "InputPort", "OutputPort", "RootInputPort", "RootOutputPort"]

@@ -1,6 +1,6 @@
 """The running flow: nodes, connections, services and the scheduler that drives them.
 
-:class:`FlowRuntime` instantiates a validated :class:`~flowengine._validation.Plan` and runs
+:class:`FlowRuntime` instantiates a validated :class:`~flowengine._plan.Plan` and runs
 it on anyio (asyncio backend). Each processor gets ``concurrent_tasks`` task loops; a loop
 waits on the node's wake-up event (set when input arrives, back pressure clears, or a
 penalty/yield/timer expires) instead of polling, so an idle flow costs nothing.
@@ -19,9 +19,9 @@ lets running triggers finish for ``grace_period`` seconds (default
 *abandoned*: a sync trigger's worker thread cannot be interrupted, so the loop stops
 waiting for it and fences its session (rolled back, its FlowFiles back in their queues,
 and nothing the thread does with it afterwards can commit, see
-:meth:`ProcessSession._terminate`); an async trigger is cancelled and rolled back. The
-repositories never see an abandoned trigger's work, so a durable rerun processes its
-FlowFiles again: nothing lost, nothing committed twice.
+:meth:`StandardProcessSession._terminate`); an async trigger is cancelled and rolled
+back. The repositories never see an abandoned trigger's work, so a durable rerun
+processes its FlowFiles again: nothing lost, nothing committed twice.
 
 Run until drained ends when every source is finished (exhausted or ``max_triggers``
 reached), every connection is empty (queued and in flight) and no trigger runs; or when
@@ -58,14 +58,14 @@ from ._errors import (
 from ._flowfile import FlowFile
 from ._logging import engine_logger
 from ._node import Node, _reaches, current_session
+from ._plan import Plan, PlannedComponent
 from ._ports import Funnel, InputPort, OutputPort, RootInputPort, RootOutputPort
 from ._properties import PropertyDescriptor
 from ._provenance import ProvenanceEvent, ProvenanceEventType, ProvenanceRepository
 from ._repository import CommitDelta, FlowFileRepository
 from ._service import ConfigurationContext, ControllerService, ServiceState, transition
-from ._session import ProcessSession
+from ._standard_session import StandardProcessSession
 from ._status import FlowStatus
-from ._validation import Plan, PlannedComponent
 
 __all__ = ["FlowRuntime", "RunOutcome"]
 
@@ -131,7 +131,7 @@ class FlowRuntime:
         self.loop_thread = -1
         self.active_triggers = 0
         self.nodes: dict[str, Node] = {}
-        self.connections: list[Connection] = []
+        self.connections: list[Connection[Node]] = []
         self.services: dict[str, ControllerService] = {}
         self.service_states: dict[str, ServiceState] = {}
         self.outputs: dict[str, list[FlowFile]] = {
@@ -302,7 +302,7 @@ class FlowRuntime:
             yield_fn=node.yield_for,
             exhaust_fn=lambda: self._exhaust(node),
             bulletin_fn=node.add_bulletin,
-            session_factory=lambda: ProcessSession(node),
+            session_factory=lambda: StandardProcessSession(node),
             is_draining=self.until_drained,
             monotonic=self.clock.monotonic,
             upstream_exhausted=lambda: self.upstream_exhausted(node),
@@ -322,7 +322,7 @@ class FlowRuntime:
         return collect
 
     # -- drops outside sessions ---------------------------------------------------------------
-    def _expire(self, conn: Connection, flowfiles: list[FlowFile]) -> None:
+    def _expire(self, conn: Connection[Node], flowfiles: list[FlowFile]) -> None:
         delta = CommitDelta(dropped=list(flowfiles))
         if self.flowfile_repository.durable:
             self.flowfile_repository.commit(delta)

@@ -30,8 +30,9 @@ from typing import Any
 
 from ._context import ProcessContext
 from ._flowfile import FlowFile
-from ._processor import InputRequirement, Processor, Relationship
+from ._processor import InputRequirement, Processor
 from ._properties import PropertyDescriptor
+from ._relationship import Relationship
 from ._session import ProcessSession
 
 __all__ = ["TransformProcessor", "TransformResult", "transform"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import _flow_format as ff
@@ -20,15 +20,18 @@ from ._component import ConfigurableComponent, did_you_mean
 from ._connection import DEFAULT_BACK_PRESSURE_OBJECTS, DEFAULT_BACK_PRESSURE_SIZE
 from ._definition import ConnectionDef, Location, Parameter, ProcessGroup, ProcessorDef
 from ._errors import PluginError
+from ._plan import Plan, PlannedComponent, PlannedConnection, PlannedNode
 from ._prioritizers import PRIORITIZERS, resolve_prioritizer
-from ._processor import InputRequirement, Processor, Relationship, Schedule
+from ._processor import InputRequirement, Processor
 from ._properties import ExpressionLanguageScope, PropertyDescriptor, to_text
 from ._registry import Registry
+from ._relationship import Relationship
 from ._retry import RetryPolicy
+from ._schedule import Schedule
 from ._service import ControllerService
 from ._units import parse_data_size, parse_duration
 
-__all__ = ["FlowProblem", "Plan", "plan_flow"]
+__all__ = ["FlowProblem", "plan_flow"]
 
 PORT_RELATIONSHIP = "success"
 
@@ -42,53 +45,6 @@ class FlowProblem:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
-
-
-@dataclass
-class PlannedComponent:
-    id: str
-    name: str
-    group: str
-    cls: type[Any]
-    declared: dict[str, str | None]
-    dynamic: dict[str, str]
-    sensitive_dynamic: set[str] = field(default_factory=set)
-
-
-@dataclass
-class PlannedNode(PlannedComponent):
-    kind: str = "processor"
-    relationships: tuple[Relationship, ...] = ()
-    auto_terminated: set[str] = field(default_factory=set)
-    schedule: Schedule = field(default_factory=Schedule)
-    retry: RetryPolicy | None = None
-
-
-@dataclass
-class PlannedConnection:
-    id: str
-    source: str
-    relationships: tuple[str, ...]
-    destination: str
-    back_pressure_objects: int
-    back_pressure_size: int
-    expiration: float
-    prioritizers: tuple[str, ...]
-    name: str | None
-
-
-@dataclass
-class Plan:
-    """A validated flow, ready to instantiate."""
-
-    name: str
-    nodes: dict[str, PlannedNode]
-    connections: list[PlannedConnection]
-    services: dict[str, PlannedComponent]
-    service_order: list[str]
-    groups: list[str]
-    root_input_ports: list[str]
-    root_output_ports: list[str]
 
 
 def _join(path: str, name: str) -> str:

@@ -37,6 +37,7 @@ from ._registry import Registry, default_registry
 from ._repositories import open_repositories
 from ._runtime import FlowRuntime
 from ._session import ProcessSession
+from ._standard_session import StandardProcessSession
 
 __all__ = ["MockFlowFile", "TestRunner", "VirtualClock"]
 
@@ -351,7 +352,7 @@ class TestRunner:
         (queued input is available to its ``get``). Call :meth:`collect` after commit."""
         runtime, node = self._ensure()
         self._flush_pending(runtime)
-        return ProcessSession(node)
+        return StandardProcessSession(node)
 
     def collect(self) -> None:
         """Gather what committed sessions transferred (``run`` does this itself)."""

@@ -17,28 +17,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "flowengine"
 
-#: The cycles that remain, each exactly as it is today. Issue 12 removes them; when one
-#: is cut, delete it here (the test fails until then, so this list stays true).
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset(
-        f"flowengine.{m}"
-        for m in (
-            "_connection",
-            "_context",
-            "_node",
-            "_ports",
-            "_processor",
-            "_runtime",
-            "_service",
-            "_session",
-            "_validation",
-        )
-    ): "the engine circle, closed by TYPE_CHECKING imports: the public ProcessSession is "
-    "the implementation built from a Node (issue 12: session interface, run state)",
-}
+#: The cycles that remain, each exactly as it is today: none. A cycle that appears fails
+#: the test; allowlist one only with the reason it cannot be cut yet (issue 12 cut the last,
+#: the engine circle, by putting the session interface and the run-state and host protocols
+#: below the engine).
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path) -> str:
@@ -148,8 +136,9 @@ def test_cycle_finder_finds_a_known_circle() -> None:
 def test_import_graph_sees_function_level_and_type_checking_imports() -> None:
     """Imports inside functions and under TYPE_CHECKING are edges of the graph."""
     graph = import_graph()
-    # _connection names Node only for type checking; the loader imports _units lazily.
-    assert "flowengine._node" in graph["flowengine._connection"]
+    # _standard_session names Connection only for type checking; the loader imports
+    # _units lazily.
+    assert "flowengine._connection" in graph["flowengine._standard_session"]
     assert "flowengine._units" in graph["flowengine._loader"]
 
 
@@ -163,6 +152,73 @@ def test_no_import_cycle_beyond_the_known_ones() -> None:
     assert not gone, (
         "allowlisted cycle(s) no longer exist as listed (cut or changed): remove or "
         "update them in KNOWN_CYCLES:\n" + "\n".join(gone)
+    )
+
+
+#: the plugin contract: what processors and services are written against
+CONTRACT = (
+    "flowengine._context",
+    "flowengine._processor",
+    "flowengine._relationship",
+    "flowengine._schedule",
+    "flowengine._service",
+    "flowengine._session",
+)
+#: the engine that runs a plan (``_status`` is not in it: frozen snapshots that import
+#: nothing of the engine, which repositories may name for their background health)
+ENGINE = frozenset(
+    f"flowengine.{m}"
+    for m in (
+        "_connection",
+        "_flow",
+        "_node",
+        "_plan",
+        "_ports",
+        "_runtime",
+        "_standard_session",
+        "_validation",
+    )
+)
+
+
+def reachable(graph: dict[str, dict[str, int]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or not."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for nxt in graph[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def test_the_plugin_contract_never_imports_the_engine() -> None:
+    """The session interface, context, processor and service APIs stand below the
+    engine: none of them reaches an engine module, even for type checking."""
+    graph = import_graph()
+    leaks = {m: sorted(reachable(graph, m) & ENGINE) for m in CONTRACT}
+    assert {m: e for m, e in leaks.items() if e} == {}
+
+
+@pytest.mark.parametrize(
+    ("module", "never"),
+    [
+        # the session sees its node through the SessionHost protocol
+        ("_standard_session", "_node"),
+        # a connection wakes its ends through the Endpoint protocol
+        ("_connection", "_node"),
+        # a node sees the run through the RunState protocol
+        ("_node", "_runtime"),
+        # the engine runs a plan; validation produces one
+        ("_runtime", "_validation"),
+        ("_status", "_connection"),
+    ],
+)
+def test_engine_parts_meet_through_protocols(module: str, never: str) -> None:
+    """The back-edges of the engine circle stay cut (issue 12)."""
+    assert f"flowengine.{never}" not in reachable(
+        import_graph(), f"flowengine.{module}"
     )
 
 

@@ -23,8 +23,8 @@ from flowengine._connection import (
     DEFAULT_BACK_PRESSURE_SIZE,
 )
 from flowengine._prioritizers import PRIORITIZERS
-from flowengine._processor import Schedule
 from flowengine._retry import RetryPolicy
+from flowengine._schedule import Schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_FORMAT_PATH = ROOT / "docs" / "flow-format.md"
