@@ -448,3 +448,44 @@ def test_a_waiting_bin_does_not_spin_and_still_meets_its_deadline() -> None:
         assert 1000 <= int(out.attributes["merge.bin.age"]) < 1500
         (merge,) = [p for p in res.status.processors if p.name == "merge"]
         assert merge.triggers < 20, merge.triggers
+
+
+@pytest.mark.parametrize("merges", [1, 2, 3])
+def test_bins_behind_one_router_flush_when_the_flow_drains(merges: int) -> None:
+    """RouteOnAttribute into 1, 2 or 3 MergeContents, bins below their minimums and no
+    Max Bin Age: every bin is flushed when the flow drains and reported (issue 23.7,
+    the MergeRecord case with MergeContent: merges must not wait for each other)."""
+    f = flowengine.Flow("merge-content-router")
+    f.add_input_port("in")
+    f.add_output_port("out")
+    routes = {f"r{k}": f"${{k:equals('{k}')}}" for k in range(merges)}
+    f.add_processor("route", "RouteOnAttribute", routes, auto_terminate=["unmatched"])
+    f.connect("in", "route")
+    for k in range(merges):
+        f.add_processor(
+            f"merge_{k}",
+            "MergeContent",
+            {
+                "minimum_number_of_entries": "500",
+                "maximum_number_of_entries": "500",
+            },
+            auto_terminate=["original", "failure"],
+        )
+        f.connect("route", f"merge_{k}", [f"r{k}"])
+        f.connect(f"merge_{k}", "out", ["merged"])
+    inputs = [(b"%d;" % i, {"k": str(i % merges)}) for i in range(3 * merges)]
+    with f.run(until_drained=True, timeout=20, inputs={"in": inputs}) as result:
+        assert result.drained and not result.timed_out
+        out = result.outputs["out"]
+        assert len(out) == merges
+        pieces = sorted(
+            int(p) for o in out for p in result.read(o).decode().split(";") if p
+        )
+        assert pieces == list(range(3 * merges))
+        assert {o.attributes["merge.reason"] for o in out} == {"DRAINED"}
+        assert result.drain_flushes == {
+            f"merge_{k}": (
+                DrainFlush(1, 3, "FlowFiles", "Minimum Number of Entries 500"),
+            )
+            for k in range(merges)
+        }
