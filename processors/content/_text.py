@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Final
 
-from flowengine import validators
+from flowengine import PropertyDescriptor, validators
 from flowengine.expression import ExpressionError, java_regex
 
 __all__ = [
+    "CHARACTER_SET",
     "JAVA_REGEX",
     "LineTooLongError",
     "ReplacementTemplate",
@@ -35,6 +36,16 @@ __all__ = [
 CHUNK: Final = 1 << 20
 _EOL = re.compile(rb"\r\n|\r|\n")
 _NOT_A_REFERENCE = re.compile(r"\$\D")
+
+#: the content's character set, as ExtractText and RouteOnContent declare it
+CHARACTER_SET = PropertyDescriptor(
+    "character_set",
+    "The character set of the content.",
+    display_name="Character Set",
+    default="UTF-8",
+    required=True,
+    validators=(validators.CHARACTER_SET,),
+)
 
 
 def java_pattern(regex: str, flags: int = 0) -> re.Pattern[str]:

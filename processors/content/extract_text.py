@@ -18,6 +18,7 @@ from flowengine import (
 )
 
 from ._text import (
+    CHARACTER_SET,
     decode_lenient,
     java_pattern,
     read_prefix,
@@ -65,14 +66,7 @@ extract:
     order: "order=(\\\\d+)"
 """
 
-    CHARACTER_SET = PropertyDescriptor(
-        "character_set",
-        "The character set of the content.",
-        display_name="Character Set",
-        default="UTF-8",
-        required=True,
-        validators=(validators.CHARACTER_SET,),
-    )
+    CHARACTER_SET = CHARACTER_SET
     MAX_BUFFER_SIZE = PropertyDescriptor(
         "maximum_buffer_size",
         "How much of the start of the content the regexes see; the rest is not "

@@ -32,6 +32,7 @@ from flowengine import (
     validators,
 )
 
+from .._merging import unique_attributes
 from ._archive import entry_path, parse_tar_time
 from ._flowfile_stream import MIME_V2, MIME_V3, write_header
 
@@ -570,7 +571,7 @@ merge:
                 self._fail_one(s, ff, message)
             s.commit()
             return
-        attrs = _unique_attributes(flowfiles) if self._unique else {}
+        attrs = unique_attributes(flowfiles) if self._unique else {}
         attrs.pop("uuid", None)
         name = _merged_filename(flowfiles) + _EXTENSION.get(self._format, "")
         attrs.update(
@@ -754,20 +755,3 @@ def _merged_filename(flowfiles: list[FlowFile]) -> str:
         return first.get("filename") or ""
     original = first.get("segment.original.filename")
     return original if original is not None else str(time.time_ns())
-
-
-def _unique_attributes(flowfiles: list[FlowFile]) -> dict[str, str]:
-    """Keep All Unique Attributes: every attribute whose inputs agree on its value
-    (inputs without it do not conflict)."""
-    out: dict[str, str] = {}
-    conflicted: set[str] = set()
-    for ff in flowfiles:
-        for k, v in ff.attributes.items():
-            if k in conflicted:
-                continue
-            if k in out and out[k] != v:
-                conflicted.add(k)
-                del out[k]
-            else:
-                out[k] = v
-    return out

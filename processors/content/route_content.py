@@ -20,6 +20,7 @@ from flowengine import (
 )
 
 from ._text import (
+    CHARACTER_SET,
     decode_lenient,
     java_pattern,
     read_prefix,
@@ -58,14 +59,7 @@ class RouteOnContent(Processor):
             ),
         ),
     )
-    CHARACTER_SET = PropertyDescriptor(
-        "character_set",
-        "The character set of the content.",
-        display_name="Character Set",
-        default="UTF-8",
-        required=True,
-        validators=(validators.CHARACTER_SET,),
-    )
+    CHARACTER_SET = CHARACTER_SET
     BUFFER_SIZE = PropertyDescriptor(
         "content_buffer_size",
         "How much of the start of the content the regexes see.",

@@ -20,6 +20,7 @@ from flowengine import (
     validators,
 )
 
+from .._merging import unique_attributes
 from ._common import (
     DATA_ERRORS,
     FAILURE,
@@ -348,7 +349,7 @@ merge:
             return
         extra = result_attributes(results[0])
         if self._unique:
-            extra = {**_unique_attributes(flowfiles), **extra}
+            extra = {**unique_attributes(flowfiles), **extra}
             extra.pop("uuid", None)
         age_ms = int((context.monotonic() - b.created) * 1000)
         extra.update(
@@ -374,18 +375,3 @@ merge:
             for b in self._bins.values():
                 b.session.rollback()
             self._bins = {}
-
-
-def _unique_attributes(flowfiles: list[FlowFile]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    conflicted: set[str] = set()
-    for ff in flowfiles:
-        for k, v in ff.attributes.items():
-            if k in conflicted:
-                continue
-            if k in out and out[k] != v:
-                conflicted.add(k)
-                del out[k]
-            else:
-                out[k] = v
-    return out
