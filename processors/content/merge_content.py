@@ -59,6 +59,13 @@ TIMEOUT = "TIMEOUT"
 BIN_MANAGER_FULL = "BIN_MANAGER_FULL"
 #: flowengine's own: the run drained (nothing more can arrive) below the minimums
 DRAINED = "DRAINED"
+#: a bin ended by Bin Termination Check (NiFi documents no value for this case)
+BIN_TERMINATION = "BIN_TERMINATION_SIGNAL"
+
+# FlowFile Insertion Strategy: where the FlowFile that terminates a bin goes
+LAST_IN_BIN = "LAST_IN_BIN"
+FIRST_IN_NEW_BIN = "FIRST_IN_NEW_BIN"
+ISOLATED = "ISOLATED"
 
 _CHUNK = 1 << 16
 _MIME = {
@@ -101,7 +108,9 @@ class MergeContent(Processor):
     merged when it reaches Maximum Number of Entries or Maximum Group Size, when it meets
     both minimums in a trigger that found no new input, when it is older than Max Bin
     Age, or when a new bin needs room (Maximum number of Bins: the oldest is merged,
-    ``BIN_MANAGER_FULL``). *Defragment* rebuilds the fragments of one input from
+    ``BIN_MANAGER_FULL``), or when a FlowFile for which Bin Termination Check is true
+    ends it (FlowFile Insertion Strategy: it is the bin's last entry, the first of the
+    next bin, or merged alone). *Defragment* rebuilds the fragments of one input from
     ``fragment.identifier`` / ``fragment.index`` / ``fragment.count``, in index order; a
     bin still missing fragments after Max Bin Age (or when the flow drains) goes to
     failure, as do fragments with conflicting ``fragment.count`` values. When the flow
@@ -137,7 +146,8 @@ class MergeContent(Processor):
         "merge.count": "FlowFiles merged",
         "merge.bin.age": "milliseconds the bin waited",
         "merge.reason": "MAX_BYTES_THRESHOLD_REACHED, MAX_ENTRIES_THRESHOLD_REACHED, "
-        "MIN_THRESHOLDS_REACHED, TIMEOUT, BIN_MANAGER_FULL (or DRAINED)",
+        "MIN_THRESHOLDS_REACHED, TIMEOUT, BIN_MANAGER_FULL, BIN_TERMINATION_SIGNAL (or "
+        "DRAINED)",
         "merge.uuid": "(on originals) the uuid of the merged FlowFile",
         "error.message": "(on failure) why",
     }
@@ -206,6 +216,39 @@ merge:
         "If set, only FlowFiles with the same value of this attribute share a bin.",
         display_name="Correlation Attribute Name",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("merge_strategy", (BIN_PACKING,)),
+    )
+    BIN_TERMINATION_CHECK = PropertyDescriptor(
+        "bin_termination_check",
+        "An expression evaluated against each FlowFile: when it is true, the "
+        "FlowFile's bin is merged at once, even below its minimums. Where the "
+        "FlowFile itself goes is FlowFile Insertion Strategy. Order matters: give the "
+        "incoming connection a prioritizer if arrival order is not the order wanted.",
+        display_name="Bin Termination Check",
+        expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
+        depends_on=("merge_strategy", (BIN_PACKING,)),
+    )
+    FLOWFILE_INSERTION_STRATEGY = PropertyDescriptor(
+        "flowfile_insertion_strategy",
+        "Where a FlowFile that terminates its bin (Bin Termination Check) goes.",
+        display_name="FlowFile Insertion Strategy",
+        required=True,
+        default=LAST_IN_BIN,
+        allowable_values=(
+            AllowableValue(
+                LAST_IN_BIN, "Last in Bin", "It is the last entry of the bin it ends"
+            ),
+            AllowableValue(
+                FIRST_IN_NEW_BIN,
+                "First in New Bin",
+                "The bin is merged without it; it starts the next bin",
+            ),
+            AllowableValue(
+                ISOLATED,
+                "Isolated",
+                "The bin is merged without it; it is merged alone",
+            ),
+        ),
         depends_on=("merge_strategy", (BIN_PACKING,)),
     )
     MIN_ENTRIES = PropertyDescriptor(
@@ -388,6 +431,9 @@ merge:
         ) or DELIM_NONE
         self._level = int(p(self.COMPRESSION_LEVEL).value or "1")
         self._keep_path = bool(p(self.KEEP_PATH).as_bool())
+        check = p(self.BIN_TERMINATION_CHECK)
+        self._termination = check if check.is_set and not self._defrag else None
+        self._insertion = p(self.FLOWFILE_INSERTION_STRATEGY).value or LAST_IN_BIN
 
     # -- binning -------------------------------------------------------------------------
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
@@ -495,6 +541,48 @@ merge:
                 alone.size = ff.size
                 self._merge(context, alone, MAX_BYTES)
                 return
+            if self._termination is not None and self._terminates(ff):
+                self._terminate(context, key, ff)
+                return
+        self._add(context, key, ff, expected)
+
+    def _terminates(self, ff: FlowFile) -> bool:
+        assert self._termination is not None
+        value = self._termination.evaluate(ff).value
+        return (value or "").strip().lower() == "true"
+
+    def _terminate(
+        self, context: ProcessContext, key: str | None, ff: FlowFile
+    ) -> None:
+        """``ff`` ends its bin (NiFi's Bin Termination Check): merge the bin with it
+        last, or without it and start the next bin with it, or without it and merge
+        it alone."""
+        if self._insertion == LAST_IN_BIN:
+            b = self._add(context, key, ff, None)
+            if b is not None:
+                self._merge(context, b, BIN_TERMINATION)
+            return
+        current = self._bins.get(key)
+        if current is not None:
+            self._merge(context, current, BIN_TERMINATION)
+        if self._insertion == FIRST_IN_NEW_BIN:
+            self._add(context, key, ff, None)
+            return
+        alone = self._new_bin(context, key, register=False)
+        alone.pending.append(ff)
+        alone.flowfiles.append(ff)
+        alone.size = ff.size
+        self._merge(context, alone, BIN_TERMINATION)
+
+    def _add(
+        self,
+        context: ProcessContext,
+        key: str | None,
+        ff: FlowFile,
+        expected: int | None,
+    ) -> _Bin | None:
+        """Put ``ff`` into its bin (merging a full one first); the bin, or None when
+        adding it made the bin full and it was merged."""
         b = self._bins.get(key)
         if b is not None and not self._defrag:
             if len(b.flowfiles) + 1 > self._max_entries:
@@ -516,10 +604,14 @@ merge:
                 b.expected = expected  # NiFi: the latest fragment.count rules the bin
             if b.expected is not None and len(b.flowfiles) >= b.expected:
                 self._merge(context, b, MAX_ENTRIES)
+                return None
         elif len(b.flowfiles) >= self._max_entries:
             self._merge(context, b, MAX_ENTRIES)
+            return None
         elif self._max_size is not None and b.size >= self._max_size:
             self._merge(context, b, MAX_BYTES)
+            return None
+        return b
 
     def _new_bin(
         self, context: ProcessContext, key: str | None, register: bool = True

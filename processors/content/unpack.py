@@ -53,6 +53,8 @@ _BY_MIME = {
     MIME_V2: FF_V2,
 }
 _CHUNK = 1 << 16
+#: the compression method WinZip's AES encryption (APPNOTE appendix E) writes
+_AES_COMPRESSION = 99
 _OCTET = "application/octet-stream"
 
 
@@ -114,6 +116,16 @@ unpack:
             AllowableValue(FF_V2, FF_V2, "NiFi's FlowFile Stream v2"),
         ),
     )
+    FILENAME_CHARACTER_SET = PropertyDescriptor(
+        "filename_character_set",
+        "ZIP: the character set of entry names not flagged as UTF-8 in the archive "
+        "(an archive written with a platform's code page, such as Shift_JIS or CP866).",
+        display_name="Filename Character Set",
+        required=True,
+        default="UTF-8",
+        validators=(validators.CHARACTER_SET,),
+        depends_on=("packaging_format", (ZIP, AUTO)),
+    )
     FILE_FILTER = PropertyDescriptor(
         "file_filter",
         "TAR/ZIP only: extract only entries whose full name matches this regex.",
@@ -121,6 +133,26 @@ unpack:
         required=True,
         default=".*",
         validators=(validators.REGEX,),
+    )
+
+    PASSWORD = PropertyDescriptor(
+        "password",
+        "ZIP: the password of entries encrypted with ZipCrypto (traditional PKWARE "
+        "encryption). AES-encrypted entries send the input to failure with the reason.",
+        display_name="Password",
+        sensitive=True,
+        depends_on=("packaging_format", (ZIP, AUTO)),
+    )
+    ALLOW_STORED_ENTRIES_WDD = PropertyDescriptor(
+        "allow_stored_entries_wdd",
+        "ZIP: read STORED (uncompressed) entries that are followed by a data "
+        "descriptor, which the ZIP specification does not allow; when false such an "
+        "archive goes to failure, as in NiFi.",
+        display_name="Allow Stored Entries With Data Descriptor",
+        required=True,
+        default="false",
+        allowable_values=(AllowableValue("true"), AllowableValue("false")),
+        depends_on=("packaging_format", (ZIP, AUTO)),
     )
 
     SUCCESS = Relationship("success", "The unpacked FlowFiles")
@@ -132,6 +164,14 @@ unpack:
     def on_scheduled(self, context: ProcessContext) -> None:
         self._format = context.property(self.PACKAGING_FORMAT).value or AUTO
         self._filter = re.compile(context.property(self.FILE_FILTER).value or ".*")
+        self._names_charset = (
+            context.property(self.FILENAME_CHARACTER_SET).value or "UTF-8"
+        )
+        password = context.property(self.PASSWORD).value
+        self._password = password.encode() if password else None
+        self._allow_stored_wdd = (
+            context.property(self.ALLOW_STORED_ENTRIES_WDD).value == "true"
+        )
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         for ff in session.get(context.batch_size):
@@ -273,13 +313,17 @@ unpack:
         outputs: list[FlowFile],
     ) -> None:
         with _seekable(src) as seekable, open_zip_reader(seekable) as zf:
+            if self._password is not None:
+                zf.setpassword(self._password)
             infos = zf.infolist()
-            for info in infos:
-                self._entry_attributes(info.filename)  # any unsafe name fails the input
-            for info in infos:
-                if info.is_dir() or not self._filter.fullmatch(info.filename):
+            names = [self._zip_name(info) for info in infos]
+            for info, name in zip(infos, names, strict=True):
+                self._entry_attributes(name)  # any unsafe name fails the input
+                self._check_zip_entry(info, name)
+            for info, name in zip(infos, names, strict=True):
+                if info.is_dir() or not self._filter.fullmatch(name):
                     continue
-                attrs = self._entry_attributes(info.filename)
+                attrs = self._entry_attributes(name)
                 try:
                     import datetime as dt
 
@@ -293,6 +337,41 @@ unpack:
                         shutil.copyfileobj(entry, out, _CHUNK)
 
                 self._emit(session, parent, outputs, attrs, copy)
+
+    def _zip_name(self, info: zipfile.ZipInfo) -> str:
+        """The entry's name: UTF-8 when the archive flags it so (bit 11), else the
+        archive's bytes decoded with Filename Character Set (zipfile decoded them as
+        CP437, the ZIP specification's default, which gives those bytes back)."""
+        if info.flag_bits & 0x800 or self._names_charset.upper() in ("CP437", "IBM437"):
+            return info.filename
+        raw = info.orig_filename.encode("cp437")
+        try:
+            return raw.decode(self._names_charset)
+        except UnicodeDecodeError as exc:
+            raise ArchiveError(
+                f"entry name {info.orig_filename!r} is not valid "
+                f"{self._names_charset}: {exc.reason} (set Filename Character Set)"
+            ) from None
+
+    def _check_zip_entry(self, info: zipfile.ZipInfo, name: str) -> None:
+        """NiFi's rules for entries it cannot read: AES encryption, a missing password,
+        and STORED entries with a data descriptor unless allowed."""
+        if info.compress_type == _AES_COMPRESSION:
+            raise ArchiveError(
+                f"entry {name!r} is AES-encrypted; only ZipCrypto (traditional) "
+                "encryption can be read"
+            )
+        if info.flag_bits & 0x1 and self._password is None:
+            raise ArchiveError(f"entry {name!r} is encrypted and no Password is set")
+        if (
+            info.compress_type == zipfile.ZIP_STORED
+            and info.flag_bits & 0x8
+            and not self._allow_stored_wdd
+        ):
+            raise ArchiveError(
+                f"entry {name!r} is STORED with a data descriptor; set Allow Stored "
+                "Entries With Data Descriptor to read it"
+            )
 
     def _packages(
         self,
