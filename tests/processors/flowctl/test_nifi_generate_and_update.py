@@ -34,4 +34,5 @@ def test_generate_and_update_flow_output() -> None:
         assert len(out) == 1
         assert out[0].attributes["key"] == "test.key"
         assert out[0].attributes["test.attribute"] == "Test Value"
+        assert "Store State" not in out[0].attributes
         assert res.read(out[0]) == b""
