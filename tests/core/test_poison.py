@@ -166,6 +166,34 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {"matching_strategy": "Contains", "g": "o"},
         "bad": "missing-content",
     },
+    "AttributesToJSON": lambda _: {
+        "props": {"attributes_list": "j", "json_handling_strategy": "Nested"},
+        "good_attrs": {"j": "{}"},
+        "bad": {"j": "{oops"},
+    },
+    # only renders attributes it has: no input makes it raise or fail
+    "AttributesToCSV": lambda _: {"props": {}, "bad": {}, "unpoisonable": True},
+    "DuplicateFlowFile": lambda _: {
+        "props": {"number_of_copies": "${x:toNumber()}"},
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "RetryFlowFile": lambda _: {
+        "props": {"maximum_retries": "${x:toNumber()}"},
+        "good_attrs": {"x": "3"},
+        "bad": {"x": "abc"},
+    },
+    # routes by position only: no input makes it raise
+    "DistributeLoad": lambda _: {"props": {}, "bad": {}, "unpoisonable": True},
+    "ControlRate": lambda _: {
+        "props": {
+            "rate_control_criteria": "attribute value",
+            "rate_controlled_attribute": "cost",
+            "maximum_rate": "100",
+        },
+        "good_attrs": {"cost": "1"},
+        "bad": {"cost": "abc"},
+    },
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them
 S3_MODULE = "flowengine.processors.aws"
