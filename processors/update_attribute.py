@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flowengine import (
+    AllowableValue,
     DynamicProperties,
     ExpressionLanguageScope,
     InputRequirement,
@@ -19,6 +20,9 @@ from flowengine import (
 
 __all__ = ["UpdateAttribute"]
 
+_NO_STATE = "Do not store state"
+_LOCAL_STATE = "Store state locally"
+
 
 class UpdateAttribute(Processor):
     """Updates the attributes of FlowFiles using Expression Language.
@@ -27,6 +31,14 @@ class UpdateAttribute(Processor):
     evaluated against the FlowFile's *incoming* attributes (one property never sees
     another's result), as in NiFi. Delete Attributes Expression removes every attribute
     whose name fully matches the regex; deletion wins over updates.
+
+    With Store State ``Store state locally`` the processor keeps a value per dynamic
+    property in its state (durable in a durable run): the expressions see it through
+    ``getStateValue('name')`` (Stateful Variables Initial Value until something was
+    stored), and every FlowFile's new values are stored for the next one, so
+    ``count = ${getStateValue('count'):plus(1)}`` counts FlowFiles. Cache Value Lookup
+    Cache Size is accepted so NiFi flows keep working; it sizes a cache of NiFi's
+    internals and changes nothing here (expressions are compiled once).
     """
 
     tags = ("attributes", "modification", "update", "delete", "Expression Language")
@@ -48,6 +60,37 @@ tag:
         validators=(validators.REGEX,),
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
     )
+    STORE_STATE = PropertyDescriptor(
+        "store_state",
+        "Whether dynamic properties read and write the processor's state "
+        "(getStateValue) or not.",
+        display_name="Store State",
+        required=True,
+        default=_NO_STATE,
+        allowable_values=(
+            AllowableValue(_NO_STATE, description="Attributes only"),
+            AllowableValue(
+                _LOCAL_STATE,
+                description="Each property's last value is kept in state, for "
+                "getStateValue and across restarts",
+            ),
+        ),
+    )
+    STATEFUL_INITIAL_VALUE = PropertyDescriptor(
+        "stateful_variables_initial_value",
+        "The value getStateValue returns for a property nothing was stored for yet "
+        "(may be empty).",
+        display_name="Stateful Variables Initial Value",
+        depends_on=("store_state", (_LOCAL_STATE,)),
+    )
+    CACHE_SIZE = PropertyDescriptor(
+        "canonical_value_lookup_cache_size",
+        "Accepted for NiFi flows (NiFi's cache of canonical values); no effect here.",
+        display_name="Cache Value Lookup Cache Size",
+        required=True,
+        default="100",
+        validators=(validators.POSITIVE_INTEGER,),
+    )
     dynamic_properties = DynamicProperties(
         "Sets the attribute named by the property to the evaluated value.",
         name="An attribute to set",
@@ -57,6 +100,17 @@ tag:
     SUCCESS = Relationship(
         "success", "All FlowFiles after their attributes are updated"
     )
+
+    def custom_validate(self, context: ProcessContext) -> list[str]:
+        if (
+            context.property(self.STORE_STATE).value == _LOCAL_STATE
+            and context.schedule.concurrent_tasks > 1
+        ):
+            return [
+                "Store State 'Store state locally' needs schedule concurrent_tasks 1: "
+                "each FlowFile sees the values the previous one stored"
+            ]
+        return []
 
     def on_scheduled(self, context: ProcessContext) -> None:
         self._literal: dict[str, str] = {}
@@ -69,8 +123,13 @@ tag:
                 self._exprs.append((name, expr))
         pattern = context.property(self.DELETE_ATTRIBUTES).evaluate().value
         self._delete = re.compile(pattern) if pattern else None
+        self._stateful = context.property(self.STORE_STATE).value == _LOCAL_STATE
+        self._initial = context.property(self.STATEFUL_INITIAL_VALUE).value or ""
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
+        if self._stateful:
+            self._trigger_with_state(context, session)
+            return
         literal, exprs, delete = self._literal, self._exprs, self._delete
         put = session.put_attributes
         done = []
@@ -87,3 +146,25 @@ tag:
                 ff = session.remove_attributes(ff, delete)
             done.append(ff)
         session.transfer(done, self.SUCCESS)
+
+    def _trigger_with_state(
+        self, context: ProcessContext, session: ProcessSession
+    ) -> None:
+        """One FlowFile after the other, each seeing the values the previous one
+        stored; the state is written with the session's commit (rolled back with it)."""
+        state = dict(session.get_state())
+        for name in (*self._literal, *(n for n, _ in self._exprs)):
+            state.setdefault(name, self._initial)
+        done = []
+        for ff in session.get(context.batch_size):
+            values = dict(self._literal)
+            for name, expr in self._exprs:
+                values[name] = expr.evaluate(ff, state=state)
+            state.update(values)
+            if values:
+                ff = session.put_attributes(ff, values)
+            if self._delete is not None:
+                ff = session.remove_attributes(ff, self._delete)
+            done.append(ff)
+        session.transfer(done, self.SUCCESS)
+        session.set_state(state)
