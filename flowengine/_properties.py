@@ -17,10 +17,12 @@ from typing import Any
 from ._units import parse_data_size, parse_duration
 
 __all__ = [
+    "BOOLEAN_VALUES",
     "AllowableValue",
     "ExpressionLanguageScope",
     "PropertyDescriptor",
     "Validator",
+    "choices",
     "validators",
 ]
 
@@ -47,6 +49,15 @@ class AllowableValue:
     @property
     def label(self) -> str:
         return self.display_name or self.value
+
+
+def choices(*values: str) -> tuple[AllowableValue, ...]:
+    """Allowable values from plain strings (no display names or descriptions)."""
+    return tuple(AllowableValue(v) for v in values)
+
+
+BOOLEAN_VALUES: tuple[AllowableValue, ...] = choices("true", "false")
+"""The allowable values of a NiFi boolean property: ``true`` and ``false``."""
 
 
 @dataclass(frozen=True)

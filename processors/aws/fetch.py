@@ -16,9 +16,9 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from flowengine.controller_services.aws import BOOLEAN
 
 from flowengine import (
+    BOOLEAN_VALUES,
     ExpressionLanguageScope,
     FlowFile,
     ProcessContext,
@@ -85,7 +85,7 @@ fetch:
         "Acknowledge that this requester pays for the download.",
         display_name="Requester Pays",
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
     RANGE_START = PropertyDescriptor(
         "range_start",

@@ -16,10 +16,11 @@ import time
 from typing import Any
 
 import anyio
-from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
+from flowengine.controller_services.aws import AWSCredentialsProvider
 from flowengine.controller_services.records import RecordSetWriterFactory
 
 from flowengine import (
+    BOOLEAN_VALUES,
     AllowableValue,
     ExpressionLanguageScope,
     InputRequirement,
@@ -181,14 +182,14 @@ list:
         "Add s3.tag.* attributes (one request per object).",
         display_name="Write Object Tags",
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
     WRITE_METADATA = PropertyDescriptor(
         "write_user_metadata",
         "Add s3.user.metadata.* attributes (one request per object).",
         display_name="Write User Metadata",
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
     ENDPOINT = PropertyDescriptor(
         "endpoint_override_url",
@@ -216,7 +217,7 @@ list:
         "List every version of every object.",
         display_name="Use Versions",
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
     LIST_TYPE = PropertyDescriptor(
         "list_type",
@@ -233,7 +234,7 @@ list:
         "Acknowledge that this requester pays for the listing.",
         display_name="Requester Pays",
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
 
     SUCCESS = Relationship(

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import anyio
-from flowengine.controller_services.aws import BOOLEAN
 
 from flowengine import (
+    BOOLEAN_VALUES,
     AllowableValue,
     ExpressionLanguageScope,
     FlowFile,
@@ -129,7 +129,7 @@ class TagS3Object(AbstractS3Processor):
         "Keep the object's other tags (true) or replace the whole set.",
         display_name="Append Tag",
         default="true",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
     VERSION = _VERSION
 

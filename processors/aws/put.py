@@ -19,9 +19,9 @@ from urllib.parse import quote, urlencode
 
 import anyio
 import anyio.to_thread
-from flowengine.controller_services.aws import BOOLEAN, choices
 
 from flowengine import (
+    BOOLEAN_VALUES,
     AllowableValue,
     DynamicProperties,
     ExpressionLanguageScope,
@@ -29,6 +29,7 @@ from flowengine import (
     ProcessContext,
     ProcessSession,
     PropertyDescriptor,
+    choices,
     validators,
 )
 
@@ -140,7 +141,7 @@ put:
         "Strip the prefix from tag names.",
         display_name="Remove Tag Prefix",
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=BOOLEAN_VALUES,
     )
     CANNED_ACL = PropertyDescriptor(
         "canned_acl",
