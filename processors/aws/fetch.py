@@ -84,6 +84,7 @@ fetch:
         "requester_pays",
         "Acknowledge that this requester pays for the download.",
         display_name="Requester Pays",
+        aliases=("requester-pays",),
         default="false",
         allowable_values=BOOLEAN_VALUES,
     )
@@ -91,6 +92,7 @@ fetch:
         "range_start",
         "First byte to fetch (a data size, e.g. 1 MB); unset: from the beginning.",
         display_name="Range Start",
+        aliases=("range-start",),
         validators=(validators.DATA_SIZE,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
@@ -98,6 +100,7 @@ fetch:
         "range_length",
         "Number of bytes to fetch; unset: to the end.",
         display_name="Range Length",
+        aliases=("range-length",),
         validators=(validators.DATA_SIZE,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )

@@ -115,6 +115,7 @@ list:
         "object within a time window (also catches objects that become visible late); "
         "none: list everything every time.",
         display_name="Listing Strategy",
+        aliases=("listing-strategy",),
         default="timestamps",
         allowable_values=(
             AllowableValue("timestamps", "Tracking Timestamps"),
@@ -126,6 +127,7 @@ list:
         "entity_tracking_time_window",
         "How far back entity tracking looks.",
         display_name="Entity Tracking Time Window",
+        aliases=("et-time-window",),
         default="3 hours",
         validators=(validators.TIME_PERIOD,),
         depends_on=("listing_strategy", ("entities",)),
@@ -134,6 +136,7 @@ list:
         "entity_tracking_initial_listing_target",
         "First listing with entity tracking: every object (all) or only the window.",
         display_name="Entity Tracking Initial Listing Target",
+        aliases=("et-initial-listing-target",),
         default="all",
         allowable_values=(
             AllowableValue("all", "All Available"),
@@ -145,6 +148,7 @@ list:
         "minimum_object_age",
         "Objects younger than this are left for a later listing.",
         display_name="Minimum Object Age",
+        aliases=("min-age",),
         default="0 sec",
         validators=(validators.TIME_PERIOD,),
     )
@@ -152,6 +156,7 @@ list:
         "maximum_object_age",
         "Objects older than this are ignored.",
         display_name="Maximum Object Age",
+        aliases=("max-age",),
         validators=(validators.TIME_PERIOD,),
     )
     LISTING_LAG = PropertyDescriptor(
@@ -175,12 +180,14 @@ list:
         "lastModified, size, storageClass, latest, versionId, tags, userMetadata) "
         "instead of one FlowFile per object; committed once, at the end of a listing.",
         display_name="Record Writer",
+        aliases=("record-writer",),
         service=RecordSetWriterFactory,
     )
     WRITE_TAGS = PropertyDescriptor(
         "write_object_tags",
         "Add s3.tag.* attributes (one request per object).",
         display_name="Write Object Tags",
+        aliases=("write-s3-object-tags",),
         default="false",
         allowable_values=BOOLEAN_VALUES,
     )
@@ -188,6 +195,7 @@ list:
         "write_user_metadata",
         "Add s3.user.metadata.* attributes (one request per object).",
         display_name="Write User Metadata",
+        aliases=("write-s3-user-metadata",),
         default="false",
         allowable_values=BOOLEAN_VALUES,
     )
@@ -205,17 +213,20 @@ list:
         "delimiter",
         "List only the objects directly under the prefix up to this delimiter (e.g. /).",
         display_name="Delimiter",
+        aliases=("delimiter",),
     )
     PREFIX = PropertyDescriptor(
         "prefix",
         "List only keys starting with this prefix.",
         display_name="Prefix",
+        aliases=("prefix",),
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
     )
     USE_VERSIONS = PropertyDescriptor(
         "use_versions",
         "List every version of every object.",
         display_name="Use Versions",
+        aliases=("use-versions",),
         default="false",
         allowable_values=BOOLEAN_VALUES,
     )
@@ -223,6 +234,7 @@ list:
         "list_type",
         "ListObjects (1) or ListObjectsV2 (2).",
         display_name="List Type",
+        aliases=("list-type",),
         default="1",
         allowable_values=(
             AllowableValue("1", "List Objects V1"),
@@ -233,6 +245,7 @@ list:
         "requester_pays",
         "Acknowledge that this requester pays for the listing.",
         display_name="Requester Pays",
+        aliases=("requester-pays",),
         default="false",
         allowable_values=BOOLEAN_VALUES,
     )

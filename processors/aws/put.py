@@ -134,12 +134,14 @@ put:
         "object_tags_prefix",
         "Attributes whose names start with this prefix become object tags.",
         display_name="Object Tags Prefix",
+        aliases=("s3-object-tags-prefix",),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     REMOVE_TAG_PREFIX = PropertyDescriptor(
         "remove_tag_prefix",
         "Strip the prefix from tag names.",
         display_name="Remove Tag Prefix",
+        aliases=("s3-object-remove-tags-prefix",),
         default="false",
         allowable_values=BOOLEAN_VALUES,
     )
@@ -147,6 +149,7 @@ put:
         "canned_acl",
         "A canned ACL for the object (private, public-read...).",
         display_name="Canned ACL",
+        aliases=("canned-acl",),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     ENCRYPTION = PropertyDescriptor(
