@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ConfigurationContext,
     ControllerService,
@@ -43,7 +43,7 @@ __all__ = [
 
 
 #: kept for plugins that imported them from here; the home is ``flowengine``
-BOOLEAN = BOOLEAN_VALUES
+BOOLEAN = ALLOWABLE_BOOLEANS
 
 
 class AWSCredentialsProvider(ABC):

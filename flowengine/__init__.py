@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "BOOLEAN_VALUES",
+    "ALLOWABLE_BOOLEANS",
     "AllowableValue",
     "ConfigurationContext",
     "ConfigurationError",
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "BOOLEAN_VALUES": "._properties",
+    "ALLOWABLE_BOOLEANS": "._properties",
     "AllowableValue": "._properties",
     "ConfigurationContext": "._service",
     "ConfigurationError": "._errors",
@@ -89,7 +89,7 @@ if TYPE_CHECKING:
     from ._loader import load
     from ._processor import InputRequirement, Processor
     from ._properties import (
-        BOOLEAN_VALUES,
+        ALLOWABLE_BOOLEANS,
         AllowableValue,
         ExpressionLanguageScope,
         PropertyDescriptor,

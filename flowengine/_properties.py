@@ -17,7 +17,7 @@ from typing import Any
 from ._units import parse_data_size, parse_duration
 
 __all__ = [
-    "BOOLEAN_VALUES",
+    "ALLOWABLE_BOOLEANS",
     "AllowableValue",
     "ExpressionLanguageScope",
     "PropertyDescriptor",
@@ -56,7 +56,7 @@ def choices(*values: str) -> tuple[AllowableValue, ...]:
     return tuple(AllowableValue(v) for v in values)
 
 
-BOOLEAN_VALUES: tuple[AllowableValue, ...] = choices("true", "false")
+ALLOWABLE_BOOLEANS: tuple[AllowableValue, ...] = choices("true", "false")
 """The allowable values of a NiFi boolean property: ``true`` and ``false``."""
 
 

@@ -24,7 +24,7 @@ from flowengine.controller_services.aws import AWSCredentialsProvider
 from flowengine.processors.aws._tracking import ListingEntry, TimestampTracker
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     DynamicProperties,
     ExpressionLanguageScope,
@@ -154,7 +154,7 @@ list:
         "List subdirectories too.",
         display_name="Recurse Subdirectories",
         default="true",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     FILE_FILTER = PropertyDescriptor(
         "file_filter",

@@ -33,7 +33,7 @@ import anyio
 from flowengine.controller_services.aws import AWSCredentialsProvider
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ConfigurationError,
     ExpressionLanguageScope,
@@ -124,7 +124,7 @@ USE_CHUNKED_ENCODING = PropertyDescriptor(
     "checksums only where S3 requires them (some S3-compatible stores need false).",
     display_name="Use Chunked Encoding",
     default="true",
-    allowable_values=BOOLEAN_VALUES,
+    allowable_values=ALLOWABLE_BOOLEANS,
 )
 USE_PATH_STYLE_ACCESS = PropertyDescriptor(
     "use_path_style_access",
@@ -132,7 +132,7 @@ USE_PATH_STYLE_ACCESS = PropertyDescriptor(
     "credentials service, turns it on.",
     display_name="Use Path Style Access",
     default="false",
-    allowable_values=BOOLEAN_VALUES,
+    allowable_values=ALLOWABLE_BOOLEANS,
 )
 SIGNER_OVERRIDE = PropertyDescriptor(
     "signer_override",

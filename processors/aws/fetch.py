@@ -18,7 +18,7 @@ import anyio.from_thread
 import anyio.to_thread
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     ExpressionLanguageScope,
     FlowFile,
     ProcessContext,
@@ -86,7 +86,7 @@ fetch:
         display_name="Requester Pays",
         aliases=("requester-pays",),
         default="false",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     RANGE_START = PropertyDescriptor(
         "range_start",

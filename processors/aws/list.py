@@ -20,7 +20,7 @@ from flowengine.controller_services.aws import AWSCredentialsProvider
 from flowengine.controller_services.records import RecordSetWriterFactory
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ExpressionLanguageScope,
     InputRequirement,
@@ -189,7 +189,7 @@ list:
         display_name="Write Object Tags",
         aliases=("write-s3-object-tags",),
         default="false",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     WRITE_METADATA = PropertyDescriptor(
         "write_user_metadata",
@@ -197,7 +197,7 @@ list:
         display_name="Write User Metadata",
         aliases=("write-s3-user-metadata",),
         default="false",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     ENDPOINT = PropertyDescriptor(
         "endpoint_override_url",
@@ -228,7 +228,7 @@ list:
         display_name="Use Versions",
         aliases=("use-versions",),
         default="false",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     LIST_TYPE = PropertyDescriptor(
         "list_type",
@@ -247,7 +247,7 @@ list:
         display_name="Requester Pays",
         aliases=("requester-pays",),
         default="false",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
 
     SUCCESS = Relationship(

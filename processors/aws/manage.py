@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ExpressionLanguageScope,
     FlowFile,
@@ -132,7 +132,7 @@ class TagS3Object(AbstractS3Processor):
         display_name="Append Tag",
         aliases=("append-tag",),
         default="true",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     VERSION = _VERSION
 

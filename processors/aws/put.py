@@ -21,7 +21,7 @@ import anyio
 import anyio.to_thread
 
 from flowengine import (
-    BOOLEAN_VALUES,
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     DynamicProperties,
     ExpressionLanguageScope,
@@ -143,7 +143,7 @@ put:
         display_name="Remove Tag Prefix",
         aliases=("s3-object-remove-tags-prefix",),
         default="false",
-        allowable_values=BOOLEAN_VALUES,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     CANNED_ACL = PropertyDescriptor(
         "canned_acl",

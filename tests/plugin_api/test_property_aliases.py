@@ -17,7 +17,7 @@ import pytest
 from flowengine.processors.content.identify_mime import IdentifyMimeType
 
 import flowengine
-from flowengine import BOOLEAN_VALUES, PropertyDescriptor, ValidationError, choices
+from flowengine import ALLOWABLE_BOOLEANS, PropertyDescriptor, ValidationError, choices
 from flowengine.testing import TestRunner
 
 
@@ -31,9 +31,11 @@ def test_names_are_canonical_first_without_repeats() -> None:
 
 
 def test_boolean_values_and_choices_are_public() -> None:
-    assert [a.value for a in BOOLEAN_VALUES] == ["true", "false"]
+    assert [a.value for a in ALLOWABLE_BOOLEANS] == ["true", "false"]
     assert [a.value for a in choices("a", "b")] == ["a", "b"]
-    assert "BOOLEAN_VALUES" in flowengine.__all__ and "choices" in flowengine.__all__
+    assert (
+        "ALLOWABLE_BOOLEANS" in flowengine.__all__ and "choices" in flowengine.__all__
+    )
 
 
 @pytest.mark.parametrize(
