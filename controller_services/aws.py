@@ -24,11 +24,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ConfigurationContext,
     ControllerService,
     ExpressionLanguageScope,
     PropertyDescriptor,
+    choices,
     validators,
 )
 
@@ -40,12 +42,8 @@ __all__ = [
 ]
 
 
-def choices(*values: str) -> tuple[AllowableValue, ...]:
-    """Allowable values from plain strings."""
-    return tuple(AllowableValue(v) for v in values)
-
-
-BOOLEAN = choices("true", "false")
+#: kept for plugins that imported them from here; the home is ``flowengine``
+BOOLEAN = ALLOWABLE_BOOLEANS
 
 
 class AWSCredentialsProvider(ABC):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALLOWABLE_BOOLEANS",
     "AllowableValue",
     "ConfigurationContext",
     "ConfigurationError",
@@ -37,12 +38,14 @@ __all__ = [
     "RunResult",
     "TransformResult",
     "ValidationError",
+    "choices",
     "load",
     "transform",
     "validators",
 ]
 
 _LAZY = {
+    "ALLOWABLE_BOOLEANS": "._properties",
     "AllowableValue": "._properties",
     "ConfigurationContext": "._service",
     "ConfigurationError": "._errors",
@@ -67,6 +70,7 @@ _LAZY = {
     "load": "._loader",
     "transform": "._transform",
     "validators": "._properties",
+    "choices": "._properties",
 }
 
 if TYPE_CHECKING:
@@ -85,9 +89,11 @@ if TYPE_CHECKING:
     from ._loader import load
     from ._processor import InputRequirement, Processor
     from ._properties import (
+        ALLOWABLE_BOOLEANS,
         AllowableValue,
         ExpressionLanguageScope,
         PropertyDescriptor,
+        choices,
         validators,
     )
     from ._relationship import Relationship

@@ -115,9 +115,9 @@ class ConfigurableComponent:
 
     @classmethod
     def descriptor(cls, key: str) -> PropertyDescriptor | None:
-        """The declared property named ``key`` (snake_case name or NiFi display name)."""
+        """The declared property named ``key`` (any of its names, see ``names``)."""
         for d in cls.property_descriptors:
-            if key == d.name or key == d.display_name:
+            if key in d.names:
                 return d
         return None
 
@@ -133,19 +133,24 @@ class ConfigurableComponent:
         declared: dict[str, Any] = {}
         dynamic: dict[str, Any] = {}
         problems: list[Problem] = []
+        used: dict[str, str] = {}  # canonical name -> the key it was given under
         for key, value in raw.items():
             d = cls.descriptor(key)
             if d is not None:
                 if d.name in declared:
-                    problems.append(Problem(key, f"given twice (also as {d.name!r})"))
+                    problems.append(
+                        Problem(
+                            key,
+                            f"{d.name!r} given twice (also as {used[d.name]!r}); "
+                            "set it under one name",
+                        )
+                    )
+                used[d.name] = key
                 declared[d.name] = value
             elif cls.dynamic_properties is not None:
                 dynamic[key] = value
             else:
-                names = [p.name for p in cls.property_descriptors]
-                names += [
-                    p.display_name for p in cls.property_descriptors if p.display_name
-                ]
+                names = [n for p in cls.property_descriptors for n in p.names]
                 hint = did_you_mean(key, names)
                 problems.append(
                     Problem(

@@ -40,6 +40,9 @@ def _property(d: PropertyDescriptor) -> dict[str, Any]:
             {"value": a.value, "display_name": a.label, "description": a.description}
             for a in d.allowable_values
         ]
+    aliases = [n for n in d.names[1:] if n != d.label]
+    if aliases:
+        out["aliases"] = aliases
     if d.service is not None:
         out["service"] = d.service.__name__
     if d.depends_on is not None:
@@ -130,6 +133,8 @@ def render_text(info: dict[str, Any]) -> str:
         if flags:
             head += "  [" + ", ".join(flags) + "]"
         lines.append(head)
+        if p.get("aliases"):
+            lines.append("      also accepted as: " + ", ".join(p["aliases"]))
         if p["description"]:
             lines.append(f"      {p['description']}")
         if p["default"] is not None:
@@ -248,6 +253,10 @@ def _markdown_type(info: dict[str, Any]) -> list[str]:
                 notes.append(f"EL: {p['expression_language']}")
             if p.get("service"):
                 notes.append(f"service: {p['service']}")
+            if p.get("aliases"):
+                notes.append(
+                    "also accepted as: " + ", ".join(f"`{a}`" for a in p["aliases"])
+                )
             if p.get("allowable_values"):
                 notes.append(
                     "one of: "

@@ -17,10 +17,12 @@ from typing import Any
 from ._units import parse_data_size, parse_duration
 
 __all__ = [
+    "ALLOWABLE_BOOLEANS",
     "AllowableValue",
     "ExpressionLanguageScope",
     "PropertyDescriptor",
     "Validator",
+    "choices",
     "validators",
 ]
 
@@ -47,6 +49,15 @@ class AllowableValue:
     @property
     def label(self) -> str:
         return self.display_name or self.value
+
+
+def choices(*values: str) -> tuple[AllowableValue, ...]:
+    """Allowable values from plain strings (no display names or descriptions)."""
+    return tuple(AllowableValue(v) for v in values)
+
+
+ALLOWABLE_BOOLEANS: tuple[AllowableValue, ...] = choices("true", "false")
+"""The allowable values of a NiFi boolean property: ``true`` and ``false``."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,10 @@ class PropertyDescriptor:
         name: the snake_case key used in flow files (``object_key``).
         description: what the property does, for users (shown by ``describe``).
         display_name: NiFi's display name (``Object Key``), accepted as an alias.
+        aliases: further names accepted for the property: NiFi's API name where it
+            differs from the display name (``use-filename-in-detection``), legacy
+            names. Only ``name`` is shown as canonical; setting one property under
+            two of its names is an error.
         default: value used when unset (must be an allowable value if those exist).
         required: the component is invalid without a value (default counts).
         sensitive: never logged, shown or written to provenance; needs a sensitive
@@ -187,10 +202,15 @@ class PropertyDescriptor:
     dynamic: bool = False
     depends_on: tuple[str, tuple[str, ...]] | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.dynamic and not _SNAKE.match(self.name):
             raise ValueError(f"property name {self.name!r} must be snake_case")
+        if isinstance(self.aliases, str):  # a single alias is fine too
+            object.__setattr__(self, "aliases", (self.aliases,))
+        else:
+            object.__setattr__(self, "aliases", tuple(self.aliases))
         if self.default is not None and not isinstance(self.default, str):
             object.__setattr__(self, "default", to_text(self.default))
         avs = tuple(
@@ -211,6 +231,15 @@ class PropertyDescriptor:
     def label(self) -> str:
         """The NiFi display name, or a title made from the snake_case name."""
         return self.display_name or self.name.replace("_", " ").title()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the property is accepted under: canonical first, no repeats."""
+        out = [self.name]
+        for n in (self.display_name, *self.aliases):
+            if n and n not in out:
+                out.append(n)
+        return tuple(out)
 
     @property
     def supports_expressions(self) -> bool:

@@ -43,8 +43,8 @@ def _property_schema(cls: type[ConfigurableComponent]) -> dict[str, Any]:
         if d.default is not None:
             s["default"] = d.default
         props[d.name] = s
-        if d.display_name and d.display_name != d.name:
-            props[d.display_name] = {"$comment": f"NiFi name of {d.name}", **s}
+        for alias in d.names[1:]:
+            props[alias] = {"$comment": f"NiFi name of {d.name}", **s}
     out: dict[str, Any] = {"type": "object", "properties": props}
     out["additionalProperties"] = (
         _SCALAR if cls.dynamic_properties is not None else False

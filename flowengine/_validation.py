@@ -951,9 +951,7 @@ def _near_declared(cls: type[ConfigurableComponent], key: str) -> str | None:
     limit = 1 if len(norm) < 8 else 2
     best: tuple[int, str] | None = None
     for d in cls.property_descriptors:
-        for n in (d.name, d.display_name):
-            if not n:
-                continue
+        for n in d.names:
             dist = _edit_distance(norm, n.lower().replace(" ", "_"), limit)
             if dist <= limit and (best is None or dist < best[0]):
                 best = (dist, d.name)

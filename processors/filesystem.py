@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider, choices
+from flowengine.controller_services.aws import AWSCredentialsProvider
 from flowengine.processors.aws._tracking import ListingEntry, TimestampTracker
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     DynamicProperties,
     ExpressionLanguageScope,
@@ -34,6 +35,7 @@ from flowengine import (
     ProcessSession,
     PropertyDescriptor,
     Relationship,
+    choices,
     validators,
 )
 
@@ -152,7 +154,7 @@ list:
         "List subdirectories too.",
         display_name="Recurse Subdirectories",
         default="true",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     FILE_FILTER = PropertyDescriptor(
         "file_filter",

@@ -28,7 +28,7 @@ from flowengine import (
     validators,
 )
 
-from . import _duck
+from . import duck
 from ._api import (
     Attributes,
     RecordError,
@@ -954,7 +954,7 @@ class _JsonWriter(RecordSetWriter):
 
     def _duck_texts(self, prepared: pa.RecordBatch) -> pa.Array:
         if self._cursor is None:
-            self._cursor = _duck.cursor()
+            self._cursor = duck.cursor()
         try:
             table = self._cursor.sql(
                 "SELECT to_json(prepared) FROM prepared"

@@ -30,9 +30,10 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
+from flowengine.controller_services.aws import AWSCredentialsProvider
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ConfigurationError,
     ExpressionLanguageScope,
@@ -123,7 +124,7 @@ USE_CHUNKED_ENCODING = PropertyDescriptor(
     "checksums only where S3 requires them (some S3-compatible stores need false).",
     display_name="Use Chunked Encoding",
     default="true",
-    allowable_values=BOOLEAN,
+    allowable_values=ALLOWABLE_BOOLEANS,
 )
 USE_PATH_STYLE_ACCESS = PropertyDescriptor(
     "use_path_style_access",
@@ -131,7 +132,7 @@ USE_PATH_STYLE_ACCESS = PropertyDescriptor(
     "credentials service, turns it on.",
     display_name="Use Path Style Access",
     default="false",
-    allowable_values=BOOLEAN,
+    allowable_values=ALLOWABLE_BOOLEANS,
 )
 SIGNER_OVERRIDE = PropertyDescriptor(
     "signer_override",

@@ -16,9 +16,9 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from flowengine.controller_services.aws import BOOLEAN
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     ExpressionLanguageScope,
     FlowFile,
     ProcessContext,
@@ -84,13 +84,15 @@ fetch:
         "requester_pays",
         "Acknowledge that this requester pays for the download.",
         display_name="Requester Pays",
+        aliases=("requester-pays",),
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     RANGE_START = PropertyDescriptor(
         "range_start",
         "First byte to fetch (a data size, e.g. 1 MB); unset: from the beginning.",
         display_name="Range Start",
+        aliases=("range-start",),
         validators=(validators.DATA_SIZE,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
@@ -98,6 +100,7 @@ fetch:
         "range_length",
         "Number of bytes to fetch; unset: to the end.",
         display_name="Range Length",
+        aliases=("range-length",),
         validators=(validators.DATA_SIZE,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )

@@ -16,10 +16,11 @@ import time
 from typing import Any
 
 import anyio
-from flowengine.controller_services.aws import BOOLEAN, AWSCredentialsProvider
+from flowengine.controller_services.aws import AWSCredentialsProvider
 from flowengine.controller_services.records import RecordSetWriterFactory
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ExpressionLanguageScope,
     InputRequirement,
@@ -114,6 +115,7 @@ list:
         "object within a time window (also catches objects that become visible late); "
         "none: list everything every time.",
         display_name="Listing Strategy",
+        aliases=("listing-strategy",),
         default="timestamps",
         allowable_values=(
             AllowableValue("timestamps", "Tracking Timestamps"),
@@ -125,6 +127,7 @@ list:
         "entity_tracking_time_window",
         "How far back entity tracking looks.",
         display_name="Entity Tracking Time Window",
+        aliases=("et-time-window",),
         default="3 hours",
         validators=(validators.TIME_PERIOD,),
         depends_on=("listing_strategy", ("entities",)),
@@ -133,6 +136,7 @@ list:
         "entity_tracking_initial_listing_target",
         "First listing with entity tracking: every object (all) or only the window.",
         display_name="Entity Tracking Initial Listing Target",
+        aliases=("et-initial-listing-target",),
         default="all",
         allowable_values=(
             AllowableValue("all", "All Available"),
@@ -144,6 +148,7 @@ list:
         "minimum_object_age",
         "Objects younger than this are left for a later listing.",
         display_name="Minimum Object Age",
+        aliases=("min-age",),
         default="0 sec",
         validators=(validators.TIME_PERIOD,),
     )
@@ -151,6 +156,7 @@ list:
         "maximum_object_age",
         "Objects older than this are ignored.",
         display_name="Maximum Object Age",
+        aliases=("max-age",),
         validators=(validators.TIME_PERIOD,),
     )
     LISTING_LAG = PropertyDescriptor(
@@ -174,21 +180,24 @@ list:
         "lastModified, size, storageClass, latest, versionId, tags, userMetadata) "
         "instead of one FlowFile per object; committed once, at the end of a listing.",
         display_name="Record Writer",
+        aliases=("record-writer",),
         service=RecordSetWriterFactory,
     )
     WRITE_TAGS = PropertyDescriptor(
         "write_object_tags",
         "Add s3.tag.* attributes (one request per object).",
         display_name="Write Object Tags",
+        aliases=("write-s3-object-tags",),
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     WRITE_METADATA = PropertyDescriptor(
         "write_user_metadata",
         "Add s3.user.metadata.* attributes (one request per object).",
         display_name="Write User Metadata",
+        aliases=("write-s3-user-metadata",),
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     ENDPOINT = PropertyDescriptor(
         "endpoint_override_url",
@@ -204,24 +213,28 @@ list:
         "delimiter",
         "List only the objects directly under the prefix up to this delimiter (e.g. /).",
         display_name="Delimiter",
+        aliases=("delimiter",),
     )
     PREFIX = PropertyDescriptor(
         "prefix",
         "List only keys starting with this prefix.",
         display_name="Prefix",
+        aliases=("prefix",),
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
     )
     USE_VERSIONS = PropertyDescriptor(
         "use_versions",
         "List every version of every object.",
         display_name="Use Versions",
+        aliases=("use-versions",),
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     LIST_TYPE = PropertyDescriptor(
         "list_type",
         "ListObjects (1) or ListObjectsV2 (2).",
         display_name="List Type",
+        aliases=("list-type",),
         default="1",
         allowable_values=(
             AllowableValue("1", "List Objects V1"),
@@ -232,8 +245,9 @@ list:
         "requester_pays",
         "Acknowledge that this requester pays for the listing.",
         display_name="Requester Pays",
+        aliases=("requester-pays",),
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
 
     SUCCESS = Relationship(

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import anyio
-from flowengine.controller_services.aws import BOOLEAN
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     ExpressionLanguageScope,
     FlowFile,
@@ -112,6 +112,7 @@ class TagS3Object(AbstractS3Processor):
         "tag_key",
         "The tag's key.",
         display_name="Tag Key",
+        aliases=("tag-key",),
         required=True,
         validators=(validators.NON_EMPTY,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
@@ -120,6 +121,7 @@ class TagS3Object(AbstractS3Processor):
         "tag_value",
         "The tag's value.",
         display_name="Tag Value",
+        aliases=("tag-value",),
         required=True,
         validators=(validators.NON_EMPTY,),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
@@ -128,8 +130,9 @@ class TagS3Object(AbstractS3Processor):
         "append_tag",
         "Keep the object's other tags (true) or replace the whole set.",
         display_name="Append Tag",
+        aliases=("append-tag",),
         default="true",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     VERSION = _VERSION
 

@@ -19,9 +19,9 @@ from urllib.parse import quote, urlencode
 
 import anyio
 import anyio.to_thread
-from flowengine.controller_services.aws import BOOLEAN, choices
 
 from flowengine import (
+    ALLOWABLE_BOOLEANS,
     AllowableValue,
     DynamicProperties,
     ExpressionLanguageScope,
@@ -29,6 +29,7 @@ from flowengine import (
     ProcessContext,
     ProcessSession,
     PropertyDescriptor,
+    choices,
     validators,
 )
 
@@ -133,19 +134,22 @@ put:
         "object_tags_prefix",
         "Attributes whose names start with this prefix become object tags.",
         display_name="Object Tags Prefix",
+        aliases=("s3-object-tags-prefix",),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     REMOVE_TAG_PREFIX = PropertyDescriptor(
         "remove_tag_prefix",
         "Strip the prefix from tag names.",
         display_name="Remove Tag Prefix",
+        aliases=("s3-object-remove-tags-prefix",),
         default="false",
-        allowable_values=BOOLEAN,
+        allowable_values=ALLOWABLE_BOOLEANS,
     )
     CANNED_ACL = PropertyDescriptor(
         "canned_acl",
         "A canned ACL for the object (private, public-read...).",
         display_name="Canned ACL",
+        aliases=("canned-acl",),
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
     )
     ENCRYPTION = PropertyDescriptor(

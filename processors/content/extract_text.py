@@ -142,6 +142,7 @@ extract:
         "enable_repeating_capture_group",
         "Extract every match, not only the first.",
         display_name="Enable repeating capture group",
+        aliases=("extract-text-enable-repeating-capture-group",),
         default="false",
         required=True,
         validators=(validators.BOOLEAN,),
@@ -151,6 +152,7 @@ extract:
         "Name attributes of named groups <name>.<group name>; every group must then "
         "be named.",
         display_name="Enable named group support",
+        aliases=("extract-text-enable-named-groups",),
         default="false",
         required=True,
         validators=(validators.BOOLEAN,),

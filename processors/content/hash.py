@@ -80,6 +80,7 @@ HASH_ALGORITHM = PropertyDescriptor(
     "The hash algorithm. Some are offered only for legacy compatibility (MD5, SHA-1); "
     "prefer the strongest the consumer accepts.",
     display_name="Hash Algorithm",
+    aliases=("hash_algorithm",),
     default="SHA-256",
     required=True,
     allowable_values=_allowable(),
@@ -122,6 +123,7 @@ hash:
         "Route to failure if the content is empty. Hashing empty content is valid, "
         "but some flows want to detect empty input.",
         display_name="Fail if the content is empty",
+        aliases=("fail_when_empty",),
         default="false",
         required=True,
         allowable_values=(AllowableValue("true"), AllowableValue("false")),
@@ -197,6 +199,7 @@ hash_ids:
         "Route to failure when none of the attributes configured for hashing are "
         "found; if false such FlowFiles pass through to success.",
         display_name="Fail when no attributes present",
+        aliases=("fail_when_empty",),
         default="true",
         required=True,
         allowable_values=(AllowableValue("true"), AllowableValue("false")),
@@ -206,6 +209,7 @@ hash_ids:
         "missing_attr_policy",
         "What to do when some of the attributes configured for hashing are missing.",
         display_name="Missing attribute policy",
+        aliases=("missing_attr_policy",),
         default=ALLOW,
         required=True,
         allowable_values=(

@@ -420,6 +420,7 @@ identify:
         "use_filename_in_detection",
         "If true the filename aids detection (its extension refines the magic result).",
         display_name="Use Filename In Detection",
+        aliases=("use-filename-in-detection",),
         default="true",
         required=True,
         allowable_values=(AllowableValue("true"), AllowableValue("false")),
@@ -428,6 +429,7 @@ identify:
         "config_strategy",
         "Which MIME type definitions to use.",
         display_name="Config Strategy",
+        aliases=("config-strategy",),
         default=PRESET,
         required=True,
         allowable_values=(
@@ -440,12 +442,14 @@ identify:
         "config_body",
         "A Tika mime-info XML document. Only one of Config File or Config Body.",
         display_name="Config Body",
+        aliases=("config-body",),
         depends_on=("config_strategy", (REPLACE, MERGE)),
     )
     CONFIG_FILE = PropertyDescriptor(
         "config_file",
         "Path to a Tika mime-info XML file. Only one of Config File or Config Body.",
         display_name="Config File",
+        aliases=("config-file",),
         expression_language=ExpressionLanguageScope.ENVIRONMENT,
         depends_on=("config_strategy", (REPLACE, MERGE)),
     )

@@ -50,6 +50,7 @@ package:
         "maximum_batch_size",
         "FlowFiles to package into one output FlowFile (best effort).",
         display_name="Maximum Batch Size",
+        aliases=("max-batch-size",),
         required=True,
         default="1",
         validators=(validators.integer_range(1, 10_000),),

@@ -39,6 +39,7 @@ RECORD_READER = PropertyDescriptor(
     "record_reader",
     "The controller service that reads incoming records.",
     display_name="Record Reader",
+    aliases=("record-reader",),
     required=True,
     service=RecordReaderFactory,
 )
@@ -46,6 +47,7 @@ RECORD_WRITER = PropertyDescriptor(
     "record_writer",
     "The controller service that writes outgoing records.",
     display_name="Record Writer",
+    aliases=("record-writer",),
     required=True,
     service=RecordSetWriterFactory,
 )
@@ -53,6 +55,7 @@ INCLUDE_ZERO = PropertyDescriptor(
     "include_zero_record_flowfiles",
     "Emit a FlowFile even when it holds no record.",
     display_name="Include Zero Record FlowFiles",
+    aliases=("include-zero-record-flowfiles",),
     default="true",
     validators=(validators.BOOLEAN,),
 )

@@ -98,6 +98,7 @@ enrich:
         "lookup_service",
         "The lookup service.",
         display_name="Lookup Service",
+        aliases=("lookup-service",),
         required=True,
         service=LookupService,
     )
@@ -106,11 +107,13 @@ enrich:
         "Where the result goes (a field path); with Insert Record Fields, `/` adds "
         "the result's fields at the top level.",
         display_name="Result RecordPath",
+        aliases=("result-record-path",),
     )
     ROUTING = PropertyDescriptor(
         "routing_strategy",
         "Where records go.",
         display_name="Routing Strategy",
+        aliases=("routing-strategy",),
         default=TO_SUCCESS,
         allowable_values=(
             AllowableValue(TO_SUCCESS, "Route to 'success'", "All records to success"),
@@ -125,6 +128,7 @@ enrich:
         "record_result_contents",
         "What of a record result is stored.",
         display_name="Record Result Contents",
+        aliases=("record-result-contents",),
         default=ENTIRE,
         allowable_values=(
             AllowableValue(

@@ -110,6 +110,7 @@ merge:
         "merge_strategy",
         "How FlowFiles are grouped.",
         display_name="Merge Strategy",
+        aliases=("merge-strategy",),
         default=BIN_PACKING,
         allowable_values=(
             AllowableValue(
@@ -124,6 +125,7 @@ merge:
         "correlation_attribute_name",
         "Only FlowFiles with the same value of this attribute are merged.",
         display_name="Correlation Attribute Name",
+        aliases=("correlation-attribute-name",),
     )
     ATTRIBUTE_STRATEGY = PropertyDescriptor(
         "attribute_strategy",
@@ -143,6 +145,7 @@ merge:
         "minimum_number_of_records",
         "Records a bin needs before it is merged (unless it ages out).",
         display_name="Minimum Number of Records",
+        aliases=("min-records",),
         default="1",
         validators=(validators.POSITIVE_INTEGER,),
     )
@@ -150,6 +153,7 @@ merge:
         "maximum_number_of_records",
         "A bin with this many records is merged.",
         display_name="Maximum Number of Records",
+        aliases=("max-records",),
         default="1000",
         validators=(validators.POSITIVE_INTEGER,),
     )
@@ -157,6 +161,7 @@ merge:
         "minimum_bin_size",
         "Content bytes a bin needs before it is merged.",
         display_name="Minimum Bin Size",
+        aliases=("min-bin-size",),
         default="0 B",
         validators=(validators.DATA_SIZE,),
     )
@@ -164,18 +169,21 @@ merge:
         "maximum_bin_size",
         "A bin with this much content is merged.",
         display_name="Maximum Bin Size",
+        aliases=("max-bin-size",),
         validators=(validators.DATA_SIZE,),
     )
     MAX_AGE = PropertyDescriptor(
         "max_bin_age",
         "A bin this old is merged whatever its size.",
         display_name="Max Bin Age",
+        aliases=("max-bin-age",),
         validators=(validators.TIME_PERIOD,),
     )
     MAX_BINS = PropertyDescriptor(
         "maximum_number_of_bins",
         "Bins held at once; a new bin merges the oldest first.",
         display_name="Maximum Number of Bins",
+        aliases=("max.bin.count",),
         default="10",
         validators=(validators.POSITIVE_INTEGER,),
     )

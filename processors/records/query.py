@@ -11,7 +11,7 @@ from flowengine.controller_services.records import (
     RecordReaderFactory,
     RecordSetWriterFactory,
 )
-from flowengine.controller_services.records._duck import cursor
+from flowengine.controller_services.records.duck import cursor
 
 from flowengine import (
     DynamicProperties,

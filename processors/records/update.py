@@ -110,6 +110,7 @@ update:
         "replacement_value_strategy",
         "How dynamic property values are interpreted.",
         display_name="Replacement Value Strategy",
+        aliases=("replacement-value-strategy",),
         default=LITERAL,
         required=True,
         allowable_values=(

@@ -176,12 +176,14 @@ validate:
         "record_writer_for_invalid_records",
         "Writer for invalid records (default: the Record Writer).",
         display_name="Record Writer for Invalid Records",
+        aliases=("invalid-record-writer",),
         service=RecordSetWriterFactory,
     )
     STRATEGY = PropertyDescriptor(
         "schema_access_strategy",
         "Which schema records are validated against.",
         display_name="Schema Access Strategy",
+        aliases=("schema-access-strategy",),
         default=READER_SCHEMA,
         required=True,
         allowable_values=(
@@ -197,6 +199,7 @@ validate:
         "schema_text",
         "The validation schema (declaration syntax or Avro JSON).",
         display_name="Schema Text",
+        aliases=("schema-text",),
         default="${avro.schema}",
         expression_language=ExpressionLanguageScope.FLOWFILE_ATTRIBUTES,
         depends_on=("schema_access_strategy", (SCHEMA_TEXT,)),
@@ -205,6 +208,7 @@ validate:
         "allow_extra_fields",
         "Records may have fields the schema lacks.",
         display_name="Allow Extra Fields",
+        aliases=("allow-extra-fields",),
         default="true",
         validators=(validators.BOOLEAN,),
     )
@@ -212,6 +216,7 @@ validate:
         "strict_type_checking",
         "Values must convert to their field's type without loss.",
         display_name="Strict Type Checking",
+        aliases=("strict-type-checking",),
         default="true",
         validators=(validators.BOOLEAN,),
     )
@@ -219,12 +224,14 @@ validate:
         "validation_details_attribute_name",
         "Attribute of the invalid FlowFile that says why records are invalid.",
         display_name="Validation Details Attribute Name",
+        aliases=("validation-details-attribute-name",),
         default="validation.details",
     )
     DETAILS_LENGTH = PropertyDescriptor(
         "maximum_validation_details_length",
         "Longest details text kept.",
         display_name="Maximum Validation Details Length",
+        aliases=("maximum-validation-details-length",),
         default="1024",
         validators=(validators.POSITIVE_INTEGER,),
     )

@@ -168,7 +168,7 @@ def test_empty_content_gives_empty_results(runner: Callable[..., TestRunner]) ->
 def test_sql_threads_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB gets half the cores unless FLOWENGINE_SQL_THREADS says otherwise;
     nonsense values fall back to the default."""
-    from flowengine.controller_services.records._duck import sql_threads
+    from flowengine.controller_services.records.duck import sql_threads
 
     default = max(1, (os.cpu_count() or 2) // 2)
     monkeypatch.delenv("FLOWENGINE_SQL_THREADS", raising=False)

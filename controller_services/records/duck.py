@@ -1,4 +1,8 @@
-"""One shared in-process DuckDB database; each user takes its own cursor (thread-safe)."""
+"""One shared in-process DuckDB database (public: QueryRecord and the JSON writer share it).
+
+Each user takes its own cursor, which is thread-safe; one database means one memory
+budget and one thread pool for every SQL user in the process.
+"""
 
 from __future__ import annotations
 
