@@ -125,7 +125,11 @@ TABLE: list[tuple[str, Any, str]] = [
     ("$.store.book[*].price.max()", 12.99, "README: max()"),
     ("$.store.book[*].price.sum()", pytest.approx(30.93), "README: sum()"),
     ("$.store.book[*].price.avg()", pytest.approx(10.31), "README: avg()"),
-    ("$.store.book[*].price.stddev()", pytest.approx(1.8951165), "README: stddev() (population)"),
+    (
+        "$.store.book[*].price.stddev()",
+        pytest.approx(1.8951165),
+        "README: stddev() (population)",
+    ),
     ("$.store.bicycle.keys()", ["color", "price"], "README: keys()"),
     ("$.store.book[*].author.first()", "Nigel Rees", "README: first()"),
     ("$.store.book[*].author.last()", "Herman Melville", "README: last()"),
