@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from flowengine import AllowableValue, PropertyDescriptor
+from flowengine import AllowableValue, PropertyDescriptor, validators
 from flowengine.expression.jayway import InvalidJsonPath, compile_path
 
 #: attribute written on FlowFiles routed to failure because the content is not JSON
@@ -94,3 +94,7 @@ def longest_string(value: Any, limit: int) -> bool:
         elif isinstance(v, list):
             stack.extend(v)
     return False
+
+
+# the public API exposes Validator instances, not the class: take it from one
+JSONPATH: Final = type(validators.NON_EMPTY)("JsonPath", jsonpath_check)

@@ -18,10 +18,10 @@ from flowengine.expression.jayway import PathNotFound, compile_path
 
 from ._common import (
     ERROR_ATTRIBUTE,
+    JSONPATH,
     NULL_LITERAL,
     NULL_VALUE_REPRESENTATION,
     BadJson,
-    jsonpath_check,
     longest_string,
     parse,
     representation,
@@ -56,7 +56,7 @@ split:
         "scalar fragments.",
         display_name="JsonPath Expression",
         required=True,
-        validators=(jsonpath_check,),
+        validators=(JSONPATH,),
     )
     NULL_VALUE_REPRESENTATION = NULL_VALUE_REPRESENTATION
     MAX_STRING_LENGTH = PropertyDescriptor(
