@@ -207,13 +207,23 @@ class JaywayPath:
     """A compiled path. :meth:`read` gives Jayway's result; :meth:`matches` the
     library's node list (for the EL mutators)."""
 
-    __slots__ = ("_compiled", "definite", "function", "text")
+    __slots__ = ("_compiled", "_keys", "definite", "function", "text")
 
-    def __init__(self, text: str, compiled: Any, definite: bool, function: str | None):
+    def __init__(
+        self,
+        text: str,
+        compiled: Any,
+        definite: bool,
+        function: str | None,
+        keys: tuple[str | int, ...] | None = None,
+    ):
         self.text = text
         self._compiled = compiled
         self.definite = definite
         self.function = function
+        # plain name/index chains ($.a.b[0]) are read directly: same result as the
+        # library, several times faster on the hot path of EvaluateJsonPath
+        self._keys = keys
 
     def matches(self, doc: Any) -> list[Any]:
         """The library's match objects (``.obj``, ``.parts``), in document order."""
@@ -227,6 +237,16 @@ class JaywayPath:
         """Jayway's result: one value for a definite path (:class:`PathNotFound`
         when missing), a list for an indefinite one, a function's value after
         ``.fn()``."""
+        if self._keys is not None:
+            node = doc
+            for k in self._keys:
+                if isinstance(k, str):
+                    if not isinstance(node, dict) or k not in node:
+                        raise PathNotFound(f"No results for path: {self.text}")
+                elif not isinstance(node, list) or not -len(node) <= k < len(node):
+                    raise PathNotFound(f"No results for path: {self.text}")
+                node = node[k]
+            return node if self.function is None else self._apply(node)
         found = self.values(doc)
         if self.definite:
             if not found:
@@ -236,6 +256,10 @@ class JaywayPath:
             result = found
         if self.function is None:
             return result
+        return self._apply(result)
+
+    def _apply(self, result: Any) -> Any:
+        assert self.function is not None
         try:
             return _FUNCTIONS[self.function](result)
         except PathNotFound:
@@ -269,7 +293,34 @@ def compile_path(path: str) -> JaywayPath:
             "$['key'], $.list[0], $.list[*].x or $.list[?(@.x > 1)]"
         ) from exc
     definite = _INDEFINITE.search(_mask(text_body)) is None
-    return JaywayPath(path, compiled, definite, function)
+    return JaywayPath(path, compiled, definite, function, _plain_keys(rewritten))
+
+
+_PLAIN_STEP: Final = re.compile(
+    r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^'\\]*)'\s*\]|\[\s*\"([^\"\\]*)\"\s*\]"
+    r"|\[\s*(-?\d+)\s*\]"
+)
+
+
+def _plain_keys(path: str) -> tuple[str | int, ...] | None:
+    """The key chain of a path made only of names and indexes, else None."""
+    if not path.startswith("$"):
+        return None
+    keys: list[str | int] = []
+    pos = 1
+    while pos < len(path):
+        m = _PLAIN_STEP.match(path, pos)
+        if m is None:
+            return None
+        name = m.group(1) or m.group(2) or m.group(3)
+        if m.group(4) is not None:
+            keys.append(int(m.group(4)))
+        elif name is not None:
+            keys.append(name)
+        else:
+            return None  # empty quoted name: leave it to the library
+        pos = m.end()
+    return tuple(keys)
 
 
 def standard_values(path: str, doc: Any) -> list[Any]:
