@@ -91,9 +91,10 @@ split:
         self._max_str = context.property(self.MAX_STRING_LENGTH).as_data_size() or 0
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
-        ff = session.get()
-        if not isinstance(ff, FlowFile):
-            return
+        for ff in session.get(context.batch_size):
+            self._split(session, ff)
+
+    def _split(self, session: ProcessSession, ff: FlowFile) -> None:
         data = session.read(ff)
         try:
             doc = parse(data)
