@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from typing import Any, Final
-
-import jsonpath
+from typing import Any
 
 from flowengine.expression._errors import ExpressionEvaluationError
 from flowengine.expression._regex import java_regex
 from flowengine.expression._registry import register
 from flowengine.expression._values import JAVA_WS, java_double_str
+from flowengine.expression.jayway import (
+    InvalidJsonPath,
+    JaywayPath,
+    PathNotFound,
+    compile_path,
+)
 
 __all__: list[str] = []
 
@@ -154,21 +157,16 @@ def _is_json(s: str | None) -> bool:
 
 # -- JSONPath -------------------------------------------------------------------------
 
-_INDEFINITE: Final = re.compile(r"\.\.|\*|\[\s*\?|\[[^\]]*[,:][^\]]*\]")
-
 
 @functools.lru_cache(maxsize=512)
-def _compile_path(path: str) -> tuple[Any, bool]:
+def _compile_path(path: str) -> JaywayPath:
+    # the one Jayway dialect evaluator, shared with EvaluateJsonPath and SplitJson
     try:
-        compiled = jsonpath.compile(path)
-    except Exception as exc:
+        return compile_path(path)
+    except InvalidJsonPath as exc:
         raise ExpressionEvaluationError(
             f"Invalid JSON Path expression: {path}"
         ) from exc
-    # Jayway: a path is definite when it has no deep scan, wildcard, filter,
-    # union or slice; definite paths read a single value.
-    stripped = re.sub(r"'[^']*'|\"[^\"]*\"", "''", path)
-    return compiled, _INDEFINITE.search(stripped) is None
 
 
 def _check_path(path: object, *_: object) -> None:
@@ -223,16 +221,14 @@ def _json_path(s: str | None, path: str | None) -> str:
     doc = _document(s)
     if path is None:
         raise ExpressionEvaluationError("Invalid JSON Path expression: null")
-    compiled, definite = _compile_path(path)
-    values = [m.obj for m in compiled.finditer(doc)]
-    if definite:
-        return "" if not values else _representation(values[0])
-    return _representation(values)
+    try:
+        return _representation(_compile_path(path).read(doc))
+    except PathNotFound:
+        return ""
 
 
 def _matches_of(doc: Any, path: str) -> list[Any]:
-    compiled, _ = _compile_path(path)
-    return list(compiled.finditer(doc))
+    return _compile_path(path).matches(doc)
 
 
 def _container(doc: Any, parts: tuple[Any, ...]) -> Any:

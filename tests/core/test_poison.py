@@ -194,6 +194,26 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "good_attrs": {"cost": "1"},
         "bad": {"cost": "abc"},
     },
+    "EvaluateJsonPath": lambda _: {
+        "props": {"Destination": "flowfile-attribute", "a": "$.a"},
+        "good": b'{"a": 1}',
+        "bad": "missing-content",
+    },
+    "SplitJson": lambda _: {
+        "props": {"JsonPath Expression": "$.a"},
+        "good": b'{"a": [1]}',
+        "bad": "missing-content",
+    },
+    "ValidateJson": lambda _: {
+        "props": {"JSON Schema": '{"type": "object"}'},
+        "good": b'{"a": 1}',
+        "bad": "missing-content",
+    },
+    "FlattenJson": lambda _: {
+        "props": {},
+        "good": b'{"a": {"b": 1}}',
+        "bad": "missing-content",
+    },
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them
 S3_MODULE = "flowengine.processors.aws"

@@ -1,0 +1,2 @@
+"""JSON processors: EvaluateJsonPath, SplitJson (Jayway JsonPath dialect of
+:mod:`flowengine.expression.jayway`)."""
