@@ -105,3 +105,57 @@ def test_duplicates_detected_after_kill_9(tmp_path: Path) -> None:
     ]
     assert {p.read_bytes() for p in dups.iterdir()} == {b"second"}
     assert not list(inbox.iterdir())
+
+
+ORDER_FLOW = """\
+flow: order-kill
+processors:
+  get:
+    type: GetFile
+    properties: {{input_directory: "{inbox}", batch_size: 100, polling_interval: 0 sec}}
+    schedule: {{period: 20 millis}}
+  seq:
+    type: UpdateAttribute
+    properties: {{seq: "${{filename:substringAfter('-')}}"}}
+  order:
+    type: EnforceOrder
+    properties: {{group_identifier: g, order_attribute: seq, wait_timeout: 1 hour}}
+    auto_terminate: [failure, overtook]
+  ok:
+    type: PutFile
+    properties: {{directory: "{ok}"}}
+    auto_terminate: [success, failure]
+  skipped:
+    type: PutFile
+    properties: {{directory: "{skipped}"}}
+    auto_terminate: [success, failure]
+connections:
+  - get -> seq
+  - seq -> order
+  - order:wait -> order
+  - order:success -> ok
+  - order:skipped -> skipped
+"""
+
+
+def test_enforce_order_state_survives_kill_9(tmp_path: Path) -> None:
+    inbox, ok, skipped, state = (tmp_path / n for n in ("in", "ok", "skip", "state"))
+    inbox.mkdir()
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(ORDER_FLOW.format(inbox=inbox, ok=ok, skipped=skipped))
+    for i in range(10):
+        (inbox / f"o-{i}").write_bytes(b"")
+    proc = _run(flow, state, tmp_path / "run1.log", drained=False)
+    try:
+        _wait_for(ok, 10, proc)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # 10 comes next: the restarted run must still expect it; 4 has passed
+    (inbox / "o-11").write_bytes(b"")
+    (inbox / "o-10").write_bytes(b"")
+    (inbox / "o-4").write_bytes(b"")
+    proc = _run(flow, state, tmp_path / "run2.log", drained=True)
+    assert proc.wait(timeout=120) == 0, (tmp_path / "run2.log").read_text()[-2000:]
+    assert sorted(int(p.name[2:]) for p in ok.iterdir()) == list(range(12))
+    assert [p.name for p in skipped.iterdir()] == ["o-4"]
