@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from ._api import CacheEntry, CacheUnavailableError, DistributedMapCacheClient
 from .embedded import EmbeddedDistributedMapCacheService
+from .lookup import DistributedMapCacheLookupService
 
 __all__ = [
     "CacheEntry",
     "CacheUnavailableError",
     "DistributedMapCacheClient",
+    "DistributedMapCacheLookupService",
     "EmbeddedDistributedMapCacheService",
 ]
