@@ -146,21 +146,34 @@ class EmbeddedDistributedMapCacheService(DistributedMapCacheClient, ControllerSe
     def get_and_put_if_absent_many(
         self, items: Sequence[tuple[str, str]]
     ) -> list[str | None]:
-        """One transaction for the whole batch: one commit per trigger, not per key."""
+        """One transaction for the whole batch: the existing keys are read with a few
+        ``IN (...)`` queries and the new ones inserted with one ``executemany``, one
+        commit per trigger rather than two statements and a commit per key."""
         out: list[str | None] = []
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             try:
+                existing: dict[str, str] = {}
+                distinct = list(dict.fromkeys(k for k, _ in items))
+                for i in range(0, len(distinct), 500):
+                    chunk = distinct[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    existing.update(
+                        db.execute(
+                            f"SELECT key, value FROM cache WHERE key IN ({marks})",
+                            chunk,
+                        ).fetchall()
+                    )
+                rows = []
                 for key, value in items:
-                    row = db.execute(
-                        "SELECT value FROM cache WHERE key = ?", (key,)
-                    ).fetchone()
-                    if row is None:
-                        self._insert(db, key, value)
-                        out.append(None)
-                    else:
-                        out.append(str(row[0]))
+                    old = existing.get(key)
+                    out.append(old)
+                    if old is None:
+                        existing[key] = value
+                        rows.append((key, value, self._next_seq()))
+                db.executemany("INSERT INTO cache VALUES (?, ?, 1, ?)", rows)
+                self._count += len(rows)
                 self._evict(db)
                 db.execute("COMMIT")
             except BaseException:
