@@ -105,9 +105,14 @@ country:
         if not flowfiles:
             return
         found: list[dict[str, str]] = [{} for _ in flowfiles]
+        # keys first, outside the try: an expression that fails on one FlowFile's
+        # attributes is the engine's to isolate, not a lookup failure of the batch
+        keyed = [
+            (attr, [pv.evaluate(ff).value for ff in flowfiles])
+            for attr, pv in self._keys
+        ]
         try:
-            for attr, pv in self._keys:
-                keys = [pv.evaluate(ff).value for ff in flowfiles]
+            for attr, keys in keyed:
                 values = self._service.lookup({"key": pa.array(keys, pa.string())})
                 for i, value in enumerate(values.to_pylist()):
                     if value is None:
