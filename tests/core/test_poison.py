@@ -214,6 +214,50 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "good": b'{"a": {"b": 1}}',
         "bad": "missing-content",
     },
+    "DetectDuplicate": lambda _: {
+        "services": {"c": ("EmbeddedDistributedMapCacheService", {})},
+        "props": {
+            "distributed_cache_service": "c",
+            "cache_entry_identifier": "${x:toNumber():plus(1)}",
+        },
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "Notify": lambda _: {
+        "services": {"c": ("EmbeddedDistributedMapCacheService", {})},
+        "props": {
+            "distributed_cache_service": "c",
+            "release_signal_identifier": "${x:toNumber():plus(1)}",
+            "signal_buffer_count": "10",
+        },
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "Wait": lambda _: {
+        "services": {"c": ("EmbeddedDistributedMapCacheService", {})},
+        "props": {
+            "distributed_cache_service": "c",
+            "release_signal_identifier": "${x:toNumber():plus(1)}",
+            "wait_buffer_count": "10",
+        },
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "EnforceOrder": lambda _: {
+        "props": {
+            "group_identifier": "${x:toNumber():plus(1)}",
+            "order_attribute": "x",
+            "initial_order": "1",
+        },
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
+    "LookupAttribute": lambda _: {
+        "services": {"kv": ("SimpleKeyValueLookupService", {"2": "two"})},
+        "props": {"lookup_service": "kv", "y": "${x:toNumber():plus(1)}"},
+        "good_attrs": {"x": "1"},
+        "bad": {"x": "abc"},
+    },
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them
 S3_MODULE = "flowengine.processors.aws"
