@@ -166,6 +166,10 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {"matching_strategy": "Contains", "g": "o"},
         "bad": "missing-content",
     },
+    "ExecuteStreamCommand": lambda _: {
+        "props": {"command_path": "cat"},
+        "bad": "missing-content",
+    },
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them
 S3_MODULE = "flowengine.processors.aws"
