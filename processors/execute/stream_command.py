@@ -385,7 +385,11 @@ count-lines:
     async def _drain(
         stdout: ByteReceiveStream, sink: BinaryIO, outcome: _Outcome
     ) -> None:
-        async for chunk in stdout:
+        while True:
+            try:
+                chunk = await stdout.receive(CHUNK)
+            except anyio.EndOfStream:
+                break
             sink.write(chunk)
             if len(outcome.head) < outcome.head_limit:
                 outcome.head += chunk[: outcome.head_limit - len(outcome.head)]
