@@ -166,6 +166,13 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {"matching_strategy": "Contains", "g": "o"},
         "bad": "missing-content",
     },
+    "ExecuteScript": lambda _: {
+        "props": {
+            "script_body": "for ff in session.get(10):\n"
+            "    session.read(ff)\n    session.transfer(ff, REL_SUCCESS)\n"
+        },
+        "bad": "missing-content",
+    },
     "ExecuteStreamCommand": lambda _: {
         "props": {"command_path": "cat"},
         "bad": "missing-content",
