@@ -53,6 +53,24 @@ def _record_case(**props: str) -> dict[str, Any]:
 #: per processor: services, properties, good content, and how the bad FlowFile
 #: fails: ``missing-content`` (its content claim is gone: every reader raises) or
 #: attributes that make an expression property raise (toNumber() on 'abc').
+def _smtp_port() -> int:
+    """A real SMTP server (aiosmtpd, 127.0.0.1) accepting everything, for PutEmail;
+    stopped when the test process exits."""
+    import atexit
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    ctl = Controller(Sink(), hostname="127.0.0.1", port=port, ready_timeout=10)
+    ctl.start()
+    atexit.register(ctl.stop)
+    return port
+
+
 CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
     "UpdateAttribute": lambda _: {
         "props": {"n": "${x:toNumber():plus(1)}"},
@@ -257,6 +275,27 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {"lookup_service": "kv", "y": "${x:toNumber():plus(1)}"},
         "good_attrs": {"x": "1"},
         "bad": {"x": "abc"},
+    },
+    "ExecuteScript": lambda _: {
+        "props": {
+            "script_body": "for ff in session.get(10):\n"
+            "    session.read(ff)\n    session.transfer(ff, REL_SUCCESS)\n"
+        },
+        "bad": "missing-content",
+    },
+    "PutEmail": lambda _: {
+        "props": {
+            "smtp_hostname": "127.0.0.1",
+            "smtp_port": str(_smtp_port()),
+            "from": "a@example.com",
+            "to": "b@example.com",
+            "attach_file": "true",
+        },
+        "bad": "missing-content",
+    },
+    "ExecuteStreamCommand": lambda _: {
+        "props": {"command_path": "cat"},
+        "bad": "missing-content",
     },
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them

@@ -1,0 +1,1 @@
+"""Processors that run external programs (ExecuteStreamCommand)."""
