@@ -1,0 +1,1 @@
+"""Grok: named regular-expression patterns for log lines (ExtractGrok)."""
