@@ -135,6 +135,7 @@ reshape:
                 out: BinaryIO,
                 attrs: dict[str, str] = attrs,
                 results: list[Any] = results,
+                run: Any = run,
             ) -> None:
                 with reader_f.create_reader(src, attrs) as reader:
                     writer = None
