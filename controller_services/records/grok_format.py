@@ -77,14 +77,14 @@ class _GrokRecordReader(RecordReader):
         for grok in self._groks:
             m = grok.regex.search(line)
             if m is not None:
-                return grok.captures(m)
+                captures = grok.captures(m)
+                if not grok.simple:  # several captures of one field: a list -> text
+                    captures = {k: _text(v) for k, v in captures.items()}
+                return captures
         return None
 
     def _batch(self, rows: list[dict[str, Any]], first: int) -> pa.RecordBatch:
-        cols = [
-            pa.array([_text(r.get(n)) for r in rows], pa.string()) for n in self._names
-        ]
-        batch = pa.RecordBatch.from_arrays(cols, schema=self._inferred)
+        batch = pa.RecordBatch.from_pylist(rows, schema=self._inferred)
         if self._declared is not None:
             batch = conform(batch, self._declared, first)
         return batch

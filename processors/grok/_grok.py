@@ -108,6 +108,11 @@ class Grok:
             (g, self._fields[g]) for g in self.regex.groupindex if g in self._fields
         ]
         self.field_names = list(dict.fromkeys(f.name for _, f in self._groups))
+        #: every field captured once and untyped: captures are str or None, fast path
+        self.simple = len(self.field_names) == len(self._groups) and all(
+            f.type is None for _, f in self._groups
+        )
+        self._group_names = tuple(g for g, _ in self._groups)
 
     def _group(self, field: str, kind: str | None) -> str:
         group = f"g{len(self._fields)}"
@@ -156,6 +161,10 @@ class Grok:
 
     def captures(self, m: re.Match[str]) -> dict[str, Any]:
         """The fields of a match: one value, or a list when captured more than once."""
+        if self.simple:
+            if len(self._group_names) == 1:
+                return {self.field_names[0]: m.group(self._group_names[0])}
+            return dict(zip(self.field_names, m.group(*self._group_names), strict=True))
         result: dict[str, Any] = {}
         for group, field in self._groups:
             value = m.group(group)
