@@ -297,6 +297,18 @@ CASES: dict[str, Callable[[Path], dict[str, Any]]] = {
         "props": {"command_path": "cat"},
         "bad": "missing-content",
     },
+    "ExtractGrok": lambda _: {
+        "props": {"grok_expression": "%{WORD:w}"},
+        "bad": "missing-content",
+    },
+    "JoltTransformJSON": lambda _: {
+        "props": {"jolt_transform": "jolt-transform-shift", "jolt_spec": '{"*": "&"}'},
+        "good": JSON,
+        "bad": "missing-content",
+    },
+    "JoltTransformRecord": lambda _: _record_case(
+        jolt_transform="jolt-transform-shift", jolt_spec='{"*": "&"}'
+    ),
 }
 #: S3 processors need a moto server: tests/s3/test_poison.py covers each of them
 S3_MODULE = "flowengine.processors.aws"

@@ -64,7 +64,7 @@ def test_nifi_types_we_lack_are_named_not_miscorrected(tmp_path: Path) -> None:
         """\
         flow: t
         services:
-          grok: {type: GrokReader}
+          grok: {type: CEFReader}
           gen: {type: GenerateFlowFile}
         processors:
           a: {type: EvaluateXQuery, auto_terminate: [matched]}
@@ -83,7 +83,7 @@ def test_nifi_types_we_lack_are_named_not_miscorrected(tmp_path: Path) -> None:
     assert run.returncode != 0
     out = run.stdout + run.stderr
     assert (
-        "3:16: service 'grok': unknown controller service type 'GrokReader': NiFi's GrokReader is not available in flowengine yet"
+        "3:16: service 'grok': unknown controller service type 'CEFReader': NiFi's CEFReader is not available in flowengine yet"
         in out
     ), out
     assert "AvroReader" not in out and "RouteOnAttribute" not in out, out

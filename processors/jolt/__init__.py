@@ -1,0 +1,1 @@
+"""Jolt JSON-to-JSON transformation processors (JoltTransformJSON)."""
