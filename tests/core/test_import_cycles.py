@@ -138,8 +138,11 @@ def test_import_graph_sees_function_level_and_type_checking_imports() -> None:
     graph = import_graph()
     # _standard_session names Connection only for type checking; the loader imports
     # _units lazily.
-    assert "flowengine._connection" in graph["flowengine._standard_session"]
-    assert "flowengine._units" in graph["flowengine._loader"]
+    assert (
+        "flowengine._engine._connection"
+        in graph["flowengine._engine._standard_session"]
+    )
+    assert "flowengine._units" in graph["flowengine._flow._loader"]
 
 
 def test_no_import_cycle_beyond_the_known_ones() -> None:
@@ -157,26 +160,26 @@ def test_no_import_cycle_beyond_the_known_ones() -> None:
 
 #: the plugin contract: what processors and services are written against
 CONTRACT = (
-    "flowengine._context",
-    "flowengine._processor",
-    "flowengine._relationship",
-    "flowengine._schedule",
-    "flowengine._service",
-    "flowengine._session",
+    "flowengine._api._context",
+    "flowengine._api._processor",
+    "flowengine._api._relationship",
+    "flowengine._api._schedule",
+    "flowengine._api._service",
+    "flowengine._api._session",
 )
 #: the engine that runs a plan (``_status`` is not in it: frozen snapshots that import
 #: nothing of the engine, which repositories may name for their background health)
 ENGINE = frozenset(
     f"flowengine.{m}"
     for m in (
-        "_connection",
-        "_flow",
-        "_node",
-        "_plan",
-        "_ports",
-        "_runtime",
-        "_standard_session",
-        "_validation",
+        "_engine._connection",
+        "_flow._flow",
+        "_engine._node",
+        "_engine._plan",
+        "_engine._ports",
+        "_engine._runtime",
+        "_engine._standard_session",
+        "_flow._validation",
     )
 )
 
@@ -205,14 +208,14 @@ def test_the_plugin_contract_never_imports_the_engine() -> None:
     ("module", "never"),
     [
         # the session sees its node through the SessionHost protocol
-        ("_standard_session", "_node"),
+        ("_engine._standard_session", "_engine._node"),
         # a connection wakes its ends through the Endpoint protocol
-        ("_connection", "_node"),
+        ("_engine._connection", "_engine._node"),
         # a node sees the run through the RunState protocol
-        ("_node", "_runtime"),
+        ("_engine._node", "_engine._runtime"),
         # the engine runs a plan; validation produces one
-        ("_runtime", "_validation"),
-        ("_status", "_connection"),
+        ("_engine._runtime", "_flow._validation"),
+        ("_status", "_engine._connection"),
     ],
 )
 def test_engine_parts_meet_through_protocols(module: str, never: str) -> None:
