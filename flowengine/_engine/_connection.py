@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -201,38 +202,57 @@ class Connection(Generic[E]):
 
     # -- queue operations ---------------------------------------------------------------
     def offer(self, flowfiles: Sequence[FlowFile]) -> None:
-        """Enqueue FlowFiles (at session commit) and wake the destination."""
+        """Enqueue FlowFiles (at session commit) and wake the destination.
+
+        Each one is stamped (queue date and index, framework-owned: the object is owned
+        by this queue now) and placed by ``_place``; with swapping on, an unpenalized
+        one goes to the swap queue instead while the active queue is at its threshold
+        or older ones wait swapped (NiFi's order), and full batches are swapped out."""
         if not flowfiles:
             return
-        if self._swap is not None:
-            self._offer_swapping(flowfiles)
-            self.destination.notify()
-            return
+        swap = self._swap
         now_ms = self._clock.time_ms()
         now = self._clock.monotonic()
         size = 0
         with self._lock:
             seq = self._seq
-            keys = self._keys
             for ff in flowfiles:
-                # Framework-owned queue metadata; the object is owned by this queue now.
                 ff.last_queue_date = now_ms
                 ff.queue_date_index = next(seq)
                 size += ff.size
-                if ff.penalty_until > now:
-                    heapq.heappush(
-                        self._penalized, (ff.penalty_until, ff.queue_date_index, ff)
-                    )
-                elif keys:
-                    heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
+                if (
+                    swap is not None
+                    and ff.penalty_until <= now
+                    and self._swapping(swap)
+                ):
+                    self._swap_queue.append(ff)
                 else:
-                    self._fifo.append(ff)
+                    self._place(ff, now)
             n = len(flowfiles)
             self._count += n
             self._bytes += size
             self._in_count += n
             self._in_bytes += size
+            if swap is not None:
+                self._swap_out_full_batches(swap)
         self.destination.notify()
+
+    def _place(
+        self, ff: FlowFile, now: float, front: list[FlowFile] | None = None
+    ) -> None:
+        """The one placement rule, under the lock: a FlowFile penalized past ``now``
+        waits in the penalty heap; otherwise it is active, in the priority heap when the
+        connection has prioritizers, else at the FIFO's tail, or appended to ``front``
+        when the caller puts those back at the FIFO's head (a requeue, a released
+        penalty: they were queued before what waits now). ``now=math.inf`` activates."""
+        if ff.penalty_until > now:
+            heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
+        elif self._keys:
+            heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
+        elif front is not None:
+            front.append(ff)
+        else:
+            self._fifo.append(ff)
 
     def _key(self, ff: FlowFile) -> tuple[Any, ...]:
         return tuple(k(ff) for k in self._keys)
@@ -241,48 +261,27 @@ class Connection(Generic[E]):
     def _active_len(self) -> int:
         return len(self._heap) if self._keys else len(self._fifo)
 
-    def _activate(self, ff: FlowFile) -> None:
-        if self._keys:
-            heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
-        else:
-            self._fifo.append(ff)
+    def _swapping(self, swap: SwapStore) -> bool:
+        """New arrivals go to the swap queue: older ones wait there or swapped out, or
+        the active queue is at the threshold."""
+        return bool(
+            self._swap_queue
+            or self._swap_batches
+            or self._active_len() >= swap.threshold
+        )
 
-    def _offer_swapping(self, flowfiles: Sequence[FlowFile]) -> None:
-        swap = self._swap
-        assert swap is not None
-        now_ms = self._clock.time_ms()
-        now = self._clock.monotonic()
-        size = 0
-        with self._lock:
-            seq = self._seq
-            limit = swap.threshold
+    def _swap_out_full_batches(self, swap: SwapStore) -> None:
+        """Write every full batch of the swap queue to the store. Under the lock."""
+        pending = self._swap_queue
+        batch = swap.batch_size
+        while len(pending) >= batch:
+            out, self._swap_queue = pending[:batch], pending[batch:]
             pending = self._swap_queue
-            for ff in flowfiles:
-                ff.last_queue_date = now_ms
-                ff.queue_date_index = next(seq)
-                size += ff.size
-                if ff.penalty_until > now:
-                    heapq.heappush(
-                        self._penalized, (ff.penalty_until, ff.queue_date_index, ff)
-                    )
-                elif pending or self._swap_batches or self._active_len() >= limit:
-                    pending.append(ff)
-                else:
-                    self._activate(ff)
-            n = len(flowfiles)
-            self._count += n
-            self._bytes += size
-            self._in_count += n
-            self._in_bytes += size
-            batch = swap.batch_size
-            while len(pending) >= batch:
-                out, self._swap_queue = pending[:batch], pending[batch:]
-                pending = self._swap_queue
-                bsize = 0
-                for ff in out:
-                    bsize += ff.size
-                self._swap_batches.append((swap.swap_out(out), len(out), bsize))
-                self._swapped += len(out)
+            bsize = 0
+            for ff in out:
+                bsize += ff.size
+            self._swap_batches.append((swap.swap_out(out), len(out), bsize))
+            self._swapped += len(out)
 
     def _swap_in(self) -> None:
         """Refill an empty active queue: oldest swapped batch first, then the swap
@@ -301,7 +300,7 @@ class Connection(Generic[E]):
                 # A fresh index from this queue's counter: heap entries tie-break on it and
                 # must never compare equal (the store's own keys are another sequence).
                 ff.queue_date_index = next(seq)
-                self._activate(ff)
+                self._place(ff, math.inf)
             # The store is the truth: adjust if the batch changed while swapped out.
             self._count += len(ffs) - count
             self._bytes += got - size
@@ -309,21 +308,17 @@ class Connection(Generic[E]):
             take = self._swap_queue[: swap.threshold]
             del self._swap_queue[: swap.threshold]
             for ff in take:
-                self._activate(ff)
+                self._place(ff, math.inf)
 
     def _release_due_penalties(self, now: float) -> None:
         pen = self._penalized
         if not pen or pen[0][0] > now:
             return
-        due = []
+        front: list[FlowFile] = []
         while pen and pen[0][0] <= now:
-            due.append(heapq.heappop(pen)[2])
-        if self._keys:
-            for ff in due:
-                heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
-        else:
-            # They were queued before what is waiting now: they go first, in order.
-            self._fifo.extendleft(reversed(due))
+            self._place(heapq.heappop(pen)[2], math.inf, front)
+        # They were queued before what is waiting now: they go first, in order.
+        self._fifo.extendleft(reversed(front))
 
     def poll(self, max_count: int = 1) -> list[FlowFile]:
         """Take up to ``max_count`` available FlowFiles; they are in flight until
@@ -440,18 +435,11 @@ class Connection(Generic[E]):
         now = self._clock.monotonic()
         size = 0
         with self._lock:
-            fresh = []
+            front: list[FlowFile] = []
             for ff in flowfiles:
                 size += ff.size
-                if ff.penalty_until > now:
-                    heapq.heappush(
-                        self._penalized, (ff.penalty_until, ff.queue_date_index, ff)
-                    )
-                elif self._keys:
-                    heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
-                else:
-                    fresh.append(ff)
-            self._fifo.extendleft(reversed(fresh))
+                self._place(ff, now, front)
+            self._fifo.extendleft(reversed(front))
             n = len(flowfiles)
             self._inflight_count -= n
             self._inflight_bytes -= size
