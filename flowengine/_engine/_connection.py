@@ -220,14 +220,14 @@ class Connection(Generic[E]):
                 ff.last_queue_date = now_ms
                 ff.queue_date_index = next(seq)
                 size += ff.size
-                if (
-                    swap is not None
-                    and ff.penalty_until <= now
-                    and self._swapping(swap)
-                ):
-                    self._swap_queue.append(ff)
-                else:
-                    self._place(ff, now)
+            if swap is None:
+                self._place(flowfiles, now)
+            else:
+                for ff in flowfiles:
+                    if ff.penalty_until <= now and self._swapping(swap):
+                        self._swap_queue.append(ff)
+                    else:
+                        self._place((ff,), now)
             n = len(flowfiles)
             self._count += n
             self._bytes += size
@@ -238,21 +238,29 @@ class Connection(Generic[E]):
         self.destination.notify()
 
     def _place(
-        self, ff: FlowFile, now: float, front: list[FlowFile] | None = None
+        self,
+        flowfiles: Iterable[FlowFile],
+        now: float,
+        front: list[FlowFile] | None = None,
     ) -> None:
         """The one placement rule, under the lock: a FlowFile penalized past ``now``
         waits in the penalty heap; otherwise it is active, in the priority heap when the
         connection has prioritizers, else at the FIFO's tail, or appended to ``front``
         when the caller puts those back at the FIFO's head (a requeue, a released
-        penalty: they were queued before what waits now). ``now=math.inf`` activates."""
-        if ff.penalty_until > now:
-            heapq.heappush(self._penalized, (ff.penalty_until, ff.queue_date_index, ff))
-        elif self._keys:
-            heapq.heappush(self._heap, (self._key(ff), ff.queue_date_index, ff))
-        elif front is not None:
-            front.append(ff)
-        else:
-            self._fifo.append(ff)
+        penalty: they were queued before what waits now). ``now=math.inf`` activates.
+        It takes a batch so the hot path pays one call per commit, not per FlowFile."""
+        penalized = self._penalized
+        heap = self._heap if self._keys else None
+        key = self._key
+        fifo_add = self._fifo.append if front is None else front.append
+        push = heapq.heappush
+        for ff in flowfiles:
+            if ff.penalty_until > now:
+                push(penalized, (ff.penalty_until, ff.queue_date_index, ff))
+            elif heap is not None:
+                push(heap, (key(ff), ff.queue_date_index, ff))
+            else:
+                fifo_add(ff)
 
     def _key(self, ff: FlowFile) -> tuple[Any, ...]:
         return tuple(k(ff) for k in self._keys)
@@ -300,23 +308,24 @@ class Connection(Generic[E]):
                 # A fresh index from this queue's counter: heap entries tie-break on it and
                 # must never compare equal (the store's own keys are another sequence).
                 ff.queue_date_index = next(seq)
-                self._place(ff, math.inf)
+            self._place(ffs, math.inf)
             # The store is the truth: adjust if the batch changed while swapped out.
             self._count += len(ffs) - count
             self._bytes += got - size
         elif self._swap_queue:
             take = self._swap_queue[: swap.threshold]
             del self._swap_queue[: swap.threshold]
-            for ff in take:
-                self._place(ff, math.inf)
+            self._place(take, math.inf)
 
     def _release_due_penalties(self, now: float) -> None:
         pen = self._penalized
         if not pen or pen[0][0] > now:
             return
         front: list[FlowFile] = []
+        due = []
         while pen and pen[0][0] <= now:
-            self._place(heapq.heappop(pen)[2], math.inf, front)
+            due.append(heapq.heappop(pen)[2])
+        self._place(due, math.inf, front)
         # They were queued before what is waiting now: they go first, in order.
         self._fifo.extendleft(reversed(front))
 
@@ -438,7 +447,7 @@ class Connection(Generic[E]):
             front: list[FlowFile] = []
             for ff in flowfiles:
                 size += ff.size
-                self._place(ff, now, front)
+            self._place(flowfiles, now, front)
             self._fifo.extendleft(reversed(front))
             n = len(flowfiles)
             self._inflight_count -= n
