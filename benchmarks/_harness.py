@@ -293,9 +293,9 @@ def row(
 
 def durable_available() -> bool:
     """True once the durable repositories exist (``Flow.run(durable=True)`` works)."""
-    # flowengine._durable may exist half-written: ask for its entry point.
+    # flowengine._repository._durable may exist half-written: ask for its entry point.
     try:
-        from flowengine._durable import open_durable_repositories  # noqa: F401
+        from flowengine._repository._durable import open_durable_repositories  # noqa: F401
     except ImportError:
         return False
     return True

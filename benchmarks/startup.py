@@ -31,7 +31,7 @@ def _flowengine_cmd() -> list[str] | None:
     """The console script next to this interpreter (not a pyenv/asdf shim, which adds
     its own start-up), else ``python -m flowengine``; None when the CLI is missing."""
     try:
-        import flowengine._cli  # noqa: F401
+        import flowengine._cli._cli  # noqa: F401
     except ImportError:
         return None
     script = Path(sys.executable).parent / "flowengine"
@@ -84,7 +84,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     cli = _flowengine_cmd()
     if cli is None:
         print(
-            "   skipped: CLI not available (flowengine._cli is missing)",
+            "   skipped: CLI not available (flowengine._cli._cli is missing)",
             file=sys.stderr,
         )
         return rows

@@ -45,50 +45,40 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ALLOWABLE_BOOLEANS": "._properties",
-    "AllowableValue": "._properties",
-    "ConfigurationContext": "._service",
+    "ALLOWABLE_BOOLEANS": "._api._properties",
+    "AllowableValue": "._api._properties",
+    "ConfigurationContext": "._api._service",
     "ConfigurationError": "._errors",
     "ContentError": "._errors",
-    "ControllerService": "._service",
-    "DynamicProperties": "._component",
-    "ExpressionLanguageScope": "._properties",
-    "Flow": "._flow",
+    "ControllerService": "._api._service",
+    "DynamicProperties": "._api._component",
+    "ExpressionLanguageScope": "._api._properties",
+    "Flow": "._flow._flow",
     "FlowEngineError": "._errors",
-    "FlowFile": "._flowfile",
-    "InputRequirement": "._processor",
-    "ProcessContext": "._context",
+    "FlowFile": "._api._flowfile",
+    "InputRequirement": "._api._processor",
+    "ProcessContext": "._api._context",
     "ProcessException": "._errors",
-    "ProcessGroup": "._definition",
-    "ProcessSession": "._session",
-    "Processor": "._processor",
-    "PropertyDescriptor": "._properties",
-    "Relationship": "._relationship",
-    "RunResult": "._flow",
-    "TransformResult": "._transform",
+    "ProcessGroup": "._flow._definition",
+    "ProcessSession": "._api._session",
+    "Processor": "._api._processor",
+    "PropertyDescriptor": "._api._properties",
+    "Relationship": "._api._relationship",
+    "RunResult": "._flow._flow",
+    "TransformResult": "._api._transform",
     "ValidationError": "._errors",
-    "load": "._loader",
-    "transform": "._transform",
-    "validators": "._properties",
-    "choices": "._properties",
+    "load": "._flow._loader",
+    "transform": "._api._transform",
+    "validators": "._api._properties",
+    "choices": "._api._properties",
 }
 
 if TYPE_CHECKING:
-    from ._component import DynamicProperties
-    from ._context import ProcessContext
-    from ._definition import ProcessGroup
-    from ._errors import (
-        ConfigurationError,
-        ContentError,
-        FlowEngineError,
-        ProcessException,
-        ValidationError,
-    )
-    from ._flow import Flow, RunResult
-    from ._flowfile import FlowFile
-    from ._loader import load
-    from ._processor import InputRequirement, Processor
-    from ._properties import (
+    from ._api._component import DynamicProperties
+    from ._api._context import ProcessContext
+    from ._api._flowfile import FlowFile
+    from ._api._processor import InputRequirement, Processor
+    from ._api._properties import (
         ALLOWABLE_BOOLEANS,
         AllowableValue,
         ExpressionLanguageScope,
@@ -96,10 +86,20 @@ if TYPE_CHECKING:
         choices,
         validators,
     )
-    from ._relationship import Relationship
-    from ._service import ConfigurationContext, ControllerService
-    from ._session import ProcessSession
-    from ._transform import TransformResult, transform
+    from ._api._relationship import Relationship
+    from ._api._service import ConfigurationContext, ControllerService
+    from ._api._session import ProcessSession
+    from ._api._transform import TransformResult, transform
+    from ._errors import (
+        ConfigurationError,
+        ContentError,
+        FlowEngineError,
+        ProcessException,
+        ValidationError,
+    )
+    from ._flow._definition import ProcessGroup
+    from ._flow._flow import Flow, RunResult
+    from ._flow._loader import load
 
 
 def __getattr__(name: str) -> Any:

@@ -24,20 +24,20 @@ from typing import Any
 
 import anyio
 
+from ._api._content import ContentRepository
+from ._api._flowfile import FlowFile
+from ._api._processor import InputRequirement, Processor
+from ._api._provenance import InMemoryProvenanceRepository, ProvenanceEvent
+from ._api._session import ProcessSession
 from ._clock import Clock, VirtualClock
-from ._content import ContentRepository
-from ._definition import ProcessGroup
+from ._engine._node import Node
+from ._engine._runtime import FlowRuntime
+from ._engine._standard_session import StandardProcessSession
 from ._errors import ContentError, ValidationError
-from ._flow import Flow
-from ._flowfile import FlowFile
-from ._node import Node
-from ._processor import InputRequirement, Processor
-from ._provenance import InMemoryProvenanceRepository, ProvenanceEvent
-from ._registry import Registry, default_registry
-from ._repositories import open_repositories
-from ._runtime import FlowRuntime
-from ._session import ProcessSession
-from ._standard_session import StandardProcessSession
+from ._flow._definition import ProcessGroup
+from ._flow._flow import Flow
+from ._flow._registry import Registry, default_registry
+from ._repository._repositories import open_repositories
 
 __all__ = ["MockFlowFile", "TestRunner", "VirtualClock"]
 
@@ -198,7 +198,7 @@ class TestRunner:
         assert self.validate(), "processor is valid, expected problems"
 
     def _plan(self, flow: ProcessGroup, check_relationships: bool) -> Any:
-        from ._validation import plan_flow
+        from ._flow._validation import plan_flow
 
         # Connect every relationship of the configured processor to a sink queue.
         probe, problems = _relationships_of(flow, self.registry)
@@ -275,7 +275,7 @@ class TestRunner:
         conn = next(c for c in runtime.connections if c.source.id == _INPUT)
         ffs = []
         for data, attrs, lost in self._pending:
-            from ._flowfile import new_uuid
+            from ._api._flowfile import new_uuid
 
             uid = new_uuid()
             base = {"uuid": uid, "filename": uid, "path": "./"}

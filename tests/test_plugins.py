@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import flowengine
-from flowengine._registry import Registry
+from flowengine._flow._registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 

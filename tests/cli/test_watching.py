@@ -178,7 +178,7 @@ def test_live_table_fits_the_terminal_width_without_truncating_names(
 
     from rich.console import Console
 
-    from flowengine._live import status_tables
+    from flowengine._cli._live import status_tables
 
     (tmp_path / "long.yaml").write_text(
         SLOW.replace("gen", "generate_greetings_for_everyone")

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from flowengine._api._flowfile import FlowFile, new_uuid
 from flowengine._clock import VirtualClock
-from flowengine._connection import Connection
-from flowengine._flowfile import FlowFile, new_uuid
+from flowengine._engine._connection import Connection
 
 
 class _Node:
@@ -29,7 +29,7 @@ def ff(
     size: int = 0,
     entry: int | None = None,
 ) -> FlowFile:
-    from flowengine._content import ContentClaim
+    from flowengine._api._content import ContentClaim
 
     base = {"uuid": new_uuid(), "filename": "f", "path": "./"}
     base.update(attrs or {})

@@ -1,4 +1,9 @@
-"""No new import cycle in ``flowengine``: the allowlist of known cycles can only shrink.
+"""No import cycle in ``flowengine`` and every import goes down the layers.
+
+The allowlist of known cycles can only shrink. The layers, highest first:
+``_cli``/``testing`` -> ``_flow`` -> ``_engine`` -> ``_repository`` -> ``_api`` ->
+``expression`` -> leaves; the engine never imports a built-in, and built-ins import
+only public names.
 
 The graph holds every import a module names anywhere: at the top, inside functions
 (a function-level import that closes a circle is still a circle, only hidden) and under
@@ -138,8 +143,11 @@ def test_import_graph_sees_function_level_and_type_checking_imports() -> None:
     graph = import_graph()
     # _standard_session names Connection only for type checking; the loader imports
     # _units lazily.
-    assert "flowengine._connection" in graph["flowengine._standard_session"]
-    assert "flowengine._units" in graph["flowengine._loader"]
+    assert (
+        "flowengine._engine._connection"
+        in graph["flowengine._engine._standard_session"]
+    )
+    assert "flowengine._units" in graph["flowengine._flow._loader"]
 
 
 def test_no_import_cycle_beyond_the_known_ones() -> None:
@@ -155,30 +163,173 @@ def test_no_import_cycle_beyond_the_known_ones() -> None:
     )
 
 
-#: the plugin contract: what processors and services are written against
-CONTRACT = (
-    "flowengine._context",
-    "flowengine._processor",
-    "flowengine._relationship",
-    "flowengine._schedule",
-    "flowengine._service",
-    "flowengine._session",
+#: The layers, highest first: a module may import its own layer and the layers below it,
+#: never one above (``flowengine`` is the public facade; leaves are every top-level
+#: ``flowengine._x`` module: errors, units, clock, cron, logging, status, flow format, …).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "cli",
+        ("flowengine", "flowengine.__main__", "flowengine._cli", "flowengine.testing"),
+    ),
+    ("flow", ("flowengine._flow",)),
+    ("engine", ("flowengine._engine",)),
+    ("repository", ("flowengine._repository",)),
+    ("api", ("flowengine._api",)),
+    ("expression", ("flowengine.expression",)),
 )
-#: the engine that runs a plan (``_status`` is not in it: frozen snapshots that import
-#: nothing of the engine, which repositories may name for their background health)
-ENGINE = frozenset(
-    f"flowengine.{m}"
-    for m in (
-        "_connection",
-        "_flow",
-        "_node",
-        "_plan",
-        "_ports",
-        "_runtime",
-        "_standard_session",
-        "_validation",
-    )
-)
+LEAVES = "leaves"
+
+
+def layer_of(module: str) -> tuple[int, str]:
+    """(rank, layer name) of a module: the higher the rank, the higher the layer."""
+    for i, (layer, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            exact = prefix in {
+                "flowengine",
+                "flowengine.__main__",
+                "flowengine.testing",
+            }
+            if module == prefix or (not exact and module.startswith(prefix + ".")):
+                return len(LAYERS) - i, layer
+    return 0, LEAVES
+
+
+def layer_violations(
+    graph: dict[str, dict[str, int]], where: dict[str, str]
+) -> list[str]:
+    """``file:line: src (layer) -> dst (layer)`` for every import of a higher layer."""
+    found = []
+    for src in sorted(graph):
+        rank, layer = layer_of(src)
+        for dst, line in sorted(graph[src].items()):
+            dst_rank, dst_layer = layer_of(dst)
+            if dst_rank > rank:
+                found.append(
+                    f"{where.get(src, src)}:{line}: {src} ({layer}) -> "
+                    f"{dst} ({dst_layer})"
+                )
+    return found
+
+
+def test_layer_check_catches_an_upward_import() -> None:
+    """A synthetic graph with the API importing the engine fails, naming file:line; a
+    downward import and an import within a layer pass (the check can fail)."""
+    graph = {
+        "flowengine._api._session": {"flowengine._engine._node": 7},
+        "flowengine._engine._node": {
+            "flowengine._api._session": 3,
+            "flowengine._engine._connection": 4,
+            "flowengine._errors": 5,
+        },
+        "flowengine._errors": {"flowengine.expression": 9},
+    }
+    where = {"flowengine._api._session": "flowengine/_api/_session.py"}
+    assert layer_violations(graph, where) == [
+        "flowengine/_api/_session.py:7: flowengine._api._session (api) -> "
+        "flowengine._engine._node (engine)",
+        "flowengine._errors:9: flowengine._errors (leaves) -> "
+        "flowengine.expression (expression)",
+    ]
+    assert layer_of("flowengine._flow_format") == (0, LEAVES)
+    assert layer_of("flowengine._flow._loader")[1] == "flow"
+    assert layer_of("flowengine.testing")[1] == "cli"
+
+
+def test_every_import_goes_down_the_layers() -> None:
+    """_cli/testing -> _flow -> _engine -> _repository -> _api -> expression -> leaves:
+    no module imports a higher layer, type-checking and function-level imports
+    included."""
+    graph = import_graph()
+    where = {m: str(p.relative_to(ROOT)) for m, p in modules().items()}
+    bad = layer_violations(graph, where)
+    assert not bad, "import(s) of a higher layer:\n" + "\n".join(bad)
+
+
+def absolute_imports(path: Path, name: str) -> Iterator[tuple[str, int]]:
+    """(absolute module name, line) of every import in a file, relative ones resolved
+    against its dotted ``name``."""
+    here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            yield target, node.lineno
+            for alias in node.names:
+                yield f"{target}.{alias.name}", node.lineno
+
+
+#: where the built-in processors and services live, and their package names
+BUILT_INS = {
+    "processors": "flowengine.processors",
+    "controller_services": "flowengine.controller_services",
+}
+
+
+def built_in_files() -> Iterator[tuple[Path, str]]:
+    """(file, dotted module name) of every built-in processor and service module."""
+    for folder, package in BUILT_INS.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            yield path, ".".join([package, *parts])
+
+
+def private_engine_names(imports: Iterator[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The imports of an engine-private module (``flowengine._x``, at any depth)."""
+    return [
+        (m, line)
+        for m, line in imports
+        if m.startswith("flowengine.")
+        and not m.startswith(tuple(p + "." for p in BUILT_INS.values()))
+        and any(part.startswith("_") for part in m.split(".")[1:])
+    ]
+
+
+def test_private_name_check_catches_a_private_import() -> None:
+    """``flowengine._api._session`` and ``from flowengine import _units`` are private;
+    the public package, ``expression`` and a built-in's own helpers are not."""
+    imports = [
+        ("flowengine._api._session", 1),
+        ("flowengine._units", 2),
+        ("flowengine.Processor", 3),
+        ("flowengine.expression.compile", 4),
+        ("flowengine.processors._merging.unique_attributes", 5),
+    ]
+    assert private_engine_names(iter(imports)) == [
+        ("flowengine._api._session", 1),
+        ("flowengine._units", 2),
+    ]
+
+
+def test_built_ins_import_only_public_names() -> None:
+    """Built-in processors and services are written against the public API, like any
+    plugin: no ``flowengine._x`` import (their own private helpers are fine)."""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path, name in built_in_files()
+        for module, line in private_engine_names(absolute_imports(path, name))
+    ]
+    assert not bad, "built-in(s) importing engine internals:\n" + "\n".join(bad)
+
+
+def test_the_engine_never_imports_a_built_in() -> None:
+    """Nothing in flowengine/ imports a built-in processor or service: the engine finds
+    them through the registry (entry points), as it finds any plugin."""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for name, path in modules().items()
+        for module, line in absolute_imports(path, name)
+        if module.startswith(tuple(BUILT_INS.values()))
+    ]
+    assert not bad, "engine import(s) of a built-in:\n" + "\n".join(bad)
 
 
 def reachable(graph: dict[str, dict[str, int]], start: str) -> set[str]:
@@ -194,10 +345,17 @@ def reachable(graph: dict[str, dict[str, int]], start: str) -> set[str]:
 
 
 def test_the_plugin_contract_never_imports_the_engine() -> None:
-    """The session interface, context, processor and service APIs stand below the
-    engine: none of them reaches an engine module, even for type checking."""
+    """The session interface, context, processor and service APIs (``_api``) stand
+    below the engine: none of them reaches a module of a higher layer, even for type
+    checking."""
     graph = import_graph()
-    leaks = {m: sorted(reachable(graph, m) & ENGINE) for m in CONTRACT}
+    contract = [m for m in graph if layer_of(m)[1] == "api"]
+    assert "flowengine._api._session" in contract
+    higher = {"repository", "engine", "flow", "cli"}
+    leaks = {
+        m: sorted(x for x in reachable(graph, m) if layer_of(x)[1] in higher)
+        for m in contract
+    }
     assert {m: e for m, e in leaks.items() if e} == {}
 
 
@@ -205,14 +363,14 @@ def test_the_plugin_contract_never_imports_the_engine() -> None:
     ("module", "never"),
     [
         # the session sees its node through the SessionHost protocol
-        ("_standard_session", "_node"),
+        ("_engine._standard_session", "_engine._node"),
         # a connection wakes its ends through the Endpoint protocol
-        ("_connection", "_node"),
+        ("_engine._connection", "_engine._node"),
         # a node sees the run through the RunState protocol
-        ("_node", "_runtime"),
+        ("_engine._node", "_engine._runtime"),
         # the engine runs a plan; validation produces one
-        ("_runtime", "_validation"),
-        ("_status", "_connection"),
+        ("_engine._runtime", "_flow._validation"),
+        ("_status", "_engine._connection"),
     ],
 )
 def test_engine_parts_meet_through_protocols(module: str, never: str) -> None:

@@ -26,7 +26,7 @@ from flowengine import (
     ProcessSession,
     Relationship,
 )
-from flowengine._registry import default_registry
+from flowengine._flow._registry import default_registry
 from flowengine.testing import TestRunner, VirtualClock
 
 

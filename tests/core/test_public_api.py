@@ -57,7 +57,7 @@ def test_import_is_lazy_and_help_is_fast() -> None:
         [
             sys.executable,
             "-c",
-            "import sys, flowengine._cli; print('anyio' in sys.modules, 'pyarrow' in sys.modules)",
+            "import sys, flowengine._cli._cli; print('anyio' in sys.modules, 'pyarrow' in sys.modules)",
         ],
         capture_output=True,
         text=True,

@@ -20,7 +20,7 @@ from flowengine import (
     Relationship,
     ValidationError,
 )
-from flowengine._retry import RetryPolicy
+from flowengine._engine._retry import RetryPolicy
 
 
 class Flaky(Processor):

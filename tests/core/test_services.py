@@ -19,7 +19,7 @@ from flowengine import (
     PropertyDescriptor,
     Relationship,
 )
-from flowengine._service import ServiceState, transition
+from flowengine._api._service import ServiceState, transition
 
 
 class Greeter(abc.ABC):

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from flowengine import FlowEngineError, Processor, ProcessSession, Relationship
+from flowengine._api._provenance import ProvenanceEventType as E
 from flowengine._errors import FlowFileHandlingError
-from flowengine._provenance import ProvenanceEventType as E
 from flowengine.testing import TestRunner
 
 

@@ -15,8 +15,8 @@ import pytest
 
 import flowengine
 from flowengine import ProcessContext, Processor, ProcessSession, Relationship
-from flowengine._session import ProvenanceReporter
-from flowengine._standard_session import StandardProcessSession
+from flowengine._api._session import ProvenanceReporter
+from flowengine._engine._standard_session import StandardProcessSession
 from flowengine.testing import TestRunner
 
 

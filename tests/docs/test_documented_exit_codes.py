@@ -114,7 +114,7 @@ connections:
 
 def test_a_bad_condition_is_reported_once(tmp_path: Path) -> None:
     """A RouteOnAttribute condition with a mistake still names its relationship."""
-    from flowengine._loader import read_flow
+    from flowengine._flow._loader import read_flow
 
     path = tmp_path / "oops.yaml"
     path.write_text(CASCADE, encoding="utf-8")
@@ -140,7 +140,8 @@ def _documented_exit_codes() -> dict[int, str]:
 def test_every_exit_code_constant_is_documented_and_nothing_else() -> None:
     """The CLI's EXIT_* constants and the documented table list the same codes, and
     the help epilog names each of them."""
-    from flowengine import _cli, _exit_codes
+    from flowengine import _exit_codes
+    from flowengine._cli import _cli
 
     constants = {
         value: name

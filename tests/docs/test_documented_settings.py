@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import flowengine
-from flowengine._loader import SETTINGS_KEYS, read_flow
+from flowengine._flow._loader import SETTINGS_KEYS, read_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_FORMAT = (ROOT / "docs" / "flow-format.md").read_text(encoding="utf-8")

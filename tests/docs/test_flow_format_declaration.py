@@ -18,13 +18,13 @@ import yaml
 
 import flowengine
 from flowengine import _flow_format as ff
-from flowengine._connection import (
+from flowengine._api._schedule import Schedule
+from flowengine._engine._connection import (
     DEFAULT_BACK_PRESSURE_OBJECTS,
     DEFAULT_BACK_PRESSURE_SIZE,
 )
-from flowengine._prioritizers import PRIORITIZERS
-from flowengine._retry import RetryPolicy
-from flowengine._schedule import Schedule
+from flowengine._engine._prioritizers import PRIORITIZERS
+from flowengine._engine._retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_FORMAT_PATH = ROOT / "docs" / "flow-format.md"

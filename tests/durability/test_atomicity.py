@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import flowengine
-from flowengine._durable import open_durable_repositories
+from flowengine._repository._durable import open_durable_repositories
 
 from .conftest import Collect, Source, content_files, content_of, referenced, run_flow
 
@@ -73,9 +73,9 @@ def test_crash_between_content_write_and_commit_leaves_nothing_visible(
 
 def test_failed_commit_rolls_back_repository_state(tmp_path: Path) -> None:
     """A commit the repository refuses leaves neither rows nor live-map entries behind."""
-    from flowengine._content import ContentClaim
-    from flowengine._flowfile import FlowFile
-    from flowengine._repository import CommitDelta
+    from flowengine._api._content import ContentClaim
+    from flowengine._api._flowfile import FlowFile
+    from flowengine._repository._repository import CommitDelta
 
     repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={})
     ffrepo = repos.flowfiles
@@ -106,8 +106,8 @@ def test_failed_commit_rolls_back_repository_state(tmp_path: Path) -> None:
 
 def test_concurrent_commits_are_grouped(tmp_path: Path) -> None:
     """Commits from many threads at once share transactions (group commit) and all land."""
-    from flowengine._flowfile import FlowFile
-    from flowengine._repository import CommitDelta
+    from flowengine._api._flowfile import FlowFile
+    from flowengine._repository._repository import CommitDelta
 
     repos = open_durable_repositories(
         tmp_path, flow="x", provenance=False, settings={"sync": "always"}

@@ -14,9 +14,9 @@ import pytest
 from rich.console import Console
 
 import flowengine
-from flowengine._background import BackgroundHealth
-from flowengine._durable import FileContentRepository
-from flowengine._live import background_line, status_fields, status_tables
+from flowengine._cli._live import background_line, status_fields, status_tables
+from flowengine._repository._background import BackgroundHealth
+from flowengine._repository._durable import FileContentRepository
 from flowengine._status import BackgroundTaskStatus, FlowStatus
 
 from .conftest import Collect, Source, run_flow

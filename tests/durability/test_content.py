@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import flowengine
-from flowengine._content import ContentClaim
-from flowengine._durable import FileContentRepository
+from flowengine._api._content import ContentClaim
 from flowengine._errors import ContentRepositoryFullError
+from flowengine._repository._durable import FileContentRepository
 
 from .conftest import content_files, referenced, run_flow
 
@@ -292,7 +292,7 @@ def test_copies_work_without_copy_file_range(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where the kernel copy is missing (macOS, old kernels) pread/pwrite copy the same."""
-    from flowengine._durable import _content
+    from flowengine._repository._durable import _content
 
     monkeypatch.setattr(_content, "_kernel_copy", False)
     repo = FileContentRepository(tmp_path / "repo", max_appendable=10)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flowengine._durable import ParquetProvenanceRepository
-from flowengine._provenance import ProvenanceEvent, ProvenanceEventType
+from flowengine._api._provenance import ProvenanceEvent, ProvenanceEventType
+from flowengine._repository._durable import ParquetProvenanceRepository
 
 pytestmark = pytest.mark.faults
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import flowengine
-from flowengine._live import status_fields
+from flowengine._cli._live import status_fields
 
 from .conftest import Collect, Gate, Source, content_files, content_of, run_flow
 

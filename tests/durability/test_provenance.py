@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import flowengine
-from flowengine._durable import ParquetProvenanceRepository
-from flowengine._provenance import ProvenanceEvent, ProvenanceEventType
+from flowengine._api._provenance import ProvenanceEvent, ProvenanceEventType
+from flowengine._repository._durable import ParquetProvenanceRepository
 
 from .conftest import Merge3, Source, Split3, run_flow
 

@@ -69,7 +69,7 @@ def test_drained_repository_shrinks(
 
 def test_a_legacy_database_is_converted_and_shrunk(tmp_path: Path) -> None:
     """A database created without auto_vacuum is VACUUM-ed once it is mostly free."""
-    from flowengine._durable import SQLiteFlowFileRepository
+    from flowengine._repository._durable import SQLiteFlowFileRepository
 
     db = tmp_path / "flowfiles.db"
     con = sqlite3.connect(db)

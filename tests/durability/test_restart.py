@@ -103,7 +103,7 @@ def test_sync_always_round_trip(
 
 def test_second_run_on_a_busy_state_dir_is_refused(tmp_path: Path) -> None:
     """Two runs cannot share a state directory (the lock file is held)."""
-    from flowengine._durable import open_durable_repositories
+    from flowengine._repository._durable import open_durable_repositories
 
     repos = open_durable_repositories(tmp_path, flow="x", provenance=False, settings={})
     try:
@@ -116,7 +116,7 @@ def test_second_run_on_a_busy_state_dir_is_refused(tmp_path: Path) -> None:
 
 def test_unknown_sync_mode_is_refused(tmp_path: Path) -> None:
     """``sync`` accepts only normal or always, and says so."""
-    from flowengine._durable import open_durable_repositories
+    from flowengine._repository._durable import open_durable_repositories
 
     with pytest.raises(flowengine.FlowEngineError, match="'normal' or 'always'"):
         open_durable_repositories(

@@ -239,11 +239,11 @@ class _Endpoint:
 
 def test_swapped_in_index_never_collides_with_a_new_arrival(tmp_path: Path) -> None:
     """A swapped-in FlowFile and a new arrival with equal priority order without error."""
+    from flowengine._api._flowfile import FlowFile
     from flowengine._clock import Clock
-    from flowengine._connection import Connection
-    from flowengine._durable import open_durable_repositories
-    from flowengine._flowfile import FlowFile
-    from flowengine._repository import CommitDelta
+    from flowengine._engine._connection import Connection
+    from flowengine._repository._durable import open_durable_repositories
+    from flowengine._repository._repository import CommitDelta
 
     repos = open_durable_repositories(
         tmp_path,

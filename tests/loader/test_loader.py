@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import flowengine
-from flowengine._loader import read_flow
+from flowengine._flow._loader import read_flow
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from flowengine._loader import read_flow
+from flowengine._flow._loader import read_flow
 
 
 def write(tmp_path: Path, text: str, name: str = "flow.yaml") -> Path:

@@ -112,7 +112,7 @@ def test_fetch_file_link_strategy_in_a_durable_flow(
     """Import Strategy 'link' hard-links large files into the durable content repository
     (asked of the repository, which copies the small ones); the output is intact, the
     sources are deleted after commit and nothing stays in the repository."""
-    from flowengine._durable import FileContentRepository
+    from flowengine._repository._durable import FileContentRepository
 
     linked: list[int] = []
     real_link = FileContentRepository._link

@@ -22,7 +22,7 @@ from flowengine.processors.aws import (
     TagS3Object,
 )
 
-from flowengine._loader import read_flow
+from flowengine._flow._loader import read_flow
 from flowengine.testing import TestRunner
 
 #: NiFi's connection properties every S3 processor declares (nifi-semantics.md §9.5)

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from flowengine import InputRequirement
-from flowengine._registry import default_registry
+from flowengine._flow._registry import default_registry
 from flowengine.testing import TestRunner
 
 from ._proxy import ProxyRequest, S3Proxy
