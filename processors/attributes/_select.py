@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from flowengine import AllowableValue, ExpressionLanguageScope, PropertyDescriptor
+from flowengine import (
+    AllowableValue,
+    ExpressionLanguageScope,
+    ProcessContext,
+    PropertyDescriptor,
+)
 from flowengine import validators as v
 
 __all__ = [
@@ -100,6 +106,40 @@ def null_value(missing: str) -> PropertyDescriptor:
 def parse_list(value: str | None) -> list[str]:
     """The names of a comma-separated list, trimmed, empty entries dropped."""
     return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What both processors read from their selection properties when scheduled."""
+
+    names: list[str]
+    pattern: re.Pattern[str] | None
+    to_content: bool
+    core: bool
+    null: bool
+
+    @classmethod
+    def of(
+        cls,
+        context: ProcessContext,
+        *,
+        attribute_list: PropertyDescriptor,
+        regex: PropertyDescriptor,
+        destination: PropertyDescriptor,
+        include_core: PropertyDescriptor,
+        null_value: PropertyDescriptor,
+    ) -> Selection:
+        pattern = context.property(regex).evaluate().value
+        return cls(
+            names=parse_list(context.property(attribute_list).value),
+            pattern=re.compile(pattern) if pattern else None,
+            to_content=context.property(destination).value == DESTINATION_CONTENT,
+            core=bool(context.property(include_core).as_bool()),
+            null=bool(context.property(null_value).as_bool()),
+        )
+
+    def select(self, attrs: Mapping[str, str]) -> dict[str, str | None]:
+        return select(attrs, self.names, self.pattern, self.core)
 
 
 def select(

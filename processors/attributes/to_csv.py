@@ -81,26 +81,26 @@ to_csv:
     FAILURE = Relationship("failure", "Failed to convert attributes to CSV")
 
     def on_scheduled(self, context: ProcessContext) -> None:
-        self._names = sel.parse_list(context.property(self.ATTRIBUTE_LIST).value)
-        regex = context.property(self.ATTRIBUTES_REGEX).evaluate().value
-        self._pattern = re.compile(regex) if regex else None
-        self._to_content = (
-            context.property(self.DESTINATION).value == sel.DESTINATION_CONTENT
+        self._sel = sel.Selection.of(
+            context,
+            attribute_list=self.ATTRIBUTE_LIST,
+            regex=self.ATTRIBUTES_REGEX,
+            destination=self.DESTINATION,
+            include_core=self.INCLUDE_CORE,
+            null_value=self.NULL_VALUE,
         )
-        self._core = bool(context.property(self.INCLUDE_CORE).as_bool())
-        self._null = bool(context.property(self.NULL_VALUE).as_bool())
         self._schema = bool(context.property(self.INCLUDE_SCHEMA).as_bool())
 
     def on_trigger(self, context: ProcessContext, session: ProcessSession) -> None:
         out: list[Any] = []
         for ff in session.get(context.batch_size):
-            selected = sel.select(ff.attributes, self._names, self._pattern, self._core)
+            selected = self._sel.select(ff.attributes)
             data = ",".join(
-                _escape(("null" if self._null else "") if val is None else val)
+                _escape(("null" if self._sel.null else "") if val is None else val)
                 for val in selected.values()
             )
             schema = ",".join(_escape(k) for k in selected)
-            if self._to_content:
+            if self._sel.to_content:
                 text = f"{schema}\n{data}" if self._schema else data
                 ff = session.write(ff, text.encode())
                 ff = session.put_attribute(ff, "mime.type", "text/csv")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flowengine import (
@@ -91,16 +90,16 @@ to_json:
     FAILURE = Relationship("failure", "Failed to convert attributes to JSON")
 
     def on_scheduled(self, context: ProcessContext) -> None:
-        self._names = sel.parse_list(context.property(self.ATTRIBUTES_LIST).value)
-        regex = context.property(self.ATTRIBUTES_REGEX).evaluate().value
-        self._pattern = re.compile(regex) if regex else None
-        self._to_content = (
-            context.property(self.DESTINATION).value == sel.DESTINATION_CONTENT
+        self._sel = sel.Selection.of(
+            context,
+            attribute_list=self.ATTRIBUTES_LIST,
+            regex=self.ATTRIBUTES_REGEX,
+            destination=self.DESTINATION,
+            include_core=self.INCLUDE_CORE,
+            null_value=self.NULL_VALUE,
         )
-        self._core = bool(context.property(self.INCLUDE_CORE).as_bool())
-        self._null = bool(context.property(self.NULL_VALUE).as_bool())
         self._nested = context.property(self.JSON_HANDLING).value == NESTED
-        pretty = self._to_content and context.property(self.PRETTY_PRINT).as_bool()
+        pretty = self._sel.to_content and context.property(self.PRETTY_PRINT).as_bool()
         # Jackson's compact form has no spaces; its pretty printer writes " : "
         self._dump_kw: dict[str, Any] = (
             {"indent": 2, "separators": (",", " : ")}
@@ -109,11 +108,11 @@ to_json:
         )
 
     def _document(self, attrs: Any) -> str:
-        selected = sel.select(attrs, self._names, self._pattern, self._core)
+        selected = self._sel.select(attrs)
         doc: dict[str, Any] = {}
         for k, val in selected.items():
             if val is None:
-                doc[k] = None if self._null else ""
+                doc[k] = None if self._sel.null else ""
             elif self._nested and val[:1] in ("{", "["):
                 doc[k] = json.loads(val)
             else:
@@ -133,7 +132,7 @@ to_json:
                 )
                 failed.append(session.put_attribute(ff, ERROR_ATTRIBUTE, reason))
                 continue
-            if self._to_content:
+            if self._sel.to_content:
                 ff = session.write(ff, text.encode())
                 ff = session.put_attribute(ff, "mime.type", "application/json")
             else:
