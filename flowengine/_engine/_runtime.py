@@ -377,8 +377,18 @@ class FlowRuntime:
 
         FlowFiles another node holds across triggers (MergeRecord's bins behind the same
         router) cannot reach ``node`` unless that node is upstream of it: counting them
-        made two merges side by side wait for each other forever (issue 23.7)."""
-        if not self.until_drained or self.active_triggers > 1:
+        made two merges side by side wait for each other forever (issue 23.7). So do
+        triggers running elsewhere: only one running upstream of ``node`` can still send
+        it something. Counting every other running trigger made merges side by side
+        that trigger together (both yielded by the same duration, so in step) see each
+        other and yield again, for as long as they stayed in step.
+        """
+        if not self.until_drained or node.active > 1:
+            return False
+        if any(
+            n.active and n is not node and _reaches(n, node)
+            for n in self.nodes.values()
+        ):
             return False
         if any(
             n.is_source and not n.finished and n is not node
