@@ -535,11 +535,7 @@ merge:
                 key = ff.get(name) if name else None
             if self._max_size is not None and ff.size > self._max_size:
                 # NiFi: a FlowFile that fits no bin is merged alone.
-                alone = self._new_bin(context, key, register=False)
-                alone.pending.append(ff)
-                alone.flowfiles.append(ff)
-                alone.size = ff.size
-                self._merge(context, alone, MAX_BYTES)
+                self._merge_alone(context, key, ff, MAX_BYTES)
                 return
             if self._termination is not None and self._terminates(ff):
                 self._terminate(context, key, ff)
@@ -568,11 +564,17 @@ merge:
         if self._insertion == FIRST_IN_NEW_BIN:
             self._add(context, key, ff, None)
             return
+        self._merge_alone(context, key, ff, BIN_TERMINATION)
+
+    def _merge_alone(
+        self, context: ProcessContext, key: str | None, ff: FlowFile, reason: str
+    ) -> None:
+        """Merge ``ff`` in a bin of its own, leaving the key's open bin as it is."""
         alone = self._new_bin(context, key, register=False)
         alone.pending.append(ff)
         alone.flowfiles.append(ff)
         alone.size = ff.size
-        self._merge(context, alone, BIN_TERMINATION)
+        self._merge(context, alone, reason)
 
     def _add(
         self,
